@@ -1,0 +1,17 @@
+"""A Bash task, templated with the run's logical date, then a second that reads the first's output."""
+
+from datetime import datetime, timezone
+
+from flow.operators.bash import BashOperator
+from flow.sdk import DAG
+
+with DAG(
+    dag_id="example_bash",
+    description="Bash tasks: templating and output passed along",
+    schedule=None,
+    start_date=datetime(2024, 1, 1, tzinfo=timezone.utc),
+    tags=["example"],
+):
+    hello = BashOperator(task_id="hello", bash_command="echo 'hello from bash on {{ ds }}'")
+    count = BashOperator(task_id="count", bash_command="for i in 1 2 3; do echo line $i; done")
+    hello >> count

@@ -1,0 +1,1 @@
+"""NATS JetStream wiring: names in subjects.py, connections and streams in jetstream.py."""

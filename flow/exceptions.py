@@ -1,0 +1,19 @@
+"""Airflow's `airflow.exceptions` path: the signals a task may raise."""
+
+from flow.sdk.exceptions import (
+    AirflowDagCycleException,
+    AirflowException,
+    AirflowFailException,
+    AirflowSkipException,
+    DagCycleError,
+    DuplicateTaskIdFound,
+    FlowException,
+    FlowFailException,
+    FlowSkipException,
+)
+
+__all__ = [
+    "AirflowDagCycleException", "AirflowException", "AirflowFailException",
+    "AirflowSkipException", "DagCycleError", "DuplicateTaskIdFound", "FlowException",
+    "FlowFailException", "FlowSkipException",
+]

@@ -1,0 +1,1 @@
+"""Operators under Airflow's module paths: flow.operators.bash, .python, .empty."""

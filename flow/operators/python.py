@@ -1,0 +1,66 @@
+"""PythonOperator: call a Python callable with op_args/op_kwargs and the context it asks for."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from flow.sdk.baseoperator import BaseOperator
+from flow.sdk.context import Context
+
+
+def determine_kwargs(func: Callable[..., Any], args: Collection[Any],
+                     kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The context keys `func` names (or all of them when it takes **kwargs), as in Airflow."""
+    signature = inspect.signature(func)
+    params = list(signature.parameters.values())
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return dict(kwargs)
+    positional = {p.name for p in params[: len(args)]}
+    return {k: v for k, v in kwargs.items() if k in signature.parameters and k not in positional}
+
+
+class PythonOperator(BaseOperator):
+    """Call `python_callable(*op_args, **op_kwargs)`; its return value is the XCom.
+
+    Context entries (ti, ds, params, ...) are passed when the callable names them or takes
+    **kwargs.
+    """
+
+    template_fields = ("templates_dict", "op_args", "op_kwargs")
+    ui_color = "#ffefeb"
+
+    def __init__(
+        self,
+        *,
+        python_callable: Callable[..., Any],
+        op_args: Collection[Any] | None = None,
+        op_kwargs: Mapping[str, Any] | None = None,
+        templates_dict: dict[str, Any] | None = None,
+        templates_exts: list[str] | None = None,
+        show_return_value_in_logs: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if not callable(python_callable):
+            raise TypeError("`python_callable` param must be callable")
+        super().__init__(**kwargs)
+        self.python_callable = python_callable
+        self.op_args = list(op_args or [])
+        self.op_kwargs = dict(op_kwargs or {})
+        self.templates_dict = templates_dict
+        self.templates_exts = templates_exts
+        self.show_return_value_in_logs = show_return_value_in_logs
+
+    def execute(self, context: Context) -> Any:
+        context_kwargs = dict(context)
+        context_kwargs["templates_dict"] = self.templates_dict
+        kwargs = {**determine_kwargs(self.python_callable, self.op_args, context_kwargs),
+                  **self.op_kwargs}
+        result = self.execute_callable(kwargs)
+        if self.show_return_value_in_logs:
+            print(f"Done. Returned value was: {result!r}", flush=True)
+        return result
+
+    def execute_callable(self, kwargs: dict[str, Any]) -> Any:
+        return self.python_callable(*self.op_args, **kwargs)

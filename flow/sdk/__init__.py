@@ -1,0 +1,47 @@
+"""What DAG files import, mirroring `airflow.sdk`.
+
+Example:
+    from flow.sdk import DAG, task
+
+    with DAG("hello", schedule=None):
+        @task
+        def greet() -> str:
+            return "hi"
+        greet()
+"""
+
+from __future__ import annotations
+
+from flow.sdk.baseoperator import BaseOperator, chain, cross_downstream
+from flow.sdk.context import Context, get_current_context
+from flow.sdk.dag import DAG, dag
+from flow.sdk.decorators import task
+from flow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSkipException,
+    FlowException,
+    FlowFailException,
+    FlowSkipException,
+)
+from flow.sdk.trigger_rule import TriggerRule
+from flow.sdk.xcom_arg import XComArg
+
+__all__ = [
+    "DAG",
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSkipException",
+    "BaseOperator",
+    "Context",
+    "FlowException",
+    "FlowFailException",
+    "FlowSkipException",
+    "TriggerRule",
+    "XComArg",
+    "chain",
+    "cross_downstream",
+    "dag",
+    "get_current_context",
+    "task",
+]

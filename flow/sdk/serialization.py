@@ -1,0 +1,95 @@
+"""The serialized structure of a DAG: what the scheduler stores (never the DAG's code).
+
+The shape is a plain JSON object, versioned by SERIALIZATION_VERSION:
+{"dag_id", "fileloc", "description", "schedule", "start_date", "end_date", "catchup", "tags",
+ "owners", "max_active_runs", "max_active_tasks", "dagrun_timeout", "doc_md", "params",
+ "tasks": [{"task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule",
+            "queue", "pool", "pool_slots", "priority_weight", "weight_rule", "retries",
+            "retry_delay", "retry_exponential_backoff", "max_retry_delay", "execution_timeout",
+            "owner", "doc_md", "depends_on_past", "max_active_tis_per_dag"}]}
+Durations are seconds (float or null); datetimes are ISO 8601 strings with offset.
+Tasks are in topological order.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from flow.sdk.baseoperator import BaseOperator
+from flow.sdk.dag import DAG
+
+SERIALIZATION_VERSION = 1
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _schedule(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return f"timedelta:{value.total_seconds()}"
+    if isinstance(value, str):
+        return value
+    return repr(value)
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
+
+
+def serialize_task(task: BaseOperator) -> dict[str, Any]:
+    return {
+        "task_id": task.task_id,
+        "operator": task.operator_name,
+        "upstream_task_ids": sorted(task.upstream_task_ids),
+        "downstream_task_ids": sorted(task.downstream_task_ids),
+        "trigger_rule": str(task.trigger_rule),
+        "queue": task.queue,
+        "pool": task.pool,
+        "pool_slots": task.pool_slots,
+        "priority_weight": task.priority_weight,
+        "weight_rule": task.weight_rule,
+        "retries": task.retries,
+        "retry_delay": _seconds(task.retry_delay),
+        "retry_exponential_backoff": task.retry_exponential_backoff,
+        "max_retry_delay": _seconds(task.max_retry_delay),
+        "execution_timeout": _seconds(task.execution_timeout),
+        "owner": task.owner,
+        "doc_md": task.doc_md,
+        "depends_on_past": task.depends_on_past,
+        "max_active_tis_per_dag": task.max_active_tis_per_dag,
+    }
+
+
+def serialize_dag(dag: DAG) -> dict[str, Any]:
+    """The JSON-ready structure of `dag` (raises DagCycleError on a cycle)."""
+    return {
+        "version": SERIALIZATION_VERSION,
+        "dag_id": dag.dag_id,
+        "fileloc": dag.fileloc,
+        "description": dag.description,
+        "schedule": _schedule(dag.schedule),
+        "start_date": _iso(dag.start_date),
+        "end_date": _iso(dag.end_date),
+        "catchup": dag.catchup,
+        "tags": list(dag.tags),
+        "owners": sorted({t.owner for t in dag.tasks}),
+        "max_active_runs": dag.max_active_runs,
+        "max_active_tasks": dag.max_active_tasks,
+        "dagrun_timeout": _seconds(dag.dagrun_timeout),
+        "doc_md": dag.doc_md,
+        "params": {k: _jsonable(v) for k, v in dag.params.items()},
+        "tasks": [serialize_task(t) for t in dag.topological_sort()],
+    }

@@ -1,0 +1,59 @@
+from flow.v1 import common_pb2 as _common_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ClaimAttemptRequest(_message.Message):
+    __slots__ = ("key", "worker_id", "hostname")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    worker_id: str
+    hostname: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., worker_id: _Optional[str] = ..., hostname: _Optional[str] = ...) -> None: ...
+
+class ClaimAttemptResponse(_message.Message):
+    __slots__ = ("dag_run", "task_instance")
+    DAG_RUN_FIELD_NUMBER: _ClassVar[int]
+    TASK_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    dag_run: _common_pb2.DagRun
+    task_instance: _common_pb2.TaskInstance
+    def __init__(self, dag_run: _Optional[_Union[_common_pb2.DagRun, _Mapping]] = ..., task_instance: _Optional[_Union[_common_pb2.TaskInstance, _Mapping]] = ...) -> None: ...
+
+class PushXComRequest(_message.Message):
+    __slots__ = ("key", "xcom_key", "value", "content_type")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    XCOM_KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    xcom_key: str
+    value: bytes
+    content_type: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., xcom_key: _Optional[str] = ..., value: _Optional[bytes] = ..., content_type: _Optional[str] = ...) -> None: ...
+
+class PushXComResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PullXComRequest(_message.Message):
+    __slots__ = ("key", "xcom_key")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    XCOM_KEY_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    xcom_key: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., xcom_key: _Optional[str] = ...) -> None: ...
+
+class PullXComResponse(_message.Message):
+    __slots__ = ("found", "value", "content_type")
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    value: bytes
+    content_type: str
+    def __init__(self, found: _Optional[bool] = ..., value: _Optional[bytes] = ..., content_type: _Optional[str] = ...) -> None: ...

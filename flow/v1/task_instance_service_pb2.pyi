@@ -1,0 +1,78 @@
+from flow.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ListTaskInstancesRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id", "page_size", "page_token")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListTaskInstancesResponse(_message.Message):
+    __slots__ = ("task_instances", "next_page_token")
+    TASK_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    task_instances: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskInstance]
+    next_page_token: str
+    def __init__(self, task_instances: _Optional[_Iterable[_Union[_common_pb2.TaskInstance, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetTaskInstanceRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ...) -> None: ...
+
+class GetTaskInstanceResponse(_message.Message):
+    __slots__ = ("task_instance",)
+    TASK_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    task_instance: _common_pb2.TaskInstance
+    def __init__(self, task_instance: _Optional[_Union[_common_pb2.TaskInstance, _Mapping]] = ...) -> None: ...
+
+class ReadTaskLogRequest(_message.Message):
+    __slots__ = ("key", "offset", "limit")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    offset: int
+    limit: int
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., offset: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ReadTaskLogResponse(_message.Message):
+    __slots__ = ("content", "next_offset", "complete", "try_number")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    TRY_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    content: bytes
+    next_offset: int
+    complete: bool
+    try_number: int
+    def __init__(self, content: _Optional[bytes] = ..., next_offset: _Optional[int] = ..., complete: _Optional[bool] = ..., try_number: _Optional[int] = ...) -> None: ...
+
+class FollowTaskLogRequest(_message.Message):
+    __slots__ = ("key", "offset")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    offset: int
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class FollowTaskLogResponse(_message.Message):
+    __slots__ = ("content", "next_offset")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    content: bytes
+    next_offset: int
+    def __init__(self, content: _Optional[bytes] = ..., next_offset: _Optional[int] = ...) -> None: ...
