@@ -161,7 +161,8 @@ def _convert(key: str, raw: object, annotation: object) -> object:
     else:
         raise TypeError(f"unsupported config type {annotation!r}")
     raise InvalidArgumentError(
-        f"Config '{key}' has value {raw!r}. Not a valid {getattr(annotation, '__name__', annotation)}.",
+        f"Config '{key}' has value {raw!r}. "
+        f"Not a valid {getattr(annotation, '__name__', annotation)}.",
         field=key,
         reason="INVALID_CONFIG",
     )
@@ -216,7 +217,7 @@ def _validate(config: FlowConfig) -> None:
             f"Config 'FLOW_WORKER__CONCURRENCY' has value {config.worker.concurrency}. "
             "Must be at least 1.", field="worker.concurrency", reason="INVALID_CONFIG")
     if not config.worker.queues:
-        raise InvalidArgumentError("Config 'FLOW_WORKER__QUEUES' is empty. Name one queue at least.",
+        raise InvalidArgumentError("Config 'FLOW_WORKER__QUEUES' is empty. Name a queue.",
                                    field="worker.queues", reason="INVALID_CONFIG")
     for queue in config.worker.queues:
         if not queue.replace("_", "").replace("-", "").isalnum():
@@ -226,7 +227,7 @@ def _validate(config: FlowConfig) -> None:
 
 
 def replace(config: FlowConfig, **sections: Mapping[str, object]) -> FlowConfig:
-    """A copy with some keys of some sections changed, e.g. replace(c, worker={"concurrency": 2})."""
+    """A copy with some keys of some sections changed: replace(c, worker={"concurrency": 2})."""
     changes: dict[str, object] = {}
     for name, values in sections.items():
         changes[name] = dataclasses.replace(getattr(config, name), **values)

@@ -24,6 +24,7 @@ from grpc_reflection.v1alpha import reflection
 from flow.errors import FlowError, error_for_code
 
 log = structlog.get_logger(__name__)
+Ctx = grpc.aio.ServicerContext[Any, Any]
 
 ERROR_DOMAIN = "flow.v1"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
@@ -57,7 +58,7 @@ def error_from_rpc(exc: grpc.aio.AioRpcError | grpc.RpcError) -> FlowError:
     code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
     message = (exc.details() if hasattr(exc, "details") else None) or str(code)
     reason, metadata = "", {}
-    trailing = exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None
+    trailing: Any = exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None
     for key, value in trailing or ():
         if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
             status = status_pb2.Status.FromString(value)
@@ -70,7 +71,7 @@ def error_from_rpc(exc: grpc.aio.AioRpcError | grpc.RpcError) -> FlowError:
     return error_for_code(code.value[0], message, reason, **metadata)
 
 
-async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext) -> None:
+async def _abort_for(exc: BaseException, context: Ctx) -> None:
     if isinstance(exc, FlowError):
         code, message, trailing = status_for(exc)
         context.set_trailing_metadata(trailing)
@@ -81,7 +82,7 @@ async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext) -> N
 
 
 def _wrap_unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def wrapper(request: Any, context: Ctx) -> Any:
         try:
             return await behavior(request, context)
         except (grpc.aio.AbortError, grpc.aio.UsageError):
@@ -94,7 +95,7 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
 
 
 def _wrap_stream(behavior: Callable[..., Any]) -> Callable[..., Any]:
-    async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def wrapper(request: Any, context: Ctx) -> AsyncIterator[Any]:
         try:
             async for item in behavior(request, context):
                 yield item
@@ -160,10 +161,10 @@ def _deny(handler: Any) -> Any:
     error = UnauthenticatedError(
         "Missing or invalid bearer token: send 'authorization: Bearer <token>' metadata.")
 
-    async def deny_unary(_request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def deny_unary(_request: Any, context: Ctx) -> Any:
         await _abort_for(error, context)
 
-    async def deny_stream(_request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def deny_stream(_request: Any, context: Ctx) -> AsyncIterator[Any]:
         await _abort_for(error, context)
         yield None  # pragma: no cover - abort raises
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -33,7 +34,7 @@ def _accepted_params(cls: type) -> set[str]:
 
 
 def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
-    """Fill arguments not passed explicitly from the DAG's default_args (Airflow's apply_defaults)."""
+    """Fill arguments not passed explicitly from the DAG's default_args (apply_defaults)."""
 
     @functools.wraps(init)
     def wrapper(self: BaseOperator, *args: Any, **kwargs: Any) -> None:
@@ -263,7 +264,7 @@ def _as_timedelta(value: timedelta | float | None) -> timedelta | None:
 def chain(*tasks: Any) -> None:
     """Set each element downstream of the previous one; lists are linked pairwise when equal in
     length, as in Airflow's chain()."""
-    for left, right in zip(tasks, tasks[1:], strict=False):
+    for left, right in itertools.pairwise(tasks):
         if isinstance(left, list | tuple) and isinstance(right, list | tuple):
             if len(left) != len(right):
                 raise ValueError(

@@ -11,8 +11,8 @@ import pathlib
 import sys
 import traceback
 
-from flow.sdk.dag import _created as created_dags
 from flow.sdk.dag import DAG
+from flow.sdk.dag import _created as created_dags
 
 
 class DagImportError(Exception):

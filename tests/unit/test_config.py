@@ -29,7 +29,7 @@ def test_environment_overrides_file(tmp_path: pathlib.Path) -> None:
 
 def test_bad_value_names_the_key(tmp_path: pathlib.Path) -> None:
     """A value of the wrong type is refused with the key and the value in the message."""
-    with pytest.raises(InvalidArgumentError, match="FLOW_WORKER__CONCURRENCY.*'many'"):
+    with pytest.raises(InvalidArgumentError, match=r"FLOW_WORKER__CONCURRENCY.*'many'"):
         load_config({"FLOW_HOME": str(tmp_path), "FLOW_WORKER__CONCURRENCY": "many"})
 
 
