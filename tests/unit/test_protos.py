@@ -90,6 +90,6 @@ def test_generated_code_is_fresh(tmp_path: pathlib.Path) -> None:
     committed = sorted(p.name for p in (ROOT / "flow/v1").iterdir()
                        if p.name != "__init__.py" and p.suffix in {".py", ".pyi"})
     assert generated == committed, "run: python scripts/gen_protos.py"
-    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "flow/v1", ROOT / "flow/v1",
+    _match, mismatch, errors = filecmp.cmpfiles(tmp_path / "flow/v1", ROOT / "flow/v1",
                                                generated, shallow=False)
     assert mismatch == [] and errors == [], f"stale: {mismatch + errors}; run scripts/gen_protos.py"

@@ -23,7 +23,7 @@ def test_shift_operators_and_lists_set_both_directions() -> None:
         a >> [b, c] >> e
     assert d.task_dict["a"].downstream_task_ids == {"b", "c"}
     assert d.task_dict["e"].upstream_task_ids == {"b", "c"}
-    assert [t.task_id for t in d.topological_sort()][0] == "a"
+    assert next(t.task_id for t in d.topological_sort()) == "a"
 
 
 def test_chain_and_cross_downstream() -> None:
