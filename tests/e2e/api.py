@@ -119,3 +119,15 @@ class Api:
 
 def run_json(output: str) -> Any:
     return json.loads(output)
+
+
+def eventually(check: Any, timeout: float = 60.0, interval: float = 0.05) -> Any:
+    """Call `check()` until it returns a truthy value (returned), or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met in {timeout} s (last value {value!r})")
+        time.sleep(interval)
