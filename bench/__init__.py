@@ -1,0 +1,1 @@
+"""Benchmarks of the whole platform, reported as medians and ratios."""

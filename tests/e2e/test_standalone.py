@@ -1,0 +1,124 @@
+"""`flowcli standalone` on a fresh FLOW_HOME: ready, runs a DAG, stops every child on Ctrl-C,
+and a second start reuses the data."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.api import eventually
+
+pytestmark = pytest.mark.e2e
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def flowcli() -> list[str]:
+    found = shutil.which("flowcli", path=sysconfig.get_path("scripts"))
+    return [found] if found else [sys.executable, "-c", "import sys; from flow.cli.main import "
+                                  "main; sys.exit(main())"]
+
+
+def processes_of(home: pathlib.Path) -> list[int]:
+    """Pids of live processes started for `home` (by environment or command line)."""
+    marker = str(home).encode()
+    pids = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if (entry / "stat").read_text().split(")")[-1].split()[0] == "Z":
+                continue
+            blob = (entry / "environ").read_bytes() + (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"FLOW_HOME=" + marker + b"\0" in blob or marker + b"/nats" in blob:
+            pids.append(int(entry.name))
+    return pids
+
+
+class Standalone:
+    def __init__(self, home: pathlib.Path, workdir: pathlib.Path) -> None:
+        self.home = home
+        self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("FLOW_")},
+                    "FLOW_HOME": str(home)}
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.ready_seconds = 0.0
+
+    def start(self) -> None:
+        state = self.home / "standalone.json"
+        state.unlink(missing_ok=True)
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [*flowcli(), "standalone", "--http-port", "0", "--grpc-port", "0"],
+            cwd=self.workdir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        eventually(lambda: state.exists() or self.proc.poll() is not None, timeout=90)
+        assert self.proc.poll() is None, self.output()
+        self.ready_seconds = time.monotonic() - started
+        print(f"standalone ready in {self.ready_seconds:.2f} s")
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*flowcli(), *args], env=self.env, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    def interrupt(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(60)
+
+    def output(self) -> str:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            return ""
+        assert self.proc.stdout is not None
+        return self.proc.stdout.read().decode(errors="replace")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for pid in processes_of(self.home):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def standalone(tmp_path: pathlib.Path) -> Iterator[Standalone]:
+    workdir = tmp_path / "project"
+    shutil.copytree(ROOT / "dags", workdir / "dags")
+    instance = Standalone(tmp_path / "home", workdir)
+    yield instance
+    instance.kill()
+
+
+def test_standalone_runs_stops_cleanly_and_keeps_its_data(standalone: Standalone) -> None:
+    """Fresh home: ready, `dags trigger --wait` succeeds with no flags, SIGINT leaves no process
+    behind, and a second start shows the earlier run."""
+    standalone.start()
+    listed = standalone.cli("dags", "list", "--output", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert "example_bash" in listed.stdout
+    triggered = standalone.cli("dags", "trigger", "example_bash", "--wait", "--output", "json")
+    assert triggered.returncode == 0, triggered.stdout + triggered.stderr
+    runs = standalone.cli("runs", "list", "example_bash", "--output", "json")
+    run_ids = {r["run_id"] for r in json.loads(runs.stdout)}
+    assert len(run_ids) == 1
+
+    assert standalone.interrupt() == 0
+    assert processes_of(standalone.home) == []
+
+    standalone.start()
+    again = standalone.cli("runs", "list", "example_bash", "--output", "json")
+    assert {r["run_id"] for r in json.loads(again.stdout)} == run_ids
+    failing = standalone.cli("dags", "trigger", "no_such_dag")
+    assert failing.returncode == 1 and "no_such_dag" in failing.stderr
+    assert standalone.interrupt() == 0
