@@ -1,6 +1,6 @@
-"""A Bash task, templated with the run's logical date, then a second that reads the first's output."""
+"""A Bash task templated with the run's logical date, then one that reads its output."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flow.operators.bash import BashOperator
 from flow.sdk import DAG
@@ -9,7 +9,7 @@ with DAG(
     dag_id="example_bash",
     description="Bash tasks: templating and output passed along",
     schedule=None,
-    start_date=datetime(2024, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
     tags=["example"],
 ):
     hello = BashOperator(task_id="hello", bash_command="echo 'hello from bash on {{ ds }}'")

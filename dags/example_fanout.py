@@ -1,6 +1,6 @@
 """Fan-out / fan-in: one task, five in parallel, one that sums their results."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flow.operators.empty import EmptyOperator
 from flow.sdk import DAG, task
@@ -8,7 +8,7 @@ from flow.sdk import DAG, task
 with DAG(
     dag_id="example_fanout",
     schedule=None,
-    start_date=datetime(2024, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
     tags=["example"],
 ):
     start = EmptyOperator(task_id="start")

@@ -1,11 +1,11 @@
 """Two @task functions passing a value through XCom."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flow.sdk import dag, task
 
 
-@dag(schedule=None, start_date=datetime(2024, 1, 1, tzinfo=timezone.utc), tags=["example"])
+@dag(schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC), tags=["example"])
 def example_taskflow():
     @task
     def extract() -> dict:

@@ -231,11 +231,9 @@ def host_of(bind: str) -> str:
     return bind.rsplit(":", 1)[0] or "127.0.0.1"
 
 
-class _AuthClientInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[misc]
-    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[misc]
-    grpc.aio.StreamUnaryClientInterceptor,  # type: ignore[misc]
-):
+class _AuthMetadata:
+    """Adds `authorization: Bearer <token>` to a call's metadata."""
+
     def __init__(self, token: str) -> None:
         self._pair = ("authorization", f"Bearer {token}")
 
@@ -244,13 +242,28 @@ class _AuthClientInterceptor(
         metadata.append(self._pair)
         return details._replace(metadata=metadata)
 
+
+# grpc.aio files each interceptor under the first kind it is an instance of, so every call
+# kind needs an interceptor object of its own.
+class _AuthUnaryUnary(_AuthMetadata, grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(self._details(details), request)
 
+
+class _AuthUnaryStream(_AuthMetadata, grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(self._details(details), request)
 
+
+class _AuthStreamUnary(_AuthMetadata, grpc.aio.StreamUnaryClientInterceptor):  # type: ignore[misc]
     async def intercept_stream_unary(
+        self, continuation: Any, details: Any, request_iterator: Any
+    ) -> Any:
+        return await continuation(self._details(details), request_iterator)
+
+
+class _AuthStreamStream(_AuthMetadata, grpc.aio.StreamStreamClientInterceptor):  # type: ignore[misc]
+    async def intercept_stream_stream(
         self, continuation: Any, details: Any, request_iterator: Any
     ) -> Any:
         return await continuation(self._details(details), request_iterator)
@@ -258,5 +271,8 @@ class _AuthClientInterceptor(
 
 def open_channel(address: str, token: str = "") -> grpc.aio.Channel:
     """An aio channel to `address` that sends `token` as a bearer token on every call."""
-    interceptors = [_AuthClientInterceptor(token)] if token else []
+    interceptors: list[Any] = [
+        kind(token) for kind in (_AuthUnaryUnary, _AuthUnaryStream, _AuthStreamUnary,
+                                 _AuthStreamStream)
+    ] if token else []
     return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS, interceptors=interceptors)

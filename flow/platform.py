@@ -234,6 +234,14 @@ class Platform:
     def restart_service(self, key: str, *, kill: bool = False, timeout: float = 30.0) -> None:
         """Stop one service (SIGKILL when `kill`) and start it again with the same settings."""
         service = self.services[key]
+        # Come back on the same ports: the other services hold this one's address.
+        section = "worker" if key.startswith("worker") else key
+        if service.info.get("grpc_port"):
+            service.env[f"FLOW_{section.upper()}__GRPC_BIND"] = (
+                f"{self.host}:{service.info['grpc_port']}")
+        if service.info.get("http_port"):
+            service.env[f"FLOW_{section.upper()}__HTTP_BIND"] = (
+                f"{self.host}:{service.info['http_port']}")
         if kill:
             service.signal(signal.SIGKILL)
             assert service.proc is not None

@@ -1,0 +1,1 @@
+"""flowcli: the command line of Flow. Client commands talk to the gateway's public gRPC API."""

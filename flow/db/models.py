@@ -1,0 +1,184 @@
+"""SQLAlchemy 2.0 models of the metadata DB. Only the scheduler opens them.
+
+Enums are stored as their Airflow string values (`up_for_retry`), datetimes as UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from flow.states import DagRunState, DagRunType, TaskInstanceState
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s__%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s__%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s__%(constraint_name)s",
+    "fk": "fk_%(table_name)s__%(column_0_N_name)s__%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+ID_LENGTH = 250
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored in UTC; naive values are rejected."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware value")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_values(cls: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in cls]
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=enum_values,
+                validate_strings=True, create_constraint=False)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UtcDateTime}
+
+
+class Dag(Base):
+    __tablename__ = "dag"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    fileloc: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str | None] = mapped_column(Text)
+    is_paused: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    schedule: Mapped[str | None] = mapped_column(String(1000))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    owners: Mapped[list[str]] = mapped_column(JSON, default=list)
+    doc_md: Mapped[str | None] = mapped_column(Text)
+    last_parsed_time: Mapped[datetime | None]
+
+
+class SerializedDag(Base):
+    __tablename__ = "serialized_dag"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)  # the JSON of flow.sdk.serialization.serialize_dag
+    dag_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class DagRun(Base):
+    __tablename__ = "dag_run"
+    __table_args__ = (UniqueConstraint("dag_id", "run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    state: Mapped[DagRunState] = mapped_column(_enum(DagRunState), index=True)
+    run_type: Mapped[DagRunType] = mapped_column(_enum(DagRunType))
+    logical_date: Mapped[datetime]
+    data_interval_start: Mapped[datetime | None]
+    data_interval_end: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]
+    start_date: Mapped[datetime | None]
+    end_date: Mapped[datetime | None]
+    conf: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TaskInstance(Base):
+    __tablename__ = "task_instance"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    map_index: Mapped[int] = mapped_column(primary_key=True, default=-1)
+    try_number: Mapped[int] = mapped_column(default=0)
+    max_tries: Mapped[int] = mapped_column(default=1)
+    # Airflow's `None` is stored explicitly as "none", so `state IN (...)` guards can name it.
+    state: Mapped[TaskInstanceState] = mapped_column(_enum(TaskInstanceState), index=True)
+    operator: Mapped[str] = mapped_column(String(250), default="")
+    queue: Mapped[str] = mapped_column(String(250), default="default")
+    pool: Mapped[str] = mapped_column(String(250), default="default_pool")
+    pool_slots: Mapped[int] = mapped_column(default=1)
+    priority_weight: Mapped[int] = mapped_column(default=1)
+    start_date: Mapped[datetime | None]
+    end_date: Mapped[datetime | None]
+    duration: Mapped[float | None] = mapped_column(Float)
+    hostname: Mapped[str] = mapped_column(String(1000), default="")
+    worker_id: Mapped[str] = mapped_column(String(250), default="")
+    queued_at: Mapped[datetime | None]
+    next_retry_at: Mapped[datetime | None]
+
+
+class TaskInstanceHistory(Base):
+    """One row per finished try of a task instance."""
+
+    __tablename__ = "task_instance_history"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    map_index: Mapped[int] = mapped_column(primary_key=True)
+    try_number: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[TaskInstanceState] = mapped_column(_enum(TaskInstanceState))
+    start_date: Mapped[datetime | None]
+    end_date: Mapped[datetime | None]
+    duration: Mapped[float | None] = mapped_column(Float)
+    hostname: Mapped[str] = mapped_column(String(1000), default="")
+    worker_id: Mapped[str] = mapped_column(String(250), default="")
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class XCom(Base):
+    __tablename__ = "xcom"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    map_index: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)  # JSON bytes
+    content_type: Mapped[str] = mapped_column(String(100), default="application/json")
+    timestamp: Mapped[datetime]
+
+
+class ImportError_(Base):
+    """A DAG file that failed to import (the trailing underscore avoids the builtin)."""
+
+    __tablename__ = "import_error"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filename: Mapped[str] = mapped_column(String(2000), unique=True)
+    stacktrace: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[datetime]
+
+
+Index("ix_dag_run__dag_id__logical_date", DagRun.dag_id, DagRun.logical_date)

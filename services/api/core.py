@@ -1,0 +1,144 @@
+"""The gateway core: validates public requests and forwards them to the scheduler and logserver.
+
+Transport-free apart from the stubs it holds: both the gRPC servicers and the REST routes call
+these methods with proto messages. Errors of the peers become FlowError here, in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from typing import Any, TypeVar
+
+import grpc
+
+from flow.errors import InvalidArgumentError
+from flow.grpcutil import error_from_rpc
+from flow.v1 import common_pb2, log_service_pb2, task_instance_service_pb2
+
+T = TypeVar("T")
+Metadata = Sequence[tuple[str, str]]
+
+
+def _require(message: Any, *fields: str, prefix: str = "") -> None:
+    for name in fields:
+        if not getattr(message, name):
+            raise InvalidArgumentError(f"Field '{prefix}{name}' is required.",
+                                       field=f"{prefix}{name}")
+
+
+def _check_page(page_size: int) -> None:
+    if page_size < 0:
+        raise InvalidArgumentError(f"page_size must not be negative, got {page_size}.",
+                                   field="page_size")
+
+
+async def _forward(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except grpc.aio.AioRpcError as exc:
+        raise error_from_rpc(exc) from None
+
+
+async def _forward_stream(call: Any) -> AsyncIterator[Any]:
+    try:
+        async for item in call:
+            yield item
+    except grpc.aio.AioRpcError as exc:
+        raise error_from_rpc(exc) from None
+    finally:
+        call.cancel()
+
+
+class GatewayCore:
+    """Every public operation, as proto request in, proto response out."""
+
+    def __init__(self, scheduler: Any, logs: Any, *, stream_metadata: Metadata = ()) -> None:
+        self._scheduler = scheduler  # SchedulerServiceStub
+        self._logs = logs  # LogServiceStub
+        # open_channel's interceptor authenticates unary-unary calls only (reported to the
+        # lead); streaming calls carry the internal token explicitly until that is fixed.
+        self._stream_metadata = tuple(stream_metadata)
+
+    # DAGs
+
+    async def list_dags(self, request: Any) -> Any:
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListDags(request))
+
+    async def get_dag(self, request: Any) -> Any:
+        _require(request, "dag_id")
+        return await _forward(self._scheduler.GetDag(request))
+
+    async def list_import_errors(self, request: Any) -> Any:
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListImportErrors(request))
+
+    # DAG runs
+
+    async def trigger_dag_run(self, request: Any) -> Any:
+        _require(request, "dag_id")
+        return await _forward(self._scheduler.TriggerDagRun(request))
+
+    async def list_dag_runs(self, request: Any) -> Any:
+        _require(request, "dag_id")
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListDagRuns(request))
+
+    async def get_dag_run(self, request: Any) -> Any:
+        _require(request, "dag_id", "run_id")
+        return await _forward(self._scheduler.GetDagRun(request))
+
+    def watch_state_changes(self, request: Any) -> AsyncIterator[Any]:
+        if request.run_id and not request.dag_id:
+            raise InvalidArgumentError("Filtering by run_id needs dag_id too.", field="dag_id")
+        return _forward_stream(
+            self._scheduler.WatchStateChanges(request, metadata=self._stream_metadata))
+
+    # Task instances and logs
+
+    async def list_task_instances(self, request: Any) -> Any:
+        _require(request, "dag_id", "run_id")
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListTaskInstances(request))
+
+    async def get_task_instance(self, request: Any) -> Any:
+        _require(request.key, "dag_id", "run_id", "task_id", prefix="key.")
+        return await _forward(self._scheduler.GetTaskInstance(request))
+
+    async def _resolve_key(self, key: Any) -> Any:
+        """A copy of `key` with try_number 0 replaced by the TI's latest try (at least 1)."""
+        _require(key, "dag_id", "run_id", "task_id", prefix="key.")
+        if key.try_number < 0:
+            raise InvalidArgumentError("try_number must not be negative.", field="key.try_number")
+        resolved = common_pb2.TaskInstanceKey()
+        resolved.CopyFrom(key)
+        if resolved.try_number == 0:
+            ti = await self.get_task_instance(
+                task_instance_service_pb2.GetTaskInstanceRequest(key=key))
+            # a TI that has not been queued yet will write its first try
+            resolved.try_number = max(ti.task_instance.key.try_number, 1)
+        return resolved
+
+    async def read_task_log(self, request: Any) -> Any:
+        if request.offset < 0 or request.limit < 0:
+            raise InvalidArgumentError("offset and limit must not be negative.", field="offset")
+        key = await self._resolve_key(request.key)
+        read = await _forward(self._logs.ReadLog(log_service_pb2.ReadLogRequest(
+            key=key, offset=request.offset, limit=request.limit)))
+        return task_instance_service_pb2.ReadTaskLogResponse(
+            content=read.content, next_offset=read.next_offset, complete=read.complete,
+            try_number=key.try_number)
+
+    async def follow_task_log(self, request: Any) -> AsyncIterator[Any]:
+        if request.offset < 0:
+            raise InvalidArgumentError("offset must not be negative.", field="offset")
+        key = await self._resolve_key(request.key)
+        call = self._logs.FollowLog(
+            log_service_pb2.FollowLogRequest(key=key, offset=request.offset),
+            metadata=self._stream_metadata)
+        async for item in _forward_stream(call):
+            yield task_instance_service_pb2.FollowTaskLogResponse(
+                content=item.content, next_offset=item.next_offset)
+
+
+__all__ = ["GatewayCore"]

@@ -1,0 +1,11 @@
+"""REST routes under /api/v1, one module per resource; each module lists its Operations."""
+
+from __future__ import annotations
+
+from services.api.routes import dag_runs, dags, task_instances
+from services.api.routes.common import API_PREFIX, Operation
+
+OPERATIONS: tuple[Operation, ...] = (
+    *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS)
+
+__all__ = ["API_PREFIX", "OPERATIONS", "Operation"]

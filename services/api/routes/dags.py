@@ -1,0 +1,24 @@
+"""REST routes of DagService: the DAGs and the files that failed to import."""
+
+from __future__ import annotations
+
+from flow.v1 import dag_service_pb2 as pb
+from services.api.routes.common import Operation
+
+OPERATIONS = (
+    Operation(
+        "GET", "/dags", "listDags", "Lists DAGs, ordered by dag_id.",
+        pb.ListDagsRequest, pb.ListDagsResponse,
+        call=lambda core, req: core.list_dags(req),
+        query=("page_size", "page_token", "dag_id_pattern", "include_inactive"), tags=("DAG",)),
+    Operation(
+        "GET", "/dags/{dag_id}", "getDag", "Gets one DAG with its tasks.",
+        pb.GetDagRequest, pb.GetDagResponse,
+        call=lambda core, req: core.get_dag(req), tags=("DAG",)),
+    Operation(
+        "GET", "/importErrors", "listImportErrors",
+        "Lists the DAG files that failed to import, with their errors.",
+        pb.ListImportErrorsRequest, pb.ListImportErrorsResponse,
+        call=lambda core, req: core.list_import_errors(req),
+        query=("page_size", "page_token"), tags=("DAG",)),
+)

@@ -1,0 +1,259 @@
+"""One durable, append-only file per attempt under the logs directory, and live followers.
+
+Path components are percent-escaped, so no id can leave the base directory. Writers wake
+the followers of their attempt through an in-process condition: nothing polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pathlib
+import time
+import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import structlog
+
+from flow.errors import FailedPreconditionError, InvalidArgumentError
+
+log = structlog.get_logger(__name__)
+
+READ_LIMIT = 1 << 20  # bytes per ReadLog answer and per FollowLog message
+_INLINE_WRITE = 64 * 1024  # larger writes go to a thread so the event loop stays responsive
+_DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class AttemptKey:
+    """One attempt: (dag_id, run_id, task_id, map_index, try_number)."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    try_number: int
+
+    def validate(self) -> None:
+        for name in ("dag_id", "run_id", "task_id"):
+            if not getattr(self, name):
+                raise InvalidArgumentError(f"The attempt key needs a {name}.", field=f"key.{name}")
+        if self.try_number < 1:
+            raise InvalidArgumentError(
+                f"The attempt key needs try_number >= 1, got {self.try_number}.",
+                field="key.try_number")
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """A range of a log: bytes, where to continue, and whether the attempt has ended."""
+
+    content: bytes
+    next_offset: int
+    complete: bool
+    exists: bool
+
+
+def _escape(value: str) -> str:
+    # quote() with no safe characters turns "/" into %2F; "." survives but every component
+    # carries a "name=" prefix, so ".." can never be a whole path component.
+    return quote(value, safe="")
+
+
+class _Attempt:
+    """The live state of one attempt's log, shared by its writer and followers here."""
+
+    def __init__(self, log_path: pathlib.Path, done_path: pathlib.Path) -> None:
+        self.log_path = log_path
+        self.done_path = done_path
+        self.changed = asyncio.Condition()
+        self.write_lock = asyncio.Lock()
+        try:
+            self.size = log_path.stat().st_size
+        except FileNotFoundError:
+            self.size = 0
+        self.done = done_path.exists()
+
+    async def notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _read_range(path: pathlib.Path, offset: int, limit: int) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            return fh.read(limit)
+    except FileNotFoundError:
+        return b""
+
+
+def _mark_done(fd: int | None, done_path: pathlib.Path) -> None:
+    if fd is not None:
+        os.fsync(fd)
+    done_path.parent.mkdir(parents=True, exist_ok=True)
+    with done_path.open("wb") as fh:
+        os.fsync(fh.fileno())
+
+
+class AttemptWriter:
+    """Appends to one attempt's log; `finish()` marks it done (the writer sent final)."""
+
+    def __init__(self, attempt: _Attempt) -> None:
+        self._attempt = attempt
+        self._fd: int | None = None
+
+    @property
+    def size(self) -> int:
+        return self._attempt.size
+
+    async def append(self, data: bytes) -> int:
+        attempt = self._attempt
+        if not data:
+            return attempt.size
+        async with attempt.write_lock:
+            if attempt.done:
+                raise FailedPreconditionError(
+                    "The attempt's log is final; nothing can be appended to it.",
+                    reason="LOG_ALREADY_FINAL")
+            if self._fd is None:
+                attempt.log_path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(attempt.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            if len(data) > _INLINE_WRITE:
+                await asyncio.to_thread(_write_all, self._fd, data)
+            else:
+                _write_all(self._fd, data)
+            attempt.size += len(data)
+        await attempt.notify()
+        return attempt.size
+
+    async def finish(self) -> None:
+        attempt = self._attempt
+        async with attempt.write_lock:
+            if not attempt.done:
+                await asyncio.to_thread(_mark_done, self._fd, attempt.done_path)
+                attempt.done = True
+        await attempt.notify()
+
+    async def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            await asyncio.to_thread(os.fsync, fd)
+            os.close(fd)
+
+
+class LogStorage:
+    """The logs directory: paths, writers, range reads, followers and retention."""
+
+    def __init__(self, base_dir: pathlib.Path, *, retention_days: int = 30) -> None:
+        self.base_dir = base_dir.expanduser().resolve()
+        self.retention_days = retention_days
+        self._live: weakref.WeakValueDictionary[pathlib.Path, _Attempt] = (
+            weakref.WeakValueDictionary())
+
+    def paths(self, key: AttemptKey) -> tuple[pathlib.Path, pathlib.Path]:
+        """The attempt's `.log` file and its `.done` marker (docs/internals.md layout)."""
+        folder = self.base_dir.joinpath(
+            f"dag_id={_escape(key.dag_id)}", f"run_id={_escape(key.run_id)}",
+            f"task_id={_escape(key.task_id)}", f"map_index={int(key.map_index)}")
+        log_path = folder / f"attempt={int(key.try_number)}.log"
+        if not log_path.resolve().is_relative_to(self.base_dir):  # defence in depth
+            raise InvalidArgumentError("The attempt key escapes the logs directory.", field="key")
+        return log_path, folder / f"attempt={int(key.try_number)}.done"
+
+    def _attempt(self, key: AttemptKey) -> _Attempt:
+        key.validate()
+        log_path, done_path = self.paths(key)
+        attempt = self._live.get(log_path)
+        if attempt is None:
+            attempt = _Attempt(log_path, done_path)
+            self._live[log_path] = attempt
+        return attempt
+
+    def open_writer(self, key: AttemptKey) -> AttemptWriter:
+        return AttemptWriter(self._attempt(key))
+
+    async def read(self, key: AttemptKey, offset: int = 0, limit: int = 0) -> ReadResult:
+        """At most 1 MiB from `offset`; `complete` once the attempt is done and read to its end."""
+        key.validate()
+        if offset < 0 or limit < 0:
+            raise InvalidArgumentError("offset and limit must not be negative.", field="offset")
+        limit = READ_LIMIT if limit == 0 else min(limit, READ_LIMIT)
+        log_path, done_path = self.paths(key)
+
+        def read_now() -> ReadResult:
+            done = done_path.exists()  # before the size: a done log does not grow
+            try:
+                size = log_path.stat().st_size
+            except FileNotFoundError:
+                return ReadResult(b"", offset, done, done)
+            content = _read_range(log_path, offset, limit) if offset < size else b""
+            end = offset + len(content)
+            return ReadResult(content, end, done and end >= size, True)
+
+        return await asyncio.to_thread(read_now)
+
+    async def follow(self, key: AttemptKey, offset: int = 0) -> AsyncIterator[tuple[bytes, int]]:
+        """Yield (bytes, next_offset) from `offset` as they are written; end when done and sent.
+
+        Waits for a log that does not exist yet.
+        """
+        if offset < 0:
+            raise InvalidArgumentError("offset must not be negative.", field="offset")
+        attempt = self._attempt(key)  # a strong reference keeps the live state while we follow
+        while True:
+            if offset < attempt.size:
+                chunk = await asyncio.to_thread(
+                    _read_range, attempt.log_path, offset, min(READ_LIMIT, attempt.size - offset))
+                if chunk:
+                    offset += len(chunk)
+                    yield chunk, offset
+                    continue
+            if attempt.done:
+                return
+            async with attempt.changed:
+                await attempt.changed.wait_for(
+                    lambda: attempt.size > offset or attempt.done)  # noqa: B023
+
+    async def purge_expired(self, now: float | None = None) -> int:
+        """Delete attempt files older than the retention; returns how many files went."""
+        if self.retention_days <= 0:
+            return 0
+        cutoff = (now if now is not None else time.time()) - self.retention_days * _DAY
+        live = set(self._live.keys())
+        removed = await asyncio.to_thread(_purge, self.base_dir, cutoff, live)
+        if removed:
+            log.info("logs_purged", files=removed, retention_days=self.retention_days)
+        return removed
+
+
+def _purge(base: pathlib.Path, cutoff: float, live: set[pathlib.Path]) -> int:
+    removed = 0
+    if not base.is_dir():
+        return 0
+    for root, _dirs, files in os.walk(base, topdown=False):
+        folder = pathlib.Path(root)
+        for name in files:
+            path = folder / name
+            if not name.startswith("attempt=") or path.with_suffix(".log") in live:
+                continue
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        if folder != base:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only succeeds when empty
+    return removed

@@ -1,0 +1,1 @@
+"""The scheduler service: the one writer of orchestration state (see app.py)."""

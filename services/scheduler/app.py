@@ -1,0 +1,112 @@
+"""Composition root of the scheduler: DB, bus, core, DAG processor, gRPC servicers, loops.
+
+Start-up order: migrate, ensure streams, parse the DAG folder, load active runs, re-publish
+queued attempts (invariant 1), serve, report ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import pathlib
+import signal
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+import structlog
+
+from flow.bus import jetstream
+from flow.config import FlowConfig, load_config
+from flow.db import create_engine, create_sessions, upgrade_database
+from flow.grpcutil import Registration, serve
+from flow.log import configure_logging
+from flow.v1 import scheduler_service_pb2_grpc, task_execution_service_pb2_grpc
+from services.scheduler.bus import DispatchPublisher, consume_results, watch_liveness
+from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.dag_processor import DagProcessor
+from services.scheduler.events import Broadcaster
+from services.scheduler.servicer_control import SchedulerControlServicer
+from services.scheduler.servicer_execution import TaskExecutionServicer
+
+log = structlog.get_logger(__name__)
+SERVICE = "scheduler"
+LIVENESS_INTERVAL_SECONDS = 5.0
+
+
+async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
+              on_ready: Callable[[dict[str, Any]], None] | None = None) -> None:
+    """Serve until `stop` is set, then shut down cleanly."""
+    stop = stop or asyncio.Event()
+    await upgrade_database(config.database_url)
+    async with AsyncExitStack() as stack:
+        engine = create_engine(config.database_url, echo=config.database.echo)
+        stack.push_async_callback(engine.dispose)
+        nc = await stack.enter_async_context(jetstream.connect_bus(config.nats, SERVICE))
+        js = nc.jetstream()
+        await jetstream.ensure_streams(js, config.nats)
+        broadcaster = Broadcaster()
+        stack.callback(broadcaster.close)
+        core = SchedulingCore(create_sessions(engine), DispatchPublisher(js), broadcaster.publish,
+                              max_xcom_size=config.core.max_xcom_size)
+        processor = DagProcessor(core, config.dags_folder,
+                                 timeout=config.scheduler.parse_timeout_seconds,
+                                 interval=config.scheduler.parse_interval_seconds,
+                                 processes=config.scheduler.parse_processes)
+        await processor.parse_once()
+        await core.load()
+        await core.republish_queued()
+        served = await stack.enter_async_context(serve(config.scheduler.grpc_bind, [
+            Registration(scheduler_service_pb2_grpc.add_SchedulerServiceServicer_to_server,
+                         SchedulerControlServicer(core, broadcaster), "flow.v1.SchedulerService"),
+            Registration(task_execution_service_pb2_grpc.add_TaskExecutionServiceServicer_to_server,
+                         TaskExecutionServicer(core), "flow.v1.TaskExecutionService"),
+        ], tokens=[config.auth.internal_token]))
+        async with asyncio.TaskGroup() as tg:
+            loops = [
+                tg.create_task(consume_results(js, config.nats, core), name="consume_results"),
+                tg.create_task(core.run_timers(), name="retry_timers"),
+                tg.create_task(processor.run(), name="dag_processor"),
+                tg.create_task(watch_liveness(js, config.nats, core, min(
+                    LIVENESS_INTERVAL_SECONDS, config.nats.heartbeat_ttl_seconds / 3)),
+                    name="liveness"),
+            ]
+            info = {"service": SERVICE, "pid": os.getpid(), "grpc_port": served.port}
+            if on_ready is not None:
+                on_ready(info)
+            await stop.wait()
+            log.info("service_stopping", service=SERVICE)
+            for task in loops:
+                task.cancel()
+        broadcaster.close()
+
+
+def write_ready_file(info: dict[str, Any]) -> None:
+    """Write `info` as JSON to $FLOW_READY_FILE atomically, and log service_ready."""
+    log.info("service_ready", **info)
+    target = os.environ.get("FLOW_READY_FILE")
+    if not target:
+        return
+    path = pathlib.Path(target)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(info))
+    tmp.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m services.scheduler`: load config, log, serve until SIGTERM/SIGINT."""
+    config = load_config()
+    configure_logging(SERVICE)
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run(config, stop=stop, on_ready=write_ready_file)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main())
+    return 0

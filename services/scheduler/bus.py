@@ -1,0 +1,93 @@
+"""The scheduler's NATS adapters: publish dispatches, consume task events, watch heartbeats.
+
+No policy here: what an event means is decided by the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Sequence
+
+import nats.errors
+import structlog
+from google.protobuf.message import DecodeError
+from nats.js import JetStreamContext
+from nats.js.errors import NoKeysError
+
+from flow.bus import jetstream, subjects
+from flow.config import NatsConfig
+from flow.errors import FlowError
+from flow.v1 import dispatch_pb2
+from services.scheduler import convert
+from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.core.types import Dispatch, TaskResult
+
+log = structlog.get_logger(__name__)
+FETCH_BATCH = 256
+FETCH_TIMEOUT_SECONDS = 1.0
+
+
+class DispatchPublisher:
+    """Publishes committed dispatches concurrently; each waits for its PubAck."""
+
+    def __init__(self, js: JetStreamContext) -> None:
+        self._js = js
+
+    async def __call__(self, dispatches: Sequence[Dispatch]) -> None:
+        await asyncio.gather(*(jetstream.publish_dispatch(self._js, convert.dispatch_to_proto(d))
+                               for d in dispatches))
+
+
+async def consume_results(js: JetStreamContext, config: NatsConfig, core: SchedulingCore) -> None:
+    """Fetch task events in batches, apply each batch in one transaction, then ack it."""
+    sub = await jetstream.results_subscription(js, config)
+    while True:
+        try:
+            msgs = await sub.fetch(FETCH_BATCH, timeout=FETCH_TIMEOUT_SECONDS)
+        except nats.errors.TimeoutError:
+            continue  # no messages
+        results: list[TaskResult] = []
+        good = []
+        for msg in msgs:
+            try:
+                results.append(convert.event_to_result(dispatch_pb2.TaskEvent.FromString(msg.data)))
+            except (DecodeError, ValueError) as exc:
+                log.error("task_event_malformed", error=str(exc), subject=msg.subject)
+                await msg.term()
+                continue
+            good.append(msg)
+        try:
+            await core.apply_results(results)
+        except FlowError as exc:
+            log.warning("task_events_not_applied", error=exc.message, count=len(good))
+            await asyncio.gather(*(m.nak(delay=1) for m in good))
+            continue
+        await asyncio.gather(*(m.ack() for m in good))
+
+
+def _is_alive(live: frozenset[str], worker_id: str) -> bool:
+    return subjects.heartbeat_key(worker_id) in live
+
+
+async def watch_liveness(js: JetStreamContext, config: NatsConfig, core: SchedulingCore,
+                         interval: float = 5.0) -> None:
+    """Every few seconds: fail over attempts of workers without a heartbeat key; re-publish
+    queued attempts if an earlier publish failed."""
+    kv = await jetstream.heartbeat_bucket(js, config)
+    while True:
+        await asyncio.sleep(interval)
+        if core.republish_needed:
+            await core.republish_queued()
+        try:
+            live = set(await kv.keys())
+        except NoKeysError:
+            live = set()
+        except (nats.errors.Error, TimeoutError) as exc:
+            log.warning("heartbeats_unreadable", error=str(exc))
+            continue
+        try:
+            await core.fail_zombies(functools.partial(_is_alive, frozenset(live)),
+                                    config.heartbeat_ttl_seconds)
+        except FlowError as exc:
+            log.warning("zombie_check_failed", error=exc.message)

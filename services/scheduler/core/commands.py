@@ -1,0 +1,185 @@
+"""The operations the core applies inside a unit of work: trigger, results, claims, XCom.
+
+Each raises a FlowError only before it writes anything, so one rejected operation never
+leaves half a change in a batch it shares with others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from flow.db.models import DagRun
+from flow.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    FailedPreconditionError,
+    NotFoundError,
+)
+from flow.states import DagRunState, DagRunType, TaskInstanceState
+from services.scheduler import store
+from services.scheduler.core.scheduling import retry_delay
+from services.scheduler.core.types import (
+    Change,
+    DagSpec,
+    RunRecord,
+    TaskResult,
+    TIKey,
+    TIRecord,
+)
+from services.scheduler.core.unit import UnitOfWork
+
+log = structlog.get_logger(__name__)
+TI = TaskInstanceState
+
+
+async def trigger(unit: UnitOfWork, dag_id: str, run_id: str, conf: dict[str, Any],
+                  logical_date: datetime | None) -> RunRecord:
+    """Create a manual run with one task instance per task, and queue its roots."""
+    session = unit.session
+    dag, serialized = await store.get_dag(session, dag_id), await store.serialized(session, dag_id)
+    if dag is None or serialized is None:
+        raise NotFoundError(f"DAG '{dag_id}' not found; see the known DAGs with "
+                            "'flowcli dags list'.", reason="DAG_NOT_FOUND",
+                            metadata={"dag_id": dag_id})
+    if not dag.is_active:
+        raise FailedPreconditionError(
+            f"DAG '{dag_id}' is no longer in the DAG folder ({dag.fileloc}); restore the file.",
+            reason="DAG_INACTIVE", metadata={"dag_id": dag_id})
+    # A paused DAG may still be triggered by hand (as Airflow 2.x allows manual triggers):
+    # pausing stops scheduled runs only.
+    logical = logical_date or unit.now
+    run_id = run_id or f"{DagRunType.MANUAL}__{logical.isoformat()}"
+    if (dag_id, run_id) in unit.index or await store.find_run(session, dag_id, run_id):
+        raise AlreadyExistsError(f"DAG run '{run_id}' of DAG '{dag_id}' already exists; "
+                                 "pick another run_id.", reason="DAG_RUN_EXISTS",
+                                 metadata={"dag_id": dag_id, "run_id": run_id})
+    spec = DagSpec.from_json(serialized.data)
+    row = DagRun(dag_id=dag_id, run_id=run_id, state=DagRunState.QUEUED,
+                 run_type=DagRunType.MANUAL, logical_date=logical, data_interval_start=logical,
+                 data_interval_end=logical, queued_at=unit.now, conf=conf)
+    session.add(row)
+    await session.flush()
+    await store.insert_tis(session, [{
+        "dag_id": dag_id, "run_id": run_id, "task_id": t.task_id, "map_index": -1,
+        "try_number": 0, "max_tries": t.retries + 1, "state": TI.NONE, "operator": t.operator,
+        "queue": t.queue, "pool": t.pool, "pool_slots": t.pool_slots,
+        "priority_weight": t.priority_weight, "hostname": "", "worker_id": ""}
+        for t in spec.tasks.values()])
+    run = RunRecord(id=row.id, dag_id=dag_id, run_id=run_id, state=DagRunState.QUEUED,
+                    run_type=DagRunType.MANUAL, logical_date=logical, spec=spec, conf=conf,
+                    queued_at=unit.now, data_interval_start=logical, data_interval_end=logical,
+                    tis={t.task_id: TIRecord(t.task_id, TI.NONE, 0, t.retries + 1)
+                         for t in spec.tasks.values()})
+    unit.index[(dag_id, run_id)] = run
+    await unit.set_run_state(run, DagRunState.RUNNING, {"start_date": unit.now})
+    await unit.start(run)
+    unit.touched[(dag_id, run_id)] = run
+    log.info("dag_run_created", dag_id=dag_id, run_id=run_id, tasks=len(spec.tasks))
+    return run
+
+
+async def apply_results(unit: UnitOfWork, results: Sequence[TaskResult]) -> None:
+    """Apply finished attempts; stale tries (try_number != stored, not running) are ignored."""
+    for result in results:
+        with structlog.contextvars.bound_contextvars(
+                dag_id=result.key.dag_id, run_id=result.key.run_id, task_id=result.key.task_id,
+                map_index=result.key.map_index, try_number=result.try_number):
+            await _apply_result(unit, result)
+
+
+async def _apply_result(unit: UnitOfWork, result: TaskResult) -> None:
+    run = unit.index.get((result.key.dag_id, result.key.run_id))
+    ti = run.tis.get(result.key.task_id) if run else None
+    if run is None or ti is None or ti.try_number != result.try_number or ti.state != TI.RUNNING:
+        log.info("task_event_ignored", reason="stale attempt",
+                 stored_state=str(ti.state) if ti else None)
+        return
+    spec = run.spec.tasks[ti.task_id]
+    target = result.state
+    if target == TI.FAILED and ti.try_number < ti.max_tries and not result.non_retryable:
+        target = TI.UP_FOR_RETRY
+    start = result.start_date or ti.start_date
+    end = result.end_date or unit.now
+    duration = (end - start).total_seconds() if start else None
+    values: dict[str, Any] = {"end_date": end, "duration": duration}
+    if start:
+        values["start_date"] = start
+    if target == TI.UP_FOR_RETRY:
+        ti.next_retry_at = values["next_retry_at"] = unit.now + retry_delay(
+            ti.try_number, spec.retry_delay, exponential=spec.retry_exponential_backoff,
+            max_delay_seconds=spec.max_retry_delay)
+    await unit.set_state(run, [ti.task_id], target, values, try_number=ti.try_number)
+    await store.add_history(unit.session, [{
+        "dag_id": run.dag_id, "run_id": run.run_id, "task_id": ti.task_id, "map_index": -1,
+        "try_number": ti.try_number, "state": target, "start_date": start, "end_date": end,
+        "duration": duration, "hostname": "", "worker_id": result.worker_id or ti.worker_id,
+        "error": result.error or None}])
+    log.info("task_finished", state=str(target), error=result.error or None)
+    if target == TI.UP_FOR_RETRY and ti.next_retry_at is not None:
+        unit.retries.append((ti.next_retry_at, result.key))
+    else:
+        await unit.cascade(run, [ti.task_id])
+
+
+async def requeue(unit: UnitOfWork, keys: Sequence[TIKey]) -> None:
+    """Queue the next try of task instances whose retry delay passed."""
+    for key in keys:
+        run = unit.index.get((key.dag_id, key.run_id))
+        ti = run.tis.get(key.task_id) if run else None
+        if run is None or ti is None or ti.state != TI.UP_FOR_RETRY:
+            continue
+        if ti.next_retry_at and ti.next_retry_at > unit.now:
+            unit.retries.append((ti.next_retry_at, key))
+            continue
+        await unit.queue(run, [key.task_id])
+
+
+async def claim(unit: UnitOfWork, key: TIKey, try_number: int, worker_id: str,
+                hostname: str) -> tuple[RunRecord, Any]:
+    """queued -> running for exactly this try; ConflictError when not claimable."""
+    run = unit.index.get((key.dag_id, key.run_id))
+    ti = run.tis.get(key.task_id) if run else None
+    if run is None or ti is None:
+        if await store.get_ti(unit.session, key) is None:
+            raise NotFoundError(f"Task instance {key.dag_id}/{key.run_id}/{key.task_id} "
+                                f"(map_index {key.map_index}) does not exist.",
+                                reason="TASK_INSTANCE_NOT_FOUND")
+        raise _not_claimable(key, try_number, "its run has finished")
+    if ti.state != TI.QUEUED or ti.try_number != try_number:
+        raise _not_claimable(key, try_number, f"it is {ti.state} at try {ti.try_number}")
+    row = await store.claim_ti(unit.session, key, try_number, {
+        "start_date": unit.now, "hostname": hostname, "worker_id": worker_id})
+    if row is None:
+        raise _not_claimable(key, try_number, "it is no longer queued")
+    ti.state, ti.worker_id, ti.start_date = TI.RUNNING, worker_id, unit.now
+    unit.touched[(run.dag_id, run.run_id)] = run
+    unit.changes.append(Change(run.dag_id, run.run_id, run.state, unit.now, key,
+                               ti.try_number, ti.state))
+    return run, row
+
+
+def _not_claimable(key: TIKey, try_number: int, why: str) -> ConflictError:
+    return ConflictError(
+        f"Attempt {key.dag_id}/{key.run_id}/{key.task_id}/{key.map_index}/{try_number} cannot "
+        f"be claimed: {why}.", reason="ATTEMPT_NOT_CLAIMABLE")
+
+
+async def fail_zombies(unit: UnitOfWork, is_alive: Callable[[str], bool],
+                       older_than: datetime) -> list[TaskResult]:
+    """Fail over running attempts whose worker stopped heartbeating, by their retry policy."""
+    results = [
+        TaskResult(key=TIKey(run.dag_id, run.run_id, ti.task_id), try_number=ti.try_number,
+                   state=TI.FAILED, worker_id=ti.worker_id,
+                   error=f"worker {ti.worker_id} stopped heartbeating")
+        for run in list(unit.index.values()) for ti in run.tis.values()
+        if ti.state == TI.RUNNING and not is_alive(ti.worker_id)
+        and (ti.start_date is None or ti.start_date < older_than)]
+    for result in results:
+        log.warning("zombie_detected", dag_id=result.key.dag_id, run_id=result.key.run_id,
+                    task_id=result.key.task_id, worker_id=result.worker_id)
+    await apply_results(unit, results)
+    return results

@@ -1,0 +1,200 @@
+"""The single writer: batches of operations in one transaction, then commit, then effects.
+
+Every DB mutation of the scheduler goes through `SchedulingCore.submit`, serialized by one
+asyncio.Lock. Operations that arrive while a batch runs (claims, events) share the next
+batch's transaction. After the commit: retry timers, change notices, then dispatches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from flow.errors import FlowError, InvalidArgumentError, UnavailableError
+from flow.states import TaskInstanceState
+from services.scheduler import store
+from services.scheduler.core import commands
+from services.scheduler.core.loading import load_index
+from services.scheduler.core.timers import DeadlineTimer
+from services.scheduler.core.types import Change, Dispatch, RunRecord, TaskResult, TIKey
+from services.scheduler.core.unit import RunIndex, UnitOfWork
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+Op = Callable[[UnitOfWork], Awaitable[Any]]
+Publish = Callable[[Sequence[Dispatch]], Awaitable[None]]
+Notify = Callable[[Sequence[Change]], None]
+
+
+class SchedulingCore:
+    """Owns the run index, the write lock and the retry timers."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publish,
+                 notify: Notify, *, max_xcom_size: int = 1 << 20) -> None:
+        self.sessions = sessions
+        self.index: RunIndex = {}
+        self.timers: DeadlineTimer[TIKey] = DeadlineTimer()
+        self.republish_needed = False
+        self._publish, self._notify = publish, notify
+        self._max_xcom_size = max_xcom_size
+        self._lock = asyncio.Lock()
+        self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def submit(self, op: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run `op` in the next batch; returns once its batch committed and was published."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((op, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="core_flush")
+        result: T = await future
+        return result
+
+    async def _flush(self) -> None:
+        while self._pending:
+            async with self._lock:
+                batch, self._pending = self._pending, []
+                await self._run_batch(batch)
+
+    async def _run_batch(self, batch: list[tuple[Op, asyncio.Future[Any]]]) -> None:
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        try:
+            async with self.sessions.begin() as session:
+                unit = UnitOfWork(session, self.index, datetime.now(UTC))
+                for op, future in batch:
+                    try:
+                        outcomes.append((future, await op(unit), None))
+                    except FlowError as exc:
+                        outcomes.append((future, None, exc))
+                await unit.finish_runs()
+        except Exception as exc:
+            log.exception("batch_failed", operations=len(batch))
+            await self._reload()
+            error = UnavailableError(f"The scheduler could not apply the change ({exc}); retry.",
+                                     reason="DB_BUSY")
+            for _op, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        await self._after_commit(unit)
+        for future, value, failure in outcomes:
+            if future.done():
+                continue
+            if failure is not None:
+                future.set_exception(failure)
+            else:
+                future.set_result(value)
+
+    async def _after_commit(self, unit: UnitOfWork) -> None:
+        for when, key in unit.retries:
+            self.timers.add(when, key)
+        if unit.changes:
+            self._notify(unit.changes)
+        await self.publish(unit.dispatches)
+
+    async def publish(self, dispatches: Sequence[Dispatch]) -> None:
+        """Publish committed dispatches; on failure, the liveness loop re-publishes later."""
+        if not dispatches:
+            return
+        try:
+            await self._publish(dispatches)
+        except Exception:
+            log.exception("dispatch_publish_failed", count=len(dispatches))
+            self.republish_needed = True
+            return
+        for d in dispatches:
+            log.debug("task_dispatched", dag_id=d.key.dag_id, run_id=d.key.run_id,
+                      task_id=d.key.task_id, try_number=d.try_number, queue=d.queue)
+
+    async def _reload(self) -> None:
+        self.index.clear()
+        async with self.sessions() as session:
+            await load_index(session, self.index, self.timers)
+
+    # --- start-up -------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Load active runs into the index (and their retry timers) from the DB."""
+        async with self._lock:
+            await self._reload()
+        log.info("run_index_loaded", runs=len(self.index))
+
+    async def republish_queued(self) -> int:
+        """Re-publish every attempt the DB says is queued (invariant 1: safe by dedup + claim)."""
+        async with self._lock:
+            self.republish_needed = False
+            now = datetime.now(UTC)
+            dispatches = [
+                Dispatch(key=TIKey(run.dag_id, run.run_id, ti.task_id), try_number=ti.try_number,
+                         fileloc=run.spec.fileloc, queue=run.spec.tasks[ti.task_id].queue,
+                         max_tries=ti.max_tries, queued_at=now, logical_date=run.logical_date,
+                         conf=run.conf,
+                         execution_timeout=run.spec.tasks[ti.task_id].execution_timeout)
+                for run in self.index.values() for ti in run.tis.values()
+                if ti.state == TaskInstanceState.QUEUED and ti.task_id in run.spec.tasks]
+        await self.publish(dispatches)
+        log.info("queued_attempts_republished", count=len(dispatches))
+        return len(dispatches)
+
+    # --- commands -------------------------------------------------------------------------
+
+    async def trigger_dag_run(self, dag_id: str, run_id: str = "",
+                              conf: dict[str, Any] | None = None,
+                              logical_date: datetime | None = None) -> RunRecord:
+        if not dag_id:
+            raise InvalidArgumentError("dag_id is required.", field="dag_id")
+        return await self.submit(lambda unit: commands.trigger(
+            unit, dag_id, run_id, dict(conf or {}), logical_date))
+
+    async def apply_results(self, results: Sequence[TaskResult]) -> None:
+        await self.submit(lambda unit: commands.apply_results(unit, results))
+
+    async def claim_attempt(self, key: TIKey, try_number: int, worker_id: str,
+                            hostname: str) -> tuple[RunRecord, Any]:
+        if not (key.dag_id and key.run_id and key.task_id):
+            raise InvalidArgumentError("key needs dag_id, run_id and task_id.", field="key")
+        if try_number < 1:
+            raise InvalidArgumentError("key.try_number must be 1 or more.", field="key.try_number")
+        if not worker_id:
+            raise InvalidArgumentError("worker_id is required.", field="worker_id")
+        with structlog.contextvars.bound_contextvars(
+                dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id,
+                map_index=key.map_index, try_number=try_number):
+            claimed = await self.submit(
+                lambda unit: commands.claim(unit, key, try_number, worker_id, hostname))
+            log.info("attempt_claimed", worker_id=worker_id)
+            return claimed
+
+    async def push_xcom(self, key: TIKey, xcom_key: str, value: bytes, content_type: str) -> None:
+        if not (key.dag_id and key.run_id and key.task_id):
+            raise InvalidArgumentError("key needs dag_id, run_id and task_id.", field="key")
+        if not xcom_key:
+            raise InvalidArgumentError("xcom_key is required.", field="xcom_key")
+        if len(value) > self._max_xcom_size:
+            raise InvalidArgumentError(
+                f"XCom '{xcom_key}' of task '{key.task_id}' is {len(value)} bytes; the limit is "
+                f"{self._max_xcom_size} bytes (FLOW_CORE__MAX_XCOM_SIZE). Store large data "
+                "elsewhere and push a reference.", field="value", reason="XCOM_TOO_LARGE")
+
+        async def op(unit: UnitOfWork) -> None:
+            await store.put_xcom(unit.session, key, xcom_key, value,
+                                 content_type or "application/json", unit.now)
+
+        await self.submit(op)
+
+    async def requeue_due(self, keys: Sequence[TIKey]) -> None:
+        """Timer callback: queue the next try of task instances whose delay passed."""
+        await self.submit(lambda unit: commands.requeue(unit, keys))
+
+    async def run_timers(self) -> None:
+        await self.timers.run(self.requeue_due)
+
+    async def fail_zombies(self, is_alive: Callable[[str], bool], ttl_seconds: float) -> int:
+        older_than = datetime.now(UTC) - timedelta(seconds=ttl_seconds)
+        found = await self.submit(lambda unit: commands.fail_zombies(unit, is_alive, older_than))
+        return len(found)

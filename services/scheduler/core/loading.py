@@ -1,0 +1,42 @@
+"""Rebuild the in-memory index of active runs from the DB (at start, and after a failed batch)."""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flow.states import TaskInstanceState
+from services.scheduler import store
+from services.scheduler.core.timers import DeadlineTimer
+from services.scheduler.core.types import DagSpec, RunRecord, TIKey, TIRecord
+from services.scheduler.core.unit import RunIndex
+
+log = structlog.get_logger(__name__)
+
+
+async def load_index(session: AsyncSession, index: RunIndex, timers: DeadlineTimer[TIKey]) -> None:
+    """Fill `index` with every queued or running run; add timers for pending retries."""
+    runs = await store.active_runs(session)
+    specs: dict[str, DagSpec | None] = {}
+    for row in runs:
+        if row.dag_id not in specs:
+            serialized = await store.serialized(session, row.dag_id)
+            specs[row.dag_id] = DagSpec.from_json(serialized.data) if serialized else None
+        spec = specs[row.dag_id]
+        if spec is None:
+            log.warning("dag_run_without_dag", dag_id=row.dag_id, run_id=row.run_id)
+            continue
+        index[(row.dag_id, row.run_id)] = RunRecord(
+            id=row.id, dag_id=row.dag_id, run_id=row.run_id, state=row.state,
+            run_type=str(row.run_type), logical_date=row.logical_date, spec=spec,
+            conf=dict(row.conf or {}), queued_at=row.queued_at, start_date=row.start_date,
+            end_date=row.end_date, data_interval_start=row.data_interval_start,
+            data_interval_end=row.data_interval_end)
+    for ti in await store.tis_of_runs(session, list(index)):
+        run = index.get((ti.dag_id, ti.run_id))
+        if run is None or ti.map_index != -1 or ti.task_id not in run.spec.tasks:
+            continue
+        run.tis[ti.task_id] = TIRecord(ti.task_id, ti.state, ti.try_number, ti.max_tries,
+                                       ti.worker_id, ti.start_date, ti.next_retry_at)
+        if ti.state == TaskInstanceState.UP_FOR_RETRY and ti.next_retry_at is not None:
+            timers.add(ti.next_retry_at, TIKey(ti.dag_id, ti.run_id, ti.task_id))

@@ -1,0 +1,139 @@
+"""One unit of work: guarded transitions inside one transaction, mirrored in the run index.
+
+A finished task re-evaluates only its downstream tasks (work proportional to out-degree).
+What must happen after the commit (dispatches, change notices, retry timers) is collected.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flow.db.models import TaskInstance
+from flow.states import DagRunState, TaskInstanceState
+from services.scheduler import store
+from services.scheduler.core.scheduling import Decision, evaluate_trigger_rule, run_final_state
+from services.scheduler.core.types import Change, Dispatch, RunRecord, TIKey
+
+log = structlog.get_logger(__name__)
+TI = TaskInstanceState
+EMPTY_OPERATOR = "EmptyOperator"
+RunIndex = dict[tuple[str, str], RunRecord]
+
+
+class IndexOutOfSyncError(Exception):
+    """A guarded write changed fewer rows than the index expected: reload and retry."""
+
+
+class UnitOfWork:
+    """Transitions of one batch; `session` is inside the batch's transaction."""
+
+    def __init__(self, session: AsyncSession, index: RunIndex, now: datetime) -> None:
+        self.session = session
+        self.index = index
+        self.now = now
+        self.dispatches: list[Dispatch] = []
+        self.changes: list[Change] = []
+        self.retries: list[tuple[datetime, TIKey]] = []
+        self.touched: dict[tuple[str, str], RunRecord] = {}
+
+    def key(self, run: RunRecord, task_id: str) -> TIKey:
+        return TIKey(run.dag_id, run.run_id, task_id)
+
+    async def set_state(
+        self, run: RunRecord, task_ids: Sequence[str], target: TaskInstanceState,
+        values: dict[str, Any] | None = None, *, try_number: int | None = None,
+    ) -> None:
+        """Guarded write of `target` for `task_ids`, then the same in the index."""
+        if not task_ids:
+            return
+        count = await store.transition_tis(self.session, run.dag_id, run.run_id, task_ids,
+                                           target, values, try_number=try_number)
+        if count != len(task_ids):
+            raise IndexOutOfSyncError(
+                f"{run.dag_id}/{run.run_id}: {count} of {len(task_ids)} rows moved to {target}")
+        for task_id in task_ids:
+            ti = run.tis[task_id]
+            ti.state = target
+            self.changes.append(Change(run.dag_id, run.run_id, run.state, self.now,
+                                       self.key(run, task_id), ti.try_number, target))
+        self.touched[(run.dag_id, run.run_id)] = run
+
+    async def queue(self, run: RunRecord, task_ids: Sequence[str]) -> None:
+        """Queue tasks whose trigger rule passed; EmptyOperator succeeds without dispatch."""
+        empties = [t for t in task_ids if run.spec.tasks[t].operator == EMPTY_OPERATOR]
+        others = [t for t in task_ids if t not in empties]
+        if others:
+            for task_id in others:
+                run.tis[task_id].try_number += 1
+                run.tis[task_id].next_retry_at = None
+            await self.set_state(run, others, TI.QUEUED, {
+                "try_number": TaskInstance.try_number + 1, "queued_at": self.now,
+                "next_retry_at": None, "start_date": None, "end_date": None, "duration": None,
+                "hostname": "", "worker_id": ""})
+            for task_id in others:
+                spec, ti = run.spec.tasks[task_id], run.tis[task_id]
+                if ti.try_number > 1:
+                    await store.delete_xcoms(self.session, self.key(run, task_id))
+                self.dispatches.append(Dispatch(
+                    key=self.key(run, task_id), try_number=ti.try_number, fileloc=run.spec.fileloc,
+                    queue=spec.queue, max_tries=ti.max_tries, queued_at=self.now,
+                    logical_date=run.logical_date, conf=run.conf,
+                    execution_timeout=spec.execution_timeout))
+        if empties:
+            await self.set_state(run, empties, TI.SUCCESS, {
+                "start_date": self.now, "end_date": self.now, "duration": 0.0})
+            await self.cascade(run, empties)
+
+    async def cascade(self, run: RunRecord, finished: Sequence[str]) -> None:
+        """Evaluate the downstream tasks of `finished` ones, and theirs when decided in turn."""
+        work = deque(finished)
+        while work:
+            spec = run.spec.tasks.get(work.popleft())
+            for task_id in spec.downstream if spec else ():
+                await self._evaluate(run, task_id, work)
+
+    async def _evaluate(self, run: RunRecord, task_id: str, work: deque[str]) -> None:
+        ti, spec = run.tis.get(task_id), run.spec.tasks.get(task_id)
+        if ti is None or spec is None or ti.state not in (TI.NONE, TI.SCHEDULED):
+            return
+        upstream = [run.tis[u].state for u in spec.upstream if u in run.tis]
+        decision = evaluate_trigger_rule(spec.trigger_rule, upstream)
+        if decision is Decision.RUN:
+            await self.queue(run, [task_id])
+        elif decision is not Decision.WAIT:
+            target = TI.SKIPPED if decision is Decision.SKIP else TI.UPSTREAM_FAILED
+            await self.set_state(run, [task_id], target, {"end_date": self.now})
+            work.append(task_id)
+
+    async def start(self, run: RunRecord) -> None:
+        """Queue the root tasks of a new run (their trigger rules pass with no upstream)."""
+        roots = [t.task_id for t in run.spec.tasks.values()
+                 if not t.upstream and t.task_id in run.tis]
+        await self.queue(run, roots)
+
+    async def set_run_state(self, run: RunRecord, target: DagRunState,
+                            values: dict[str, Any]) -> None:
+        if await store.transition_run(self.session, run.id, target, values) != 1:
+            raise IndexOutOfSyncError(f"{run.dag_id}/{run.run_id}: run not moved to {target}")
+        run.state = target
+        for name, value in values.items():
+            setattr(run, name, value)
+        self.changes.append(Change(run.dag_id, run.run_id, target, self.now))
+
+    async def finish_runs(self) -> None:
+        """Finish every touched run whose task instances all finished (decided by its leaves)."""
+        for run in self.touched.values():
+            if run.state != DagRunState.RUNNING:
+                continue
+            final = run_final_state(run.states(), [t for t in run.spec.leaves if t in run.tis])
+            if final is None:
+                continue
+            await self.set_run_state(run, final, {"end_date": self.now})
+            self.index.pop((run.dag_id, run.run_id), None)
+            log.info("dag_run_finished", dag_id=run.dag_id, run_id=run.run_id, state=str(final))

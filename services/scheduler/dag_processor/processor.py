@@ -1,0 +1,93 @@
+"""Find DAG files, parse changed ones in child processes (killed after a time limit), and
+hand the results to the core, which stores them in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import pathlib
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from flow.sdk.loader import list_dag_files
+from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.dag_processor.storing import ParseResult, store_results
+
+log = structlog.get_logger(__name__)
+CHILD_MODULE = "services.scheduler.dag_processor.child"
+
+
+def _scan(folder: pathlib.Path) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for path in list_dag_files(folder):
+        with contextlib.suppress(OSError):
+            found[str(path.resolve())] = path.stat().st_mtime
+    return found
+
+
+@dataclass
+class DagProcessor:
+    """Parses the DAG folder: all of it at start, then files whose mtime changed."""
+
+    core: SchedulingCore
+    folder: pathlib.Path
+    timeout: float = 30.0
+    interval: float = 30.0
+    processes: int = 2
+    _mtimes: dict[str, float] = field(default_factory=dict)
+
+    async def parse_once(self) -> int:
+        """Parse new and changed files and store the results; returns how many were parsed."""
+        files = await asyncio.to_thread(_scan, self.folder)
+        changed = [p for p, m in files.items() if self._mtimes.get(p) != m]
+        limit = asyncio.Semaphore(max(1, self.processes))
+
+        async def bounded(path: str) -> ParseResult:
+            async with limit:
+                return await self.parse_file(path)
+
+        results = list(await asyncio.gather(*(bounded(p) for p in changed)))
+        vanished = set(self._mtimes) - set(files)
+        if results or vanished or not self._mtimes:
+            await self.core.submit(lambda unit: store_results(unit, results, set(files)))
+        self._mtimes = {p: m for p, m in files.items()}
+        return len(results)
+
+    async def parse_file(self, path: str) -> ParseResult:
+        """Import `path` in a fresh child process; a hang is killed after `timeout` seconds."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", CHILD_MODULE, path, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), timeout=self.timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+            error = f"{path}: timed out after {self.timeout:g} s while importing the file"
+            log.warning("dag_parse_failed", path=path, error=error)
+            return ParseResult(path, error=error)
+        try:
+            answer: dict[str, Any] = json.loads(out)
+        except ValueError:
+            tail = err.decode(errors="replace")[-2000:]
+            answer = {"dags": [], "error": f"{path}: the parser exited with code "
+                                           f"{proc.returncode}\n{tail}".rstrip()}
+        if answer.get("error"):
+            log.warning("dag_parse_failed", path=path, error=answer["error"])
+        else:
+            log.info("dag_file_parsed", path=path, dags=len(answer["dags"]))
+        return ParseResult(path, dags=answer.get("dags") or [], error=answer.get("error"))
+
+    async def run(self) -> None:
+        """Re-parse changed files every `interval` seconds, forever."""
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.parse_once()

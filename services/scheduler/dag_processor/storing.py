@@ -1,0 +1,67 @@
+"""Store parse results inside a core unit of work: DAG rows, serialized DAGs, import errors.
+
+DAGs whose file vanished (or no longer defines them) are marked inactive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from flow.db.models import Dag, SerializedDag
+from services.scheduler import store
+from services.scheduler.core.unit import UnitOfWork
+
+
+@dataclass
+class ParseResult:
+    path: str
+    dags: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+async def _upsert_dag(unit: UnitOfWork, data: dict[str, Any]) -> None:
+    session, dag_id = unit.session, data["dag_id"]
+    dag = await session.get(Dag, dag_id)
+    if dag is None:
+        dag = Dag(dag_id=dag_id, is_paused=False)
+        session.add(dag)
+    dag.fileloc = data.get("fileloc") or ""
+    dag.description = data.get("description")
+    dag.schedule = data.get("schedule")
+    dag.tags = list(data.get("tags") or [])
+    dag.owners = list(data.get("owners") or [])
+    dag.doc_md = data.get("doc_md")
+    dag.is_active = True
+    dag.last_parsed_time = unit.now
+    text = json.dumps(data, sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    row = await session.get(SerializedDag, dag_id)
+    if row is None:
+        session.add(SerializedDag(dag_id=dag_id, data=text, dag_hash=digest, updated_at=unit.now))
+    elif row.dag_hash != digest:
+        row.data, row.dag_hash, row.updated_at = text, digest, unit.now
+
+
+async def store_results(unit: UnitOfWork, results: list[ParseResult], present: set[str]) -> None:
+    """Apply one parsing round; `present` is every DAG file now in the folder."""
+    session = unit.session
+    by_file = await store.dags_by_file(session)
+    for result in results:
+        if result.error:
+            await store.set_import_error(session, result.path, result.error, unit.now)
+            continue
+        await store.clear_import_errors(session, [result.path])
+        seen = {d["dag_id"] for d in result.dags}
+        for data in result.dags:
+            await _upsert_dag(unit, data)
+        for old in by_file.get(result.path, []):
+            if old.dag_id not in seen and old.fileloc == result.path:
+                old.is_active = False
+    for fileloc, dags in by_file.items():
+        if fileloc not in present:
+            for dag in dags:
+                dag.is_active = False
+    await store.clear_vanished_import_errors(session, present)

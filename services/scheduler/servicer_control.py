@@ -1,0 +1,123 @@
+"""SchedulerService: the control plane the gateway forwards to. Thin: proto <-> core/store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from flow.errors import InvalidArgumentError, NotFoundError
+from flow.v1 import (
+    dag_run_service_pb2,
+    dag_service_pb2,
+    scheduler_service_pb2_grpc,
+    task_instance_service_pb2,
+)
+from services.scheduler import convert, store
+from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.events import Broadcaster
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+def _required(value: str, field: str) -> str:
+    if not value:
+        raise InvalidArgumentError(f"{field} is required.", field=field)
+    return value
+
+
+class SchedulerControlServicer(scheduler_service_pb2_grpc.SchedulerServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: SchedulingCore, broadcaster: Broadcaster) -> None:
+        self._core = core
+        self._broadcaster = broadcaster
+
+    async def ListDags(self, request: Any, context: Ctx) -> Any:
+        offset, limit = convert.page(request.page_size, request.page_token)
+        async with self._core.sessions() as session:
+            rows = await store.list_dags(session, request.dag_id_pattern,
+                                         request.include_inactive, offset, limit)
+        return dag_service_pb2.ListDagsResponse(
+            dags=[convert.dag_to_proto(r) for r in rows],
+            next_page_token=convert.next_token(offset, limit, len(rows)))
+
+    async def GetDag(self, request: Any, context: Ctx) -> Any:
+        dag_id = _required(request.dag_id, "dag_id")
+        async with self._core.sessions() as session:
+            dag = await store.get_dag(session, dag_id)
+            serialized = await store.serialized(session, dag_id)
+        if dag is None:
+            raise NotFoundError(f"DAG '{dag_id}' not found; see the known DAGs with "
+                                "'flowcli dags list'.", reason="DAG_NOT_FOUND",
+                                metadata={"dag_id": dag_id})
+        return dag_service_pb2.GetDagResponse(
+            dag=convert.dag_to_proto(dag, serialized.data if serialized else None))
+
+    async def ListImportErrors(self, request: Any, context: Ctx) -> Any:
+        offset, limit = convert.page(request.page_size, request.page_token)
+        async with self._core.sessions() as session:
+            rows = await store.list_import_errors(session, offset, limit)
+        return dag_service_pb2.ListImportErrorsResponse(
+            import_errors=[convert.import_error_to_proto(r) for r in rows],
+            next_page_token=convert.next_token(offset, limit, len(rows)))
+
+    async def TriggerDagRun(self, request: Any, context: Ctx) -> Any:
+        run = await self._core.trigger_dag_run(
+            _required(request.dag_id, "dag_id"), request.run_id,
+            convert.from_struct(request.conf) if request.HasField("conf") else {},
+            convert.from_timestamp(request.logical_date, request.HasField("logical_date")))
+        return dag_run_service_pb2.TriggerDagRunResponse(dag_run=convert.dag_run_to_proto(run))
+
+    async def ListDagRuns(self, request: Any, context: Ctx) -> Any:
+        dag_id = _required(request.dag_id, "dag_id")
+        offset, limit = convert.page(request.page_size, request.page_token)
+        states = [convert.run_state_from_proto(s) for s in request.states if s]
+        async with self._core.sessions() as session:
+            rows = await store.list_runs(session, dag_id, states, offset, limit)
+        return dag_run_service_pb2.ListDagRunsResponse(
+            dag_runs=[convert.dag_run_to_proto(r) for r in rows],
+            next_page_token=convert.next_token(offset, limit, len(rows)))
+
+    async def GetDagRun(self, request: Any, context: Ctx) -> Any:
+        dag_id, run_id = _required(request.dag_id, "dag_id"), _required(request.run_id, "run_id")
+        async with self._core.sessions() as session:
+            row = await store.find_run(session, dag_id, run_id)
+        if row is None:
+            raise NotFoundError(f"DAG run '{run_id}' of DAG '{dag_id}' not found; see the runs "
+                                f"with 'flowcli runs list {dag_id}'.", reason="DAG_RUN_NOT_FOUND",
+                                metadata={"dag_id": dag_id, "run_id": run_id})
+        return dag_run_service_pb2.GetDagRunResponse(dag_run=convert.dag_run_to_proto(row))
+
+    async def WatchStateChanges(self, request: Any, context: Ctx) -> AsyncIterator[Any]:
+        if request.run_id and not request.dag_id:
+            raise InvalidArgumentError("run_id requires dag_id.", field="dag_id")
+        async for change in self._broadcaster.subscribe(request.dag_id, request.run_id):
+            yield dag_run_service_pb2.WatchStateChangesResponse(
+                change=convert.change_to_proto(change))
+
+    async def ListTaskInstances(self, request: Any, context: Ctx) -> Any:
+        dag_id, run_id = _required(request.dag_id, "dag_id"), _required(request.run_id, "run_id")
+        offset, limit = convert.page(request.page_size, request.page_token, default=1000,
+                                     maximum=10000)
+        async with self._core.sessions() as session:
+            rows = await store.list_tis(session, dag_id, run_id, offset, limit)
+            if not rows and offset == 0 and await store.find_run(session, dag_id, run_id) is None:
+                raise NotFoundError(f"DAG run '{run_id}' of DAG '{dag_id}' not found.",
+                                    reason="DAG_RUN_NOT_FOUND")
+        return task_instance_service_pb2.ListTaskInstancesResponse(
+            task_instances=[convert.ti_to_proto(r) for r in rows],
+            next_page_token=convert.next_token(offset, limit, len(rows)))
+
+    async def GetTaskInstance(self, request: Any, context: Ctx) -> Any:
+        key = convert.key_from_proto(request.key)
+        for value, field in ((key.dag_id, "key.dag_id"), (key.run_id, "key.run_id"),
+                             (key.task_id, "key.task_id")):
+            _required(value, field)
+        async with self._core.sessions() as session:
+            row = await store.get_ti(session, key)
+        if row is None:
+            raise NotFoundError(f"Task instance {key.dag_id}/{key.run_id}/{key.task_id} "
+                                f"(map_index {key.map_index}) not found.",
+                                reason="TASK_INSTANCE_NOT_FOUND")
+        return task_instance_service_pb2.GetTaskInstanceResponse(
+            task_instance=convert.ti_to_proto(row))

@@ -1,0 +1,43 @@
+"""TaskExecutionService: what workers call (claim an attempt, push and pull XCom). Thin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from flow.errors import InvalidArgumentError
+from flow.v1 import task_execution_service_pb2, task_execution_service_pb2_grpc
+from services.scheduler import convert, store
+from services.scheduler.core.event_applier import SchedulingCore
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: SchedulingCore) -> None:
+        self._core = core
+
+    async def ClaimAttempt(self, request: Any, context: Ctx) -> Any:
+        run, ti = await self._core.claim_attempt(
+            convert.key_from_proto(request.key), request.key.try_number, request.worker_id,
+            request.hostname)
+        return task_execution_service_pb2.ClaimAttemptResponse(
+            dag_run=convert.dag_run_to_proto(run), task_instance=convert.ti_to_proto(ti))
+
+    async def PushXCom(self, request: Any, context: Ctx) -> Any:
+        await self._core.push_xcom(convert.key_from_proto(request.key), request.xcom_key,
+                                   request.value, request.content_type)
+        return task_execution_service_pb2.PushXComResponse()
+
+    async def PullXCom(self, request: Any, context: Ctx) -> Any:
+        key = convert.key_from_proto(request.key)
+        if not (key.dag_id and key.run_id and key.task_id and request.xcom_key):
+            raise InvalidArgumentError("key (dag_id, run_id, task_id) and xcom_key are required.",
+                                       field="key")
+        async with self._core.sessions() as session:
+            row = await store.get_xcom(session, key, request.xcom_key)
+        if row is None:
+            return task_execution_service_pb2.PullXComResponse(found=False)
+        return task_execution_service_pb2.PullXComResponse(
+            found=True, value=row.value, content_type=row.content_type)

@@ -1,0 +1,206 @@
+"""Queries and guarded writes the scheduler needs. Each takes a session and never commits.
+
+Every state write is `UPDATE ... WHERE state IN allowed_sources(target)`; callers check the
+returned row count (DESIGN invariant 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flow.db.models import (
+    Dag,
+    DagRun,
+    ImportError_,
+    SerializedDag,
+    TaskInstance,
+    TaskInstanceHistory,
+    XCom,
+)
+from flow.states import DagRunState, TaskInstanceState
+from services.scheduler.core.state_machine import allowed_sources, run_allowed_sources
+from services.scheduler.core.types import TIKey
+
+TI = TaskInstance
+
+
+def _ti_where(key: TIKey) -> tuple[Any, ...]:
+    return (TI.dag_id == key.dag_id, TI.run_id == key.run_id, TI.task_id == key.task_id,
+            TI.map_index == key.map_index)
+
+
+async def transition_tis(
+    session: AsyncSession, dag_id: str, run_id: str, task_ids: Sequence[str],
+    target: TaskInstanceState, values: dict[str, Any] | None = None,
+    *, try_number: int | None = None, map_index: int = -1,
+) -> int:
+    """Move task instances to `target` where the table allows it; returns the row count."""
+    stmt = update(TI).where(
+        TI.dag_id == dag_id, TI.run_id == run_id, TI.task_id.in_(list(task_ids)),
+        TI.map_index == map_index, TI.state.in_(allowed_sources(target)),
+    ).values(state=target, **(values or {})).execution_options(synchronize_session=False)
+    if try_number is not None:
+        stmt = stmt.where(TI.try_number == try_number)
+    result = await session.execute(stmt)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def transition_run(
+    session: AsyncSession, run_pk: int, target: DagRunState, values: dict[str, Any] | None = None,
+) -> int:
+    """Move a DAG run to `target` where the table allows it; returns the row count."""
+    result = await session.execute(
+        update(DagRun).where(DagRun.id == run_pk, DagRun.state.in_(run_allowed_sources(target)))
+        .values(state=target, **(values or {})).execution_options(synchronize_session=False))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim_ti(
+    session: AsyncSession, key: TIKey, try_number: int, values: dict[str, Any],
+) -> Row[Any] | None:
+    """queued -> running for exactly `try_number`; the updated row, or None if not claimable."""
+    result = await session.execute(
+        update(TI).where(*_ti_where(key), TI.try_number == try_number,
+                         TI.state.in_(allowed_sources(TaskInstanceState.RUNNING)))
+        .values(state=TaskInstanceState.RUNNING, **values)
+        .returning(*TI.__table__.columns).execution_options(synchronize_session=False))
+    return result.first()
+
+
+async def get_ti(session: AsyncSession, key: TIKey) -> TaskInstance | None:
+    return await session.get(TI, (key.dag_id, key.run_id, key.task_id, key.map_index))
+
+
+async def insert_tis(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(TI), rows)
+
+
+async def add_history(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(TaskInstanceHistory), rows)
+
+
+async def find_run(session: AsyncSession, dag_id: str, run_id: str) -> DagRun | None:
+    stmt = select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def active_runs(session: AsyncSession) -> Sequence[DagRun]:
+    return (await session.execute(
+        select(DagRun).where(DagRun.state.in_([DagRunState.QUEUED, DagRunState.RUNNING]))
+        .order_by(DagRun.id))).scalars().all()
+
+
+async def tis_of_runs(session: AsyncSession, run_ids: Iterable[tuple[str, str]]) -> list[TI]:
+    found: list[TI] = []
+    for dag_id, run_id in run_ids:
+        found.extend((await session.execute(
+            select(TI).where(TI.dag_id == dag_id, TI.run_id == run_id))).scalars().all())
+    return found
+
+
+async def serialized(session: AsyncSession, dag_id: str) -> SerializedDag | None:
+    return await session.get(SerializedDag, dag_id)
+
+
+async def delete_xcoms(session: AsyncSession, key: TIKey) -> None:
+    await session.execute(delete(XCom).where(
+        XCom.dag_id == key.dag_id, XCom.run_id == key.run_id, XCom.task_id == key.task_id,
+        XCom.map_index == key.map_index))
+
+
+async def put_xcom(session: AsyncSession, key: TIKey, xcom_key: str, value: bytes,
+                   content_type: str, now: datetime) -> None:
+    """Store one XCom, replacing the same key of the same task instance."""
+    await session.execute(delete(XCom).where(
+        XCom.dag_id == key.dag_id, XCom.run_id == key.run_id, XCom.task_id == key.task_id,
+        XCom.map_index == key.map_index, XCom.key == xcom_key))
+    session.add(XCom(dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id,
+                     map_index=key.map_index, key=xcom_key, value=value,
+                     content_type=content_type, timestamp=now))
+
+
+async def get_xcom(session: AsyncSession, key: TIKey, xcom_key: str) -> XCom | None:
+    return await session.get(XCom, (key.dag_id, key.run_id, key.task_id, key.map_index, xcom_key))
+
+
+# --- DAGs and import errors -------------------------------------------------------------
+
+
+async def get_dag(session: AsyncSession, dag_id: str) -> Dag | None:
+    return await session.get(Dag, dag_id)
+
+
+async def dags_by_file(session: AsyncSession) -> dict[str, list[Dag]]:
+    by_file: dict[str, list[Dag]] = {}
+    for dag in (await session.execute(select(Dag))).scalars():
+        by_file.setdefault(dag.fileloc, []).append(dag)
+    return by_file
+
+
+async def set_import_error(session: AsyncSession, filename: str, text: str,
+                           now: datetime) -> None:
+    row = (await session.execute(
+        select(ImportError_).where(ImportError_.filename == filename))).scalar_one_or_none()
+    if row is None:
+        session.add(ImportError_(filename=filename, stacktrace=text, timestamp=now))
+    else:
+        row.stacktrace, row.timestamp = text, now
+
+
+async def clear_import_errors(session: AsyncSession, filenames: Iterable[str]) -> None:
+    names = list(filenames)
+    if names:
+        await session.execute(delete(ImportError_).where(ImportError_.filename.in_(names)))
+
+
+# --- reads for the control plane ---------------------------------------------------------
+
+
+async def list_dags(session: AsyncSession, pattern: str, include_inactive: bool,
+                    offset: int, limit: int) -> Sequence[Dag]:
+    stmt = select(Dag).order_by(Dag.dag_id).offset(offset).limit(limit)
+    if pattern:
+        stmt = stmt.where(Dag.dag_id.contains(pattern, autoescape=True))
+    if not include_inactive:
+        stmt = stmt.where(Dag.is_active.is_(True))
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def list_import_errors(session: AsyncSession, offset: int,
+                             limit: int) -> Sequence[ImportError_]:
+    return (await session.execute(select(ImportError_).order_by(ImportError_.filename)
+                                  .offset(offset).limit(limit))).scalars().all()
+
+
+async def list_runs(session: AsyncSession, dag_id: str, states: Sequence[DagRunState],
+                    offset: int, limit: int) -> Sequence[DagRun]:
+    stmt = (select(DagRun).where(DagRun.dag_id == dag_id)
+            .order_by(DagRun.logical_date.desc(), DagRun.id.desc()).offset(offset).limit(limit))
+    if states:
+        stmt = stmt.where(DagRun.state.in_(list(states)))
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def list_tis(session: AsyncSession, dag_id: str, run_id: str, offset: int,
+                   limit: int) -> Sequence[TI]:
+    return (await session.execute(
+        select(TI).where(TI.dag_id == dag_id, TI.run_id == run_id)
+        .order_by(TI.task_id, TI.map_index).offset(offset).limit(limit))).scalars().all()
+
+
+async def count_tis(session: AsyncSession, dag_id: str, run_id: str) -> int:
+    return int((await session.execute(select(func.count()).select_from(TI).where(
+        TI.dag_id == dag_id, TI.run_id == run_id))).scalar_one())
+
+
+async def clear_vanished_import_errors(session: AsyncSession, present: set[str]) -> None:
+    """Drop the import errors of files no longer in the DAG folder."""
+    rows = (await session.execute(select(ImportError_.filename))).scalars().all()
+    await clear_import_errors(session, [name for name in rows if name not in present])

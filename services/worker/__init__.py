@@ -1,0 +1,1 @@
+"""The worker: pulls attempts from JetStream queues; runs each in a supervised child process."""

@@ -1,0 +1,265 @@
+"""The per-delivery policy: parse, claim, run, publish the result, and only then ack.
+
+Claim rejected (ABORTED / NOT_FOUND) → ack and drop; scheduler unavailable → nak(delay=1);
+malformed → term. The task message is acked only after the TaskEvent's PubAck (invariant 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+import nats.errors
+import structlog
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from flow.bus import subjects
+from flow.bus.jetstream import publish_event
+from flow.errors import ConflictError, FlowError, NotFoundError, UnavailableError
+from flow.grpcutil import error_from_rpc
+from flow.v1 import common_pb2, dispatch_pb2, task_execution_service_pb2
+from services.worker.log_shipper import LogShipper, supervisor_line
+from services.worker.process_pool import ProcessLauncher
+from services.worker.supervisor import Outcome, Supervisor, XComBackend
+
+log = structlog.get_logger(__name__)
+
+RPC_TIMEOUT = 10.0
+RETRY_WINDOW = 60.0  # how long a running task waits out a scheduler restart
+_STATES = {"success": common_pb2.TASK_INSTANCE_STATE_SUCCESS,
+           "failed": common_pb2.TASK_INSTANCE_STATE_FAILED,
+           "skipped": common_pb2.TASK_INSTANCE_STATE_SKIPPED}
+
+
+class MalformedDispatch(ValueError):
+    """A task message that is not a usable TaskDispatch."""
+
+
+def parse_dispatch(data: bytes) -> dispatch_pb2.TaskDispatch:
+    try:
+        dispatch = dispatch_pb2.TaskDispatch.FromString(data)
+    except DecodeError as exc:
+        raise MalformedDispatch(f"not a TaskDispatch: {exc}") from exc
+    key = dispatch.key
+    missing = [name for name, value in (("key.dag_id", key.dag_id), ("key.run_id", key.run_id),
+               ("key.task_id", key.task_id), ("key.try_number", key.try_number),
+               ("fileloc", dispatch.fileloc)) if not value]
+    if missing:
+        raise MalformedDispatch(f"TaskDispatch lacks {', '.join(missing)}")
+    return dispatch
+
+
+async def call_scheduler(method: Any, request: Any, *, window: float = RETRY_WINDOW) -> Any:
+    """Call a TaskExecutionService method, retrying while the scheduler is unreachable.
+
+    A scheduler restart takes a few seconds; the running task should not fail because of it.
+    The calls are idempotent (a pushed XCom replaces itself). Other errors become FlowErrors.
+    """
+    deadline = time.monotonic() + window
+    delay = 0.1
+    while True:
+        try:
+            return await method(request, timeout=RPC_TIMEOUT)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() + delay > deadline:
+                raise error_from_rpc(exc) from exc
+            log.info("scheduler_unavailable_retrying", method=getattr(method, "_method", ""),
+                     delay=delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+class GrpcXCom(XComBackend):
+    """XCom through TaskExecutionService.PushXCom / PullXCom, as JSON."""
+
+    def __init__(self, stub: Any, key: Any) -> None:
+        self._stub = stub
+        self._key = key
+
+    async def push(self, key: str, value: Any) -> None:
+        request = task_execution_service_pb2.PushXComRequest(
+            key=self._key, xcom_key=key, value=json.dumps(value).encode(),
+            content_type="application/json")
+        await call_scheduler(self._stub.PushXCom, request)
+
+    async def pull(self, task_id: str, map_index: int, key: str) -> tuple[bool, Any]:
+        source = common_pb2.TaskInstanceKey(dag_id=self._key.dag_id, run_id=self._key.run_id,
+                                            task_id=task_id, map_index=map_index)
+        reply = await call_scheduler(
+            self._stub.PullXCom,
+            task_execution_service_pb2.PullXComRequest(key=source, xcom_key=key))
+        return (True, json.loads(reply.value)) if reply.found else (False, None)
+
+
+@dataclass
+class WorkerContext:
+    """What every attempt shares: connections, identity and the running attempts."""
+
+    js: JetStreamContext
+    execution_stub: Any
+    log_stub: Any
+    launcher: ProcessLauncher
+    worker_id: str
+    ack_wait: float
+    kill_grace: float
+    hostname: str = field(default_factory=socket.gethostname)
+    running: dict[str, asyncio.Event] = field(default_factory=dict)
+    abandon: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def _keep_in_progress(msg: Msg, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        with contextlib.suppress(nats.errors.Error):
+            await msg.in_progress()
+
+
+def _payload(dispatch: Any, claim: Any, ctx: WorkerContext) -> dict[str, Any]:
+    key = dispatch.key
+    logical = dispatch.logical_date if dispatch.HasField("logical_date") else (
+        claim.dag_run.logical_date if claim.HasField("dag_run")
+        and claim.dag_run.HasField("logical_date") else None)
+    if dispatch.conf_json:
+        conf = json.loads(dispatch.conf_json)
+    elif claim.HasField("dag_run") and claim.dag_run.HasField("conf"):
+        conf = json_format.MessageToDict(claim.dag_run.conf)
+    else:
+        conf = {}
+    return {"dag_id": key.dag_id, "run_id": key.run_id, "task_id": key.task_id,
+            "map_index": key.map_index, "try_number": key.try_number,
+            "max_tries": dispatch.max_tries, "fileloc": dispatch.fileloc,
+            "logical_date": logical.ToDatetime(tzinfo=UTC).isoformat() if logical else None,
+            "conf": conf if isinstance(conf, dict) else {}, "hostname": ctx.hostname,
+            "worker_id": ctx.worker_id}
+
+
+def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.TaskEvent:
+    event = dispatch_pb2.TaskEvent(key=dispatch.key, state=_STATES[outcome.state],
+                                   worker_id=worker_id, xcom_keys=outcome.xcom_keys,
+                                   exit_code=outcome.exit_code)
+    event.start_date.FromDatetime(outcome.start_date)
+    event.end_date.FromDatetime(outcome.end_date)
+    if outcome.error:
+        event.error.CopyFrom(dispatch_pb2.TaskError(
+            type=str(outcome.error.get("type", "")), message=str(outcome.error.get("message", "")),
+            traceback=str(outcome.error.get("traceback", "")),
+            non_retryable=bool(outcome.error.get("non_retryable", False))))
+    return event
+
+
+class AttemptRunner:
+    """Handles one delivery at a time per call; many calls run concurrently."""
+
+    def __init__(self, ctx: WorkerContext) -> None:
+        self._ctx = ctx
+
+    async def handle(self, msg: Msg, queue: str) -> None:
+        try:
+            dispatch = parse_dispatch(msg.data)
+        except MalformedDispatch as exc:
+            log.error("dispatch_malformed", queue=queue, error=str(exc))
+            await msg.term()
+            return
+        k = dispatch.key
+        with structlog.contextvars.bound_contextvars(
+                dag_id=k.dag_id, run_id=k.run_id, task_id=k.task_id, map_index=k.map_index,
+                try_number=k.try_number):
+            keepalive = asyncio.create_task(_keep_in_progress(msg, self._ctx.ack_wait / 3))
+            try:
+                await self._handle(msg, dispatch, queue)
+            finally:
+                keepalive.cancel()
+
+    async def _handle(self, msg: Msg, dispatch: Any, queue: str) -> None:
+        ctx = self._ctx
+        request = task_execution_service_pb2.ClaimAttemptRequest(
+            key=dispatch.key, worker_id=ctx.worker_id, hostname=ctx.hostname)
+        try:
+            try:
+                claim = await ctx.execution_stub.ClaimAttempt(request, timeout=RPC_TIMEOUT)
+            except grpc.aio.AioRpcError as exc:
+                raise error_from_rpc(exc) from exc
+        except (ConflictError, NotFoundError) as exc:
+            log.info("attempt_claim_rejected", reason=exc.reason, error=exc.message)
+            await msg.ack()
+            return
+        except UnavailableError as exc:
+            log.warning("attempt_claim_unavailable", error=exc.message)
+            await msg.nak(delay=1)
+            return
+        except FlowError as exc:
+            log.error("attempt_claim_failed", reason=exc.reason, error=exc.message)
+            await msg.nak(delay=5)
+            return
+        log.info("attempt_claimed", queue=queue)
+        key = dispatch.key
+        attempt_key = subjects.attempt_key(key.dag_id, key.run_id, key.task_id, key.map_index,
+                                           key.try_number)
+        cancel = ctx.running[attempt_key] = asyncio.Event()
+        started = time.monotonic()
+        try:
+            outcome = await self._run(dispatch, claim, cancel)
+            stored = await self._publish(_event(dispatch, outcome, ctx.worker_id), queue)
+            if stored:
+                await msg.ack()
+        finally:
+            ctx.running.pop(attempt_key, None)
+        error = outcome.error or {}
+        log.info("attempt_finished", state=outcome.state, duration=round(
+            time.monotonic() - started, 3), try_number=key.try_number, worker=ctx.worker_id,
+            queue=queue, exit_code=outcome.exit_code, error_type=error.get("type"),
+            spawn_ms=round(outcome.spawn_seconds * 1e3, 2), result_stored=stored)
+
+    async def _run(self, dispatch: Any, claim: Any, cancel: asyncio.Event) -> Outcome:
+        ctx = self._ctx
+        key = dispatch.key
+        shipper = LogShipper(ctx.log_stub, key)
+        tries = f" of {dispatch.max_tries}" if dispatch.max_tries else ""
+        await shipper.write(supervisor_line(
+            f"Starting attempt {key.try_number}{tries} on worker {ctx.worker_id}"))
+        supervisor = Supervisor(ctx.launcher, shipper, GrpcXCom(ctx.execution_stub, key),
+                                kill_grace=ctx.kill_grace)
+        try:
+            outcome = await supervisor.run(
+                _payload(dispatch, claim, ctx), cancel=cancel,
+                time_limit=dispatch.execution_timeout_seconds or None)
+        except OSError as exc:  # could not start the task process
+            log.error("task_process_start_failed", error=str(exc))
+            now = datetime.now(UTC)
+            outcome = Outcome("failed", -1, now, now, {
+                "type": "WorkerError", "message": f"Could not start the task process: {exc}",
+                "traceback": "", "non_retryable": False})
+        if outcome.error and outcome.error.get("message"):
+            await shipper.write(supervisor_line(
+                f"{outcome.error.get('type')}: {outcome.error['message']}", "ERROR"))
+        await shipper.write(supervisor_line(
+            f"Task exited with code {outcome.exit_code}, state {outcome.state}"))
+        await shipper.close()
+        return outcome
+
+    async def _publish(self, event: dispatch_pb2.TaskEvent, queue: str) -> bool:
+        """Publish until JetStream stores it (PubAck); False if the worker gives up first."""
+        delay = 0.2
+        while True:
+            try:
+                async with asyncio.timeout(RPC_TIMEOUT):
+                    await publish_event(self._ctx.js, queue, event)
+                return True
+            except (nats.errors.Error, TimeoutError) as exc:
+                log.warning("result_publish_failed", error=repr(exc), retry_in=delay)
+            if self._ctx.abandon.is_set():
+                log.error("result_not_stored", state=event.state)
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ctx.abandon.wait(), delay)
+            delay = min(delay * 2, 2.0)

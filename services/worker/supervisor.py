@@ -1,0 +1,240 @@
+"""Run one attempt in a task process and supervise it until it ends.
+
+The supervisor ships the process's stdout/stderr, serves its control frames (XCom, masks,
+`done`), enforces the execution timeout and cancellation by killing the whole process group
+(SIGTERM, then SIGKILL after a grace period), and turns how the process ended into an outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from flow.errors import FlowError
+from flow.log import register_secret
+from services.worker.log_shipper import MAX_CHUNK, LogShipper, supervisor_line
+from services.worker.process_pool import ProcessLauncher, TaskProcess
+from services.worker.protocol import Frame, ProtocolError, read_frame, write_frame
+
+log = structlog.get_logger(__name__)
+
+PIPE_DRAIN_SECONDS = 2.0
+
+
+class XComBackend:
+    """What the supervisor needs from the scheduler for XCom (see attempt.py)."""
+
+    async def push(self, key: str, value: Any) -> None:
+        raise NotImplementedError
+
+    async def pull(self, task_id: str, map_index: int, key: str) -> tuple[bool, Any]:
+        raise NotImplementedError
+
+
+@dataclass
+class Outcome:
+    """How an attempt ended."""
+
+    state: str  # "success" | "failed" | "skipped"
+    exit_code: int
+    start_date: datetime
+    end_date: datetime
+    error: dict[str, Any] | None = None
+    xcom_keys: list[str] = field(default_factory=list)
+    spawn_seconds: float = 0.0
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by signal {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+def _kill_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+@dataclass
+class _State:
+    done: Frame | None = None
+    xcom_keys: list[str] = field(default_factory=list)
+    xcom_error: dict[str, Any] | None = None
+
+
+class Supervisor:
+    """Supervises one task process; `run()` returns its Outcome."""
+
+    def __init__(self, launcher: ProcessLauncher, shipper: LogShipper, xcom: XComBackend, *,
+                 kill_grace: float, on_started: Callable[[int], Awaitable[None]] | None = None,
+                 ) -> None:
+        self._launcher = launcher
+        self._shipper = shipper
+        self._xcom = xcom
+        self._kill_grace = kill_grace
+        self._on_started = on_started
+        self._state = _State()
+
+    async def run(self, payload: dict[str, Any], *, time_limit: float | None,
+                  cancel: asyncio.Event) -> Outcome:
+        """Start the task process, supervise it, and return how it ended."""
+        timeout = time_limit
+        loop = asyncio.get_running_loop()
+        proc = await asyncio.to_thread(self._launcher.start, payload)
+        start = datetime.now(UTC)
+        log.debug("task_process_started", pid=proc.pid, spawn_ms=round(proc.spawn_seconds * 1e3, 2))
+        exited: asyncio.Future[None] = loop.create_future()
+
+        def on_exit() -> None:
+            if not exited.done():
+                exited.set_result(None)
+
+        loop.add_reader(proc.sentinel, on_exit)
+        pumps = [asyncio.create_task(self._pump(proc.stdout_fd), name="pump_stdout"),
+                 asyncio.create_task(self._pump(proc.stderr_fd), name="pump_stderr")]
+        control = asyncio.create_task(self._serve_control(proc), name="control")
+        killed_for: str | None = None
+        try:
+            cancelled: asyncio.Future[Any] = asyncio.ensure_future(cancel.wait())
+            try:
+                done, _ = await asyncio.wait([exited, cancelled], timeout=timeout,
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                cancelled.cancel()
+            if exited not in done:
+                killed_for = "timeout" if not done else "cancelled"
+                await self._terminate(proc, exited, killed_for, timeout)
+        finally:
+            loop.remove_reader(proc.sentinel)
+        proc.process.join(0)
+        exit_code = proc.process.exitcode if proc.process.exitcode is not None else 255
+        _kill_group(proc.pid, signal.SIGKILL)  # leftovers of the task's process group
+        end = datetime.now(UTC)
+        await self._finish_io(pumps, control)
+        proc.process.close()
+        outcome = self._outcome(exit_code, start, end, killed_for, timeout)
+        outcome.spawn_seconds = proc.spawn_seconds
+        return outcome
+
+    async def _terminate(self, proc: TaskProcess, exited: asyncio.Future[None], why: str,
+                         time_limit: float | None) -> None:
+        timeout = time_limit
+        text = (f"Task timed out after {timeout:g} s; killing its process group"
+                if why == "timeout" else "Attempt cancelled (worker shutting down); killing it")
+        await self._shipper.write(supervisor_line(text, "ERROR"))
+        log.warning("task_process_killing", reason=why, pid=proc.pid)
+        _kill_group(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(exited), self._kill_grace)
+        except TimeoutError:
+            _kill_group(proc.pid, signal.SIGKILL)
+            await exited
+
+    async def _finish_io(self, pumps: list[asyncio.Task[None]], control: asyncio.Task[None],
+                         ) -> None:
+        _, pending = await asyncio.wait([*pumps, control], timeout=PIPE_DRAIN_SECONDS)
+        for task in pending:  # a daemonized grandchild still holds a pipe open
+            task.cancel()
+        await asyncio.gather(*pumps, control, return_exceptions=True)
+
+    def _outcome(self, exit_code: int, start: datetime, end: datetime, killed_for: str | None,
+                 timeout: float | None) -> Outcome:
+        state = self._state
+        if killed_for == "timeout":
+            error = {"type": "TaskTimeout", "message": f"Task exceeded its execution_timeout "
+                     f"of {timeout:g} s and was killed", "traceback": "", "non_retryable": False}
+            return Outcome("failed", exit_code, start, end, error, state.xcom_keys)
+        if killed_for == "cancelled":
+            error = {"type": "WorkerShutdown", "message": "The worker shut down and killed the "
+                     "attempt", "traceback": "", "non_retryable": False}
+            return Outcome("failed", exit_code, start, end, error, state.xcom_keys)
+        if state.done is None:
+            error = {"type": "TaskProcessDied", "message": "Task process ended without reporting "
+                     f"a result ({_describe_exit(exit_code)})", "traceback": "",
+                     "non_retryable": False}
+            return Outcome("failed", exit_code, start, end, error, state.xcom_keys)
+        if state.xcom_error is not None and state.done.get("state") == "success":
+            return Outcome("failed", exit_code, start, end, state.xcom_error, state.xcom_keys)
+        done_state = str(state.done.get("state"))
+        if done_state not in ("success", "failed", "skipped"):
+            done_state = "failed"
+        return Outcome(done_state, exit_code, start, end, state.done.get("error"),
+                       state.xcom_keys)
+
+    async def _pump(self, fd: int) -> None:
+        """Copy one pipe to the shipper, whole lines at a time where possible."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=MAX_CHUNK, loop=loop)
+        pipe = os.fdopen(fd, "rb", buffering=0)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader, loop=loop), pipe)
+        pending = b""
+        try:
+            while data := await reader.read(MAX_CHUNK):
+                buf = pending + data
+                cut = buf.rfind(b"\n") + 1
+                if cut == 0 and len(buf) < MAX_CHUNK:
+                    pending = buf
+                    continue
+                if cut == 0:
+                    cut = len(buf)
+                pending = buf[cut:]
+                await self._shipper.write(buf[:cut])
+            if pending:
+                await self._shipper.write(pending)
+        finally:
+            transport.close()
+
+    async def _serve_control(self, proc: TaskProcess) -> None:
+        reader, writer = await asyncio.open_unix_connection(sock=proc.control)
+        try:
+            while True:
+                try:
+                    frame = await read_frame(reader)
+                except ProtocolError as exc:
+                    log.warning("control_protocol_error", error=str(exc))
+                    return
+                if frame is None:
+                    return
+                await self._handle(frame, writer)
+        finally:
+            writer.close()
+
+    async def _handle(self, frame: Frame, writer: asyncio.StreamWriter) -> None:
+        op = frame.get("op")
+        if op == "done":
+            self._state.done = frame
+        elif op == "mask":
+            register_secret(str(frame.get("value", "")))
+        elif op == "xcom_push":
+            key = str(frame.get("key"))
+            try:
+                await self._xcom.push(key, frame.get("value"))
+                self._state.xcom_keys.append(key)
+            except (FlowError, TypeError, ValueError) as exc:  # fails the attempt
+                log.warning("xcom_push_failed", xcom_key=key, error=str(exc))
+                self._state.xcom_error = {"type": "XComPushError", "message": f"Could not store "
+                                          f"XCom '{key}': {exc}", "traceback": "",
+                                          "non_retryable": False}
+        elif op == "xcom_pull":
+            reply: Frame = {"id": frame.get("id"), "found": False, "value": None}
+            try:
+                found, value = await self._xcom.pull(
+                    str(frame.get("task_id")), int(frame.get("map_index", -1)),
+                    str(frame.get("key")))
+                reply.update(found=found, value=value)
+            except (FlowError, TypeError, ValueError) as exc:  # an XComPullError in the task
+                reply["error"] = f"Could not read XCom: {exc}"
+            with contextlib.suppress(ConnectionError):
+                await write_frame(writer, reply)
+        else:
+            log.warning("control_unknown_op", op=op)

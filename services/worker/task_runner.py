@@ -1,0 +1,161 @@
+"""What runs INSIDE the task process: load the DAG file, build the context, execute the task.
+
+It reports to the supervisor over the control socket (services/worker/protocol.py): XCom
+pushes and pulls, secrets to mask, and finally one `done` frame with the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flow.sdk.context import Context, set_current_context
+from flow.sdk.exceptions import FlowFailException, FlowSkipException
+from flow.sdk.loader import load_dags_from_file
+from flow.sdk.xcom_arg import XCOM_RETURN_KEY
+from services.worker.protocol import FrameChannel
+
+
+class XComPullError(RuntimeError):
+    """The supervisor could not read an XCom (e.g. the scheduler is unreachable)."""
+
+
+@dataclass
+class DagRunInfo:
+    """`context["dag_run"]`: the run's id, logical date and conf."""
+
+    dag_id: str
+    run_id: str
+    logical_date: datetime
+    conf: dict[str, Any] = field(default_factory=dict)
+
+
+class RuntimeTaskInstance:
+    """`context["ti"]`: the running attempt, with XCom access through the supervisor."""
+
+    def __init__(self, payload: dict[str, Any], channel: FrameChannel, task: Any) -> None:
+        self.dag_id: str = payload["dag_id"]
+        self.run_id: str = payload["run_id"]
+        self.task_id: str = payload["task_id"]
+        self.map_index: int = int(payload["map_index"])
+        self.try_number: int = int(payload["try_number"])
+        self.max_tries: int = int(payload.get("max_tries") or 0)
+        self.hostname: str = payload.get("hostname", "")
+        self.task = task
+        self._channel = channel
+        self._next_id = 0
+
+    def __repr__(self) -> str:
+        return (f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id} "
+                f"map_index={self.map_index} try={self.try_number}>")
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        """Store `value` (JSON serializable) under `key` for this attempt."""
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"XCom '{key}' of task '{self.task_id}' is not JSON serializable "
+                f"({type(value).__name__}): {exc}. Push JSON data (dict, list, str, int, float, "
+                "bool, None).") from exc
+        self._channel.send({"op": "xcom_push", "key": key, "value": value})
+
+    def xcom_pull(self, task_ids: str | list[str] | tuple[str, ...] | None = None,
+                  key: str = XCOM_RETURN_KEY, map_indexes: int | list[int] | None = None,
+                  dag_id: str | None = None) -> Any:
+        """An XCom of a task of this run; a list of task_ids gives a list of values."""
+        ids = [self.task_id] if task_ids is None else task_ids
+        if isinstance(ids, str):
+            index = map_indexes if isinstance(map_indexes, int) else -1
+            return self._pull_one(ids, key, index)
+        indexes = map_indexes if isinstance(map_indexes, list) else [
+            map_indexes if isinstance(map_indexes, int) else -1] * len(ids)
+        return [self._pull_one(t, key, i) for t, i in zip(ids, indexes, strict=False)]
+
+    def _pull_one(self, task_id: str, key: str, map_index: int) -> Any:
+        self._next_id += 1
+        request_id = self._next_id
+        self._channel.send({"op": "xcom_pull", "task_id": task_id, "map_index": map_index,
+                            "key": key, "id": request_id})
+        reply = self._channel.recv()
+        if reply is None or reply.get("id") != request_id:
+            raise XComPullError(f"no answer from the worker for XCom '{key}' of '{task_id}'")
+        if reply.get("error"):
+            raise XComPullError(str(reply["error"]))
+        return reply.get("value") if reply.get("found") else None
+
+
+def _build_context(payload: dict[str, Any], dag: Any, task: Any,
+                   ti: RuntimeTaskInstance) -> Context:
+    logical_date = datetime.fromisoformat(payload["logical_date"]) if payload.get(
+        "logical_date") else datetime.now(UTC)
+    if logical_date.tzinfo is None:
+        logical_date = logical_date.replace(tzinfo=UTC)
+    conf: dict[str, Any] = dict(payload.get("conf") or {})
+    params = {**getattr(dag, "params", {}), **getattr(task, "params", {}), **conf}
+    dag_run = DagRunInfo(ti.dag_id, ti.run_id, logical_date, conf)
+    return {
+        "ti": ti, "task_instance": ti, "task": task, "dag": dag, "run_id": ti.run_id,
+        "dag_run": dag_run, "logical_date": logical_date, "execution_date": logical_date,
+        "ds": logical_date.strftime("%Y-%m-%d"), "ds_nodash": logical_date.strftime("%Y%m%d"),
+        "ts": logical_date.isoformat(), "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
+        "conf": conf, "params": params, "try_number": ti.try_number,
+        "map_index": ti.map_index, "var": {}, "macros": None,
+    }
+
+
+def _error(exc: BaseException, *, non_retryable: bool = False) -> dict[str, Any]:
+    return {"type": type(exc).__name__, "message": str(exc),
+            "traceback": "".join(traceback.format_exception(exc)), "non_retryable": non_retryable}
+
+
+def execute(payload: dict[str, Any], channel: FrameChannel) -> dict[str, Any]:
+    """Run the attempt; returns the `done` frame (never raises for user-code errors)."""
+    try:
+        dags = {d.dag_id: d for d in load_dags_from_file(payload["fileloc"])}
+        dag = dags.get(payload["dag_id"])
+        if dag is None:
+            raise LookupError(f"DAG '{payload['dag_id']}' is not defined in {payload['fileloc']}")
+        if not dag.has_task(payload["task_id"]):
+            raise LookupError(f"DAG '{dag.dag_id}' has no task '{payload['task_id']}'")
+        task = dag.get_task(payload["task_id"])
+        ti = RuntimeTaskInstance(payload, channel, task)
+        context = _build_context(payload, dag, task, ti)
+        with set_current_context(context):
+            task.render_template_fields(context)
+            result = task.execute(context)
+            if getattr(task, "do_xcom_push", True) and result is not None:
+                try:
+                    json.dumps(result, allow_nan=False)
+                except (TypeError, ValueError) as exc:
+                    raise TypeError(
+                        f"Task '{task.task_id}' returned a value of type "
+                        f"{type(result).__name__} that is not JSON serializable ({exc}); return "
+                        "JSON data or set do_xcom_push=False.") from exc
+                ti.xcom_push(XCOM_RETURN_KEY, result)
+    except FlowSkipException as exc:
+        print(f"Skipping task: {exc}", file=sys.stderr, flush=True)
+        return {"op": "done", "state": "skipped", "error": None}
+    except FlowFailException as exc:
+        traceback.print_exc()
+        return {"op": "done", "state": "failed", "error": _error(exc, non_retryable=True)}
+    except Exception as exc:
+        traceback.print_exc()
+        return {"op": "done", "state": "failed", "error": _error(exc)}
+    return {"op": "done", "state": "success", "error": None}
+
+
+def run_task(payload: dict[str, Any], control: socket.socket) -> int:
+    """Entry point used by the process pool; returns the process exit code."""
+    channel = FrameChannel(control)
+    done = execute(payload, channel)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    channel.send(done)
+    channel.close()
+    return 0 if done["state"] in ("success", "skipped") else 1

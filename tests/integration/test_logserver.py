@@ -1,0 +1,200 @@
+"""The log service in-process on 127.0.0.1:0: write, read, follow, big logs, path escaping."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import pathlib
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import grpc
+import pytest
+
+from flow.config import FlowConfig, replace
+from flow.grpcutil import open_channel
+from flow.v1 import common_pb2, log_service_pb2, log_service_pb2_grpc
+from services.logserver.app import run
+from services.logserver.storage import AttemptKey, LogStorage
+
+pytestmark = pytest.mark.integration
+TOKEN = "internal-secret"
+
+
+@dataclasses.dataclass
+class LogServer:
+    stub: Any
+    base_dir: pathlib.Path
+    address: str
+
+
+@pytest.fixture
+async def logserver(tmp_path: pathlib.Path) -> AsyncIterator[LogServer]:
+    config = replace(FlowConfig(home=tmp_path), logserver={"grpc_bind": "127.0.0.1:0"},
+                     auth={"internal_token": TOKEN})
+    stop = asyncio.Event()
+    ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(run(config, stop=stop, on_ready=ready.set_result))
+    info = await asyncio.wait_for(ready, 10)
+    channel = open_channel(f"127.0.0.1:{info['grpc_port']}", TOKEN)
+    try:
+        yield LogServer(log_service_pb2_grpc.LogServiceStub(channel), config.logs_dir,
+                        f"127.0.0.1:{info['grpc_port']}")
+    finally:
+        await channel.close()
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+def key(try_number: int = 1, **fields: Any) -> common_pb2.TaskInstanceKey:
+    values = {"dag_id": "etl", "run_id": "manual__1", "task_id": "extract", "map_index": -1,
+              "try_number": try_number, **fields}
+    return common_pb2.TaskInstanceKey(**values)
+
+
+def requests(k: common_pb2.TaskInstanceKey, chunks: Iterable[bytes], final: bool
+             ) -> list[log_service_pb2.WriteLogRequest]:
+    out = [log_service_pb2.WriteLogRequest(key=k, content=c) for c in chunks]
+    out.append(log_service_pb2.WriteLogRequest(key=k, final=final))
+    return out
+
+
+async def write(stub: Any, k: common_pb2.TaskInstanceKey, chunks: Iterable[bytes],
+                final: bool = True) -> int:
+    async def gen() -> AsyncIterator[log_service_pb2.WriteLogRequest]:
+        for request in requests(k, chunks, final):
+            yield request
+
+    response = await stub.WriteLog(gen())
+    return int(response.size)
+
+
+async def test_write_then_read_and_follow(logserver: LogServer) -> None:
+    """Bytes written with final=true read back whole, complete, and a follow ends after them."""
+    size = await write(logserver.stub, key(), [b"hello\n", b"world\n"])
+    assert size == 12
+    read = await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=key()))
+    assert (read.content, read.next_offset, read.complete, read.exists) == (
+        b"hello\nworld\n", 12, True, True)
+    part = await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=key(), offset=6,
+                                                                        limit=3))
+    assert (part.content, part.next_offset, part.complete) == (b"wor", 9, False)
+    followed = [m async for m in logserver.stub.FollowLog(
+        log_service_pb2.FollowLogRequest(key=key(), offset=6))]
+    assert b"".join(m.content for m in followed) == b"world\n"
+    assert followed[-1].next_offset == 12
+    on_disk = logserver.base_dir / "dag_id=etl" / "run_id=manual__1" / "task_id=extract"
+    assert (on_disk / "map_index=-1" / "attempt=1.log").read_bytes() == b"hello\nworld\n"
+    assert (on_disk / "map_index=-1" / "attempt=1.done").exists()
+
+
+async def test_missing_log_reads_as_not_existing(logserver: LogServer) -> None:
+    """A log nobody wrote reads empty with exists=false, not an error."""
+    read = await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=key(7)))
+    assert (read.content, read.exists, read.complete) == (b"", False, False)
+
+
+async def test_follow_of_live_attempt_receives_later_bytes_and_ends_on_final(
+    logserver: LogServer,
+) -> None:
+    """A follower that starts before the log exists gets every byte written later, then ends."""
+    received: list[bytes] = []
+    first = asyncio.Event()
+
+    async def follow() -> None:
+        async for message in logserver.stub.FollowLog(
+            log_service_pb2.FollowLogRequest(key=key(2))
+        ):
+            received.append(message.content)
+            first.set()
+
+    follower = asyncio.create_task(follow())
+    queue: asyncio.Queue[log_service_pb2.WriteLogRequest | None] = asyncio.Queue()
+
+    async def gen() -> AsyncIterator[log_service_pb2.WriteLogRequest]:
+        while (item := await queue.get()) is not None:
+            yield item
+
+    writer = asyncio.ensure_future(logserver.stub.WriteLog(gen()))
+    await queue.put(log_service_pb2.WriteLogRequest(key=key(2), content=b"line 1\n"))
+    await asyncio.wait_for(first.wait(), 10)
+    assert not follower.done()
+    await queue.put(log_service_pb2.WriteLogRequest(content=b"line 2\n"))
+    await queue.put(log_service_pb2.WriteLogRequest(final=True))
+    await queue.put(None)
+    await asyncio.wait_for(follower, 10)
+    assert b"".join(received) == b"line 1\nline 2\n"
+    assert (await writer).size == 14
+
+
+async def test_fifty_megabytes_written_then_read_back_in_pages(logserver: LogServer) -> None:
+    """A 50 MB log streams in 1 MiB messages and reads back in 1 MiB pages, byte for byte."""
+    block = bytes(range(256)) * 4096  # 1 MiB
+    blocks = [block[i:] + block[:i] for i in range(50)]
+    total = await write(logserver.stub, key(3), blocks)
+    assert total == 50 * len(block)
+    offset, pages, complete = 0, 0, False
+    while not complete:
+        page = await logserver.stub.ReadLog(
+            log_service_pb2.ReadLogRequest(key=key(3), offset=offset, limit=10 << 20))
+        assert len(page.content) <= 1 << 20
+        expected = blocks[offset // len(block)]
+        assert page.content == expected[: len(page.content)]
+        offset, complete, pages = page.next_offset, page.complete, pages + 1
+    assert offset == total and pages == 50
+
+
+@pytest.mark.parametrize("evil", ["../../../etc", "a/b", "..", "/abs", "x\x00y"])
+async def test_path_components_are_escaped(logserver: LogServer, evil: str) -> None:
+    """Ids with '/', '..' or NUL stay inside the logs directory and read back."""
+    k = key(1, dag_id=evil, run_id=evil, task_id=evil)
+    await write(logserver.stub, k, [b"contained\n"])
+    read = await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=k))
+    assert read.content == b"contained\n"
+    _assert_files_inside(logserver.base_dir)
+
+
+def _assert_files_inside(base_dir: pathlib.Path) -> None:
+    base = base_dir.resolve()
+    files = [pathlib.Path(root, f).resolve() for root, _, fs in os.walk(base) for f in fs]
+    assert files and all(f.is_relative_to(base) for f in files)
+    assert len(list(base.iterdir())) == 1  # one dag_id= folder, nothing beside it
+
+
+async def test_invalid_key_and_missing_token_are_rejected(logserver: LogServer) -> None:
+    """A key without try_number is INVALID_ARGUMENT; a call without the token UNAUTHENTICATED."""
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=key(0)))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    async with open_channel(logserver.address) as anonymous:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await log_service_pb2_grpc.LogServiceStub(anonymous).ReadLog(
+                log_service_pb2.ReadLogRequest(key=key()))
+    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_final_log_rejects_more_bytes(logserver: LogServer) -> None:
+    """Appending to an attempt whose writer already sent final is FAILED_PRECONDITION."""
+    await write(logserver.stub, key(4), [b"done\n"])
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await write(logserver.stub, key(4), [b"late\n"])
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_retention_deletes_old_attempts_only(tmp_path: pathlib.Path) -> None:
+    """Files older than retention_days go, with their empty folders; fresh ones stay."""
+    storage = LogStorage(tmp_path, retention_days=1)
+    old, fresh = AttemptKey("d", "r", "t", -1, 1), AttemptKey("d", "r2", "t", -1, 1)
+    for k in (old, fresh):
+        writer = storage.open_writer(k)
+        await writer.append(b"x")
+        await writer.finish()
+        await writer.close()
+    past = time.time() - 3 * 86_400
+    for path in storage.paths(old):
+        os.utime(path, (past, past))
+    assert await storage.purge_expired() == 2
+    assert not (tmp_path / "dag_id=d" / "run_id=r").exists()
+    assert storage.paths(fresh)[0].exists()
