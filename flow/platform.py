@@ -121,7 +121,10 @@ class Platform:
         token: str | None = None,
         extra_env: Mapping[str, str] | None = None,
         nats_url: str | None = None,
+        inherit_flow_env: bool = False,
     ) -> None:
+        """`inherit_flow_env` passes this process's FLOW_* settings on to every service
+        (standalone does; tests start from a clean slate)."""
         self.home = pathlib.Path(home)
         self.dags_folder = pathlib.Path(dags_folder)
         self.database_url = database_url
@@ -133,6 +136,7 @@ class Platform:
         self.internal_token = secrets.token_urlsafe(24)
         self.extra_env = dict(extra_env or {})
         self.external_nats_url = nats_url
+        self.inherit_flow_env = inherit_flow_env
         self.nats: NatsServer | None = None
         self.services: dict[str, ServiceProcess] = {}
 
@@ -145,7 +149,8 @@ class Platform:
         return self.home / "logs" / "services"
 
     def _env(self, **overrides: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FLOW_")}
+        env = {k: v for k, v in os.environ.items()
+               if self.inherit_flow_env or not k.startswith("FLOW_")}
         env.update({
             "FLOW_HOME": str(self.home),
             "FLOW_CORE__DAGS_FOLDER": str(self.dags_folder),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import inspect
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -44,12 +43,9 @@ def _common_options() -> argparse.ArgumentParser:
 
 async def migrate_db(args: argparse.Namespace) -> int:
     from flow.config import load_config
-    from flow.db.migrate import upgrade_database  # type: ignore[import-not-found,unused-ignore]
+    from flow.db.migrate import upgrade_database
 
-    config = load_config()
-    result = upgrade_database(config.database_url)
-    if inspect.isawaitable(result):
-        await result
+    await upgrade_database(load_config().database_url)
     print("The metadata database is migrated to the latest revision.")
     return 0
 

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     platform = Platform(
         home, dags_folder=dags_folder, host=args.host, http_port=args.http_port,
-        grpc_port=args.grpc_port, token=token,
+        grpc_port=args.grpc_port, token=token, inherit_flow_env=True,
         workers=[WorkerSpec(queues=[q.strip() for q in args.queues.split(",") if q.strip()],
                             concurrency=args.concurrency)])
     print(f"Starting Flow in {home} (DAGs from {dags_folder}) ...", flush=True)

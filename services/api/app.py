@@ -79,8 +79,7 @@ async def run(
     logs_channel = open_channel(config.logserver.address, internal)
     core = GatewayCore(
         scheduler_service_pb2_grpc.SchedulerServiceStub(scheduler_channel),
-        log_service_pb2_grpc.LogServiceStub(logs_channel),
-        stream_metadata=[("authorization", f"Bearer {internal}")] if internal else [])
+        log_service_pb2_grpc.LogServiceStub(logs_channel))
     sock = bind_socket(config.api.http_bind)
     http = _Server(uvicorn.Config(build_app(core, token=config.auth.token), lifespan="off",
                                   log_config=None, access_log=False, server_header=False))

@@ -6,7 +6,7 @@ these methods with proto messages. Errors of the peers become FlowError here, in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 import grpc
@@ -16,7 +16,6 @@ from flow.grpcutil import error_from_rpc
 from flow.v1 import common_pb2, log_service_pb2, task_instance_service_pb2
 
 T = TypeVar("T")
-Metadata = Sequence[tuple[str, str]]
 
 
 def _require(message: Any, *fields: str, prefix: str = "") -> None:
@@ -52,12 +51,9 @@ async def _forward_stream(call: Any) -> AsyncIterator[Any]:
 class GatewayCore:
     """Every public operation, as proto request in, proto response out."""
 
-    def __init__(self, scheduler: Any, logs: Any, *, stream_metadata: Metadata = ()) -> None:
+    def __init__(self, scheduler: Any, logs: Any) -> None:
         self._scheduler = scheduler  # SchedulerServiceStub
         self._logs = logs  # LogServiceStub
-        # open_channel's interceptor authenticates unary-unary calls only (reported to the
-        # lead); streaming calls carry the internal token explicitly until that is fixed.
-        self._stream_metadata = tuple(stream_metadata)
 
     # DAGs
 
@@ -92,7 +88,7 @@ class GatewayCore:
         if request.run_id and not request.dag_id:
             raise InvalidArgumentError("Filtering by run_id needs dag_id too.", field="dag_id")
         return _forward_stream(
-            self._scheduler.WatchStateChanges(request, metadata=self._stream_metadata))
+            self._scheduler.WatchStateChanges(request))
 
     # Task instances and logs
 
@@ -134,8 +130,7 @@ class GatewayCore:
             raise InvalidArgumentError("offset must not be negative.", field="offset")
         key = await self._resolve_key(request.key)
         call = self._logs.FollowLog(
-            log_service_pb2.FollowLogRequest(key=key, offset=request.offset),
-            metadata=self._stream_metadata)
+            log_service_pb2.FollowLogRequest(key=key, offset=request.offset))
         async for item in _forward_stream(call):
             yield task_instance_service_pb2.FollowTaskLogResponse(
                 content=item.content, next_offset=item.next_offset)

@@ -1,7 +1,9 @@
 """Composition root of the scheduler: DB, bus, core, DAG processor, gRPC servicers, loops.
 
-Start-up order: migrate, ensure streams, parse the DAG folder, load active runs, re-publish
-queued attempts (invariant 1), serve, report ready.
+Start-up order: migrate, ensure streams, load active runs, re-publish queued attempts
+(invariant 1), serve, then parse the DAG folder in the background. Ready is reported after
+the first parse pass, or after STARTUP_PARSE_WAIT_SECONDS at most: a file that hangs at
+import delays nothing but itself, and scheduling goes on meanwhile.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from services.scheduler.servicer_execution import TaskExecutionServicer
 log = structlog.get_logger(__name__)
 SERVICE = "scheduler"
 LIVENESS_INTERVAL_SECONDS = 5.0
+STARTUP_PARSE_WAIT_SECONDS = 10.0
 
 
 async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
@@ -55,7 +58,6 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                  timeout=config.scheduler.parse_timeout_seconds,
                                  interval=config.scheduler.parse_interval_seconds,
                                  processes=config.scheduler.parse_processes)
-        await processor.parse_once()
         await core.load()
         await core.republish_queued()
         served = await stack.enter_async_context(serve(config.scheduler.grpc_bind, [
@@ -73,6 +75,9 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                     LIVENESS_INTERVAL_SECONDS, config.nats.heartbeat_ttl_seconds / 3)),
                     name="liveness"),
             ]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(processor.first_pass.wait(), min(
+                    STARTUP_PARSE_WAIT_SECONDS, config.scheduler.parse_timeout_seconds))
             info = {"service": SERVICE, "pid": os.getpid(), "grpc_port": served.port}
             if on_ready is not None:
                 on_ready(info)

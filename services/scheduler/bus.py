@@ -45,8 +45,12 @@ async def consume_results(js: JetStreamContext, config: NatsConfig, core: Schedu
     while True:
         try:
             msgs = await sub.fetch(FETCH_BATCH, timeout=FETCH_TIMEOUT_SECONDS)
-        except nats.errors.TimeoutError:
-            continue  # no messages
+        except TimeoutError:
+            continue  # no messages (nats-py raises its own or a bare TimeoutError)
+        except nats.errors.Error as exc:  # connection trouble: back off briefly, then retry
+            log.warning("results_fetch_failed", error=repr(exc))
+            await asyncio.sleep(0.5)
+            continue
         results: list[TaskResult] = []
         good = []
         for msg in msgs:

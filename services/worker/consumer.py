@@ -80,7 +80,8 @@ class QueueConsumer:
             fetch.cancel()
         try:
             return await fetch
-        except (nats.errors.TimeoutError, asyncio.CancelledError):
+        except (TimeoutError, asyncio.CancelledError):
+            # nats-py raises nats.errors.TimeoutError or, from inside fetch, a bare one
             return []
         except nats.errors.Error as exc:  # connection trouble: back off briefly, then retry
             log.warning("fetch_failed", queue=self.queue, error=repr(exc))

@@ -122,3 +122,77 @@ def test_standalone_runs_stops_cleanly_and_keeps_its_data(standalone: Standalone
     failing = standalone.cli("dags", "trigger", "no_such_dag")
     assert failing.returncode == 1 and "no_such_dag" in failing.stderr
     assert standalone.interrupt() == 0
+
+
+CLI_DAGS = '''
+from datetime import datetime, timezone
+from flow.sdk import DAG, task
+from flow.operators.bash import BashOperator
+START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+with DAG("cli_conf", schedule=None, start_date=START):
+    @task
+    def show(**context):
+        print(f"x is {context['dag_run'].conf['x']}")
+    show()
+
+with DAG("cli_fails", schedule=None, start_date=START):
+    BashOperator(task_id="boom", bash_command="echo 'about to fail' >&2; exit 4")
+
+with DAG("cli_slow", schedule=None, start_date=START):
+    BashOperator(task_id="ticks", bash_command=(
+        "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 0.3; done"))
+'''
+
+
+def test_every_client_command_against_standalone(tmp_path: pathlib.Path) -> None:
+    """dags errors lists a broken and a hanging file; trigger --conf/--wait, runs show, tasks
+    list and tasks logs (read and -f) work with no flags; --wait fails for a failed run; bad
+    --conf is exit 2; db migrate works on the same home."""
+    workdir = tmp_path / "project"
+    (workdir / "dags").mkdir(parents=True)
+    (workdir / "dags" / "cli_dags.py").write_text(CLI_DAGS)
+    (workdir / "dags" / "syntax_error.py").write_text("from flow.sdk import DAG\nDAG('x' 1)\n")
+    (workdir / "dags" / "hangs.py").write_text("# a flow DAG\nimport time\ntime.sleep(600)\n")
+    instance = Standalone(tmp_path / "home", workdir)
+    instance.env["FLOW_SCHEDULER__PARSE_TIMEOUT_SECONDS"] = "2"
+    try:
+        instance.start()
+        errors = instance.cli("dags", "errors", "--output", "json")
+        assert errors.returncode == 0, errors.stderr
+        by_file = {pathlib.Path(e["filename"]).name: e["stacktrace"]
+                   for e in json.loads(errors.stdout)}
+        assert "SyntaxError" in by_file["syntax_error.py"]
+        assert "timed out after 2 s" in by_file["hangs.py"]
+        table = instance.cli("dags", "errors")
+        assert "syntax_error.py" in table.stdout and "hangs.py" in table.stdout
+
+        run = instance.cli("dags", "trigger", "cli_conf", "--conf", '{"x": 7}', "--wait",
+                           "--output", "json")
+        assert run.returncode == 0, run.stdout + run.stderr
+        run_id = json.loads(run.stdout)["run_id"]
+        shown = instance.cli("runs", "show", "cli_conf", run_id)
+        assert shown.returncode == 0 and "success" in shown.stdout, shown.stdout
+        tis = json.loads(instance.cli("tasks", "list", "cli_conf", run_id, "-o", "json").stdout)
+        assert [(t["key"]["task_id"], t["state"]) for t in tis] == [
+            ("show", "TASK_INSTANCE_STATE_SUCCESS")]
+        logs = instance.cli("tasks", "logs", "cli_conf", run_id, "show", "--try", "1")
+        assert logs.returncode == 0 and "x is 7" in logs.stdout, logs.stdout + logs.stderr
+
+        failed = instance.cli("dags", "trigger", "cli_fails", "--wait")
+        assert failed.returncode != 0, failed.stdout
+        bad_conf = instance.cli("dags", "trigger", "cli_conf", "--conf", "{not json")
+        assert bad_conf.returncode == 2 and "--conf" in bad_conf.stderr
+
+        slow = json.loads(instance.cli("dags", "trigger", "cli_slow", "-o", "json").stdout)
+        eventually(lambda: "RUNNING" in instance.cli(
+            "tasks", "list", "cli_slow", slow["run_id"], "-o", "json").stdout)
+        followed = instance.cli("tasks", "logs", "cli_slow", slow["run_id"], "ticks", "-f")
+        assert followed.returncode == 0
+        assert [f"tick-{i}" for i in range(1, 7)] == [
+            line for line in followed.stdout.splitlines() if line.startswith("tick-")]
+        assert instance.interrupt() == 0
+        migrated = instance.cli("db", "migrate")
+        assert migrated.returncode == 0, migrated.stderr
+    finally:
+        instance.kill()

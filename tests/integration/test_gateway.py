@@ -43,7 +43,6 @@ pytestmark = pytest.mark.integration
 TOKEN = "public-token"
 INTERNAL = "internal-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-STREAM_AUTH = (("authorization", f"Bearer {TOKEN}"),)
 EVIL = "<script>alert('x')</script>"
 
 
@@ -316,7 +315,7 @@ async def _write_log(gateway: Gateway, key: Any, content: bytes) -> None:
         yield log_service_pb2.WriteLogRequest(key=key, content=content)
         yield log_service_pb2.WriteLogRequest(final=True)
 
-    await gateway.logs.WriteLog(requests(), metadata=(("authorization", f"Bearer {INTERNAL}"),))
+    await gateway.logs.WriteLog(requests())
 
 
 async def test_logs_resolve_the_latest_try_over_rest_and_grpc(gateway: Gateway) -> None:
@@ -333,8 +332,7 @@ async def test_logs_resolve_the_latest_try_over_rest_and_grpc(gateway: Gateway) 
     assert (read.content, read.next_offset, read.complete, read.try_number) == (
         b"line", 10, False, 2)
     followed = [m.content async for m in tis.FollowTaskLog(
-        task_instance_service_pb2.FollowTaskLogRequest(key=ti_key("load", 2)),
-        metadata=STREAM_AUTH)]
+        task_instance_service_pb2.FollowTaskLogRequest(key=ti_key("load", 2)))]
     assert b"".join(followed) == "café\nline 2\n".encode()
     sse = await gateway.http.get(
         "/api/v1/dags/etl/dagRuns/manual__1/taskInstances/load/logs/2/follow", headers=AUTH)

@@ -27,6 +27,7 @@ from flow.config import (
     SchedulerConfig,
 )
 from flow.grpcutil import open_channel
+from flow.sdk.loader import list_dag_files
 from flow.v1 import (
     common_pb2,
     dag_run_service_pb2,
@@ -94,12 +95,29 @@ async def scheduler(config: FlowConfig) -> AsyncIterator[Harness]:
     info = ready.result()
     channel = open_channel(f"127.0.0.1:{info['grpc_port']}", TOKEN)
     try:
-        yield Harness(info, scheduler_service_pb2_grpc.SchedulerServiceStub(channel),
-                      task_execution_service_pb2_grpc.TaskExecutionServiceStub(channel))
+        harness = Harness(info, scheduler_service_pb2_grpc.SchedulerServiceStub(channel),
+                          task_execution_service_pb2_grpc.TaskExecutionServiceStub(channel))
+        await parsed(harness, config)
+        yield harness
     finally:
         await channel.close()
         stop.set()
         await asyncio.wait_for(task, timeout=30)
+
+
+async def parsed(h: Harness, config: FlowConfig) -> None:
+    """Wait until every DAG file of the folder is known, as a DAG or an import error (the
+    scheduler parses in the background after it is ready)."""
+    files = {str(p.resolve()) for p in list_dag_files(config.dags_folder)}
+
+    async def known() -> bool:
+        dags = await h.control.ListDags(dag_service_pb2.ListDagsRequest(), timeout=5)
+        errors = await h.control.ListImportErrors(dag_service_pb2.ListImportErrorsRequest(),
+                                                  timeout=5)
+        seen = {d.fileloc for d in dags.dags} | {e.filename for e in errors.import_errors}
+        return files <= seen
+
+    await eventually(known)
 
 
 class FakeWorker:
@@ -328,11 +346,8 @@ async def test_empty_operator_and_trigger_rules_need_no_dispatch(
             start >> only_fail >> after >> done
     """)
     async with scheduler(config) as h:
-        # Explicit metadata: grpc.aio gives a multi-kind client interceptor only unary-unary
-        # calls (flow.grpcutil.open_channel), so streams would go without the token.
         watch = h.control.WatchStateChanges(
-            dag_run_service_pb2.WatchStateChangesRequest(dag_id="empties"),
-            metadata=(("authorization", f"Bearer {TOKEN}"),))
+            dag_run_service_pb2.WatchStateChangesRequest(dag_id="empties"))
         await trigger(h, "empties", run_id="r1")
         await eventually(lambda: _is(run_state(h, "empties", "r1"), S.DAG_RUN_STATE_SUCCESS))
         assert await ti_states(h, "empties", "r1") == {

@@ -41,6 +41,7 @@ class DagProcessor:
     interval: float = 30.0
     processes: int = 2
     _mtimes: dict[str, float] = field(default_factory=dict)
+    first_pass: asyncio.Event = field(default_factory=asyncio.Event)  # set once parsed
 
     async def parse_once(self) -> int:
         """Parse new and changed files and store the results; returns how many were parsed."""
@@ -87,7 +88,11 @@ class DagProcessor:
         return ParseResult(path, dags=answer.get("dags") or [], error=answer.get("error"))
 
     async def run(self) -> None:
-        """Re-parse changed files every `interval` seconds, forever."""
+        """Parse the folder, then re-parse changed files every `interval` seconds, forever."""
         while True:
+            started = asyncio.get_running_loop().time()
+            parsed = await self.parse_once()
+            self.first_pass.set()
+            log.debug("dag_folder_parsed", files=parsed,
+                      seconds=round(asyncio.get_running_loop().time() - started, 3))
             await asyncio.sleep(self.interval)
-            await self.parse_once()
