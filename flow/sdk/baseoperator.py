@@ -21,7 +21,21 @@ DEFAULT_POOL = "default_pool"
 _applying_defaults: list[bool] = []
 
 
-def _accepted_params(cls: type) -> set[str]:
+@functools.cache
+def default_jinja_env() -> jinja2.Environment:
+    """The template environment of tasks that bring none (built once per process)."""
+    return jinja2.Environment(  # noqa: S701 - output is not HTML
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+_ACCEPTED: dict[type, frozenset[str]] = {}
+
+
+def _accepted_params(cls: type) -> frozenset[str]:
+    """Keyword arguments the constructors of `cls` accept (computed once per class)."""
+    known = _ACCEPTED.get(cls)
+    if known is not None:
+        return known
     names: set[str] = set()
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
@@ -30,7 +44,8 @@ def _accepted_params(cls: type) -> set[str]:
         for name, param in inspect.signature(init).parameters.items():
             if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL) and name != "self":
                 names.add(name)
-    return names
+    _ACCEPTED[cls] = frozenset(names)
+    return _ACCEPTED[cls]
 
 
 def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
@@ -233,8 +248,7 @@ class BaseOperator:
     def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None,
                                ) -> None:
         """Resolve XComArgs and render Jinja templates in every template field, in place."""
-        env = jinja_env or jinja2.Environment(  # noqa: S701 - output is not HTML
-            undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        env = jinja_env or default_jinja_env()
         for name in self.template_fields:
             value = getattr(self, name, None)
             setattr(self, name, self.render_template(value, context, env))

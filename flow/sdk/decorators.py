@@ -44,6 +44,7 @@ class _TaskDecorator:
         return XComArg(op)
 
 
+@functools.cache
 def _python_operator_class() -> type[Any]:
     from flow.operators.python import PythonOperator
 

@@ -150,6 +150,23 @@ def execute(payload: dict[str, Any], channel: FrameChannel) -> dict[str, Any]:
     return {"op": "done", "state": "success", "error": None}
 
 
+def warm_up() -> None:
+    """Fill the SDK's per-process caches in the forkserver, so that every task process
+    forked from it starts with them (constructor signatures, the Jinja environment)."""
+    from flow.operators.bash import BashOperator
+    from flow.operators.empty import EmptyOperator
+    from flow.operators.python import PythonOperator
+    from flow.sdk.baseoperator import _accepted_params, default_jinja_env
+    from flow.sdk.decorators import _python_operator_class
+
+    for cls in (BashOperator, EmptyOperator, PythonOperator, _python_operator_class()):
+        _accepted_params(cls)
+    default_jinja_env().from_string("{{ ds }}").render(ds="")
+
+
+warm_up()
+
+
 def run_task(payload: dict[str, Any], control: socket.socket) -> int:
     """Entry point used by the process pool; returns the process exit code."""
     channel = FrameChannel(control)

@@ -7,7 +7,7 @@ leaves half a change in a batch it shares with others.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -52,6 +52,10 @@ async def trigger(unit: UnitOfWork, dag_id: str, run_id: str, conf: dict[str, An
     # A paused DAG may still be triggered by hand (as Airflow 2.x allows manual triggers):
     # pausing stops scheduled runs only.
     logical = logical_date or unit.now
+    if not run_id and logical_date is None:
+        # Triggers batched into one unit of work share its clock: give each its own instant.
+        while (dag_id, f"{DagRunType.MANUAL}__{logical.isoformat()}") in unit.index:
+            logical += timedelta(microseconds=1)
     run_id = run_id or f"{DagRunType.MANUAL}__{logical.isoformat()}"
     if (dag_id, run_id) in unit.index or await store.find_run(session, dag_id, run_id):
         raise AlreadyExistsError(f"DAG run '{run_id}' of DAG '{dag_id}' already exists; "
