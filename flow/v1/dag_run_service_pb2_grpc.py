@@ -84,6 +84,8 @@ class DagRunServiceServicer:
 
     def WatchStateChanges(self, request, context):
         """Streams state changes of runs and task instances as they are committed, filtered by DAG and run.
+        With run_id, the first message is the run's current state (so a finished run is seen at once);
+        NOT_FOUND when no such run exists.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

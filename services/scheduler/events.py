@@ -7,7 +7,7 @@ UNAVAILABLE), so a slow client never blocks the scheduling core.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import structlog
 
@@ -58,14 +58,22 @@ class Broadcaster:
         for sub in list(self._subscribers):
             self._drop(sub)
 
-    async def subscribe(self, dag_id: str = "", run_id: str = "") -> AsyncIterator[Change]:
-        """Yield matching changes until the subscriber is dropped (then UnavailableError)."""
+    async def subscribe(self, dag_id: str = "", run_id: str = "",
+                        snapshot: Callable[[], Awaitable[Sequence[Change]]] | None = None,
+                        ) -> AsyncIterator[Change]:
+        """Yield matching changes until the subscriber is dropped (then UnavailableError).
+
+        `snapshot` is read after the subscription is registered and yielded first, so a
+        watcher sees the current state and then every later change, with no gap between."""
         sub = Subscription(dag_id, run_id, self._size)
         self._subscribers.add(sub)
         try:
+            if snapshot is not None:
+                for current in await snapshot():
+                    yield current
             while True:
                 change = await sub.queue.get()
-                if change is _DROPPED:
+                if change is None:  # _DROPPED
                     raise UnavailableError("The watch fell behind the scheduler; reconnect.",
                                            reason="WATCH_DROPPED")
                 yield change

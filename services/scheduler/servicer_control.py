@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -16,6 +17,7 @@ from flow.v1 import (
 )
 from services.scheduler import convert, store
 from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.core.types import Change
 from services.scheduler.events import Broadcaster
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -91,7 +93,21 @@ class SchedulerControlServicer(scheduler_service_pb2_grpc.SchedulerServiceServic
     async def WatchStateChanges(self, request: Any, context: Ctx) -> AsyncIterator[Any]:
         if request.run_id and not request.dag_id:
             raise InvalidArgumentError("run_id requires dag_id.", field="dag_id")
-        async for change in self._broadcaster.subscribe(request.dag_id, request.run_id):
+        snapshot = None
+        if request.run_id:
+            async def snapshot() -> list[Change]:
+                """The run's current state, so that a finished run is seen at once."""
+                async with self._core.sessions() as session:
+                    row = await store.find_run(session, request.dag_id, request.run_id)
+                if row is None:
+                    raise NotFoundError(
+                        f"DAG run '{request.run_id}' of DAG '{request.dag_id}' not found.",
+                        reason="DAG_RUN_NOT_FOUND")
+                return [Change(row.dag_id, row.run_id, row.state,
+                               datetime.now(UTC))]
+
+        async for change in self._broadcaster.subscribe(request.dag_id, request.run_id,
+                                                        snapshot):
             yield dag_run_service_pb2.WatchStateChangesResponse(
                 change=convert.change_to_proto(change))
 

@@ -69,23 +69,23 @@ class Api:
             metadata=self.metadata, timeout=10).dag_run
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 90.0) -> Any:
-        """Follow WatchStateChanges until the run finishes (then read it once more)."""
+        """Follow WatchStateChanges until the run finishes (then read it once more). The
+        stream's first message is the run's current state, so nothing is missed."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            run = self.get_run(dag_id, run_id)
-            if run.state in FINISHED_RUN:
-                return run
             stream = self.runs.WatchStateChanges(
                 dag_run_service_pb2.WatchStateChangesRequest(dag_id=dag_id, run_id=run_id),
-                metadata=self.metadata, timeout=min(5.0, max(0.1, deadline - time.monotonic())))
+                metadata=self.metadata, timeout=max(0.1, deadline - time.monotonic()))
             try:
                 for event in stream:
                     if event.change.dag_run_state in FINISHED_RUN and \
                             not event.change.task_instance_key.task_id:
-                        break
+                        return self.get_run(dag_id, run_id)
             except grpc.RpcError as exc:
-                if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                if exc.code() not in (grpc.StatusCode.DEADLINE_EXCEEDED,
+                                      grpc.StatusCode.UNAVAILABLE):
                     raise
+                time.sleep(0.2)  # the gateway or scheduler restarts: watch again
             finally:
                 stream.cancel()
         raise TimeoutError(f"run {dag_id}/{run_id} did not finish in {timeout} s")
