@@ -213,6 +213,18 @@ async def test_chain_of_three_runs_to_success(
                                      S.DAG_RUN_STATE_SUCCESS))
         states = await ti_states(h, "chain3", dag_run.run_id)
         assert set(states.values()) == {S.TASK_INSTANCE_STATE_SUCCESS}
+        # A watch of a finished run starts with its current state.
+        watch = h.control.WatchStateChanges(dag_run_service_pb2.WatchStateChangesRequest(
+            dag_id="chain3", run_id=dag_run.run_id), timeout=5)
+        first = await watch.read()
+        watch.cancel()
+        assert first.change.dag_run_state == S.DAG_RUN_STATE_SUCCESS
+        assert not first.change.task_instance_key.task_id
+        missing = h.control.WatchStateChanges(dag_run_service_pb2.WatchStateChangesRequest(
+            dag_id="chain3", run_id="nope"), timeout=5)
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await missing.read()
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 async def _is(awaitable: Any, expected: Any) -> bool:
