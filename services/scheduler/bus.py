@@ -6,8 +6,10 @@ No policy here: what an event means is decided by the core.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Sequence
+from typing import Any
 
 import nats.errors
 import structlog
@@ -58,16 +60,26 @@ async def consume_results(js: JetStreamContext, config: NatsConfig, core: Schedu
                 results.append(convert.event_to_result(dispatch_pb2.TaskEvent.FromString(msg.data)))
             except (DecodeError, ValueError) as exc:
                 log.error("task_event_malformed", error=str(exc), subject=msg.subject)
-                await msg.term()
+                with contextlib.suppress(nats.errors.Error):
+                    await msg.term()
                 continue
             good.append(msg)
         try:
             await core.apply_results(results)
         except FlowError as exc:
             log.warning("task_events_not_applied", error=exc.message, count=len(good))
-            await asyncio.gather(*(m.nak(delay=1) for m in good))
+            await _settle(good, ack=False)
             continue
-        await asyncio.gather(*(m.ack() for m in good))
+        await _settle(good, ack=True)
+
+
+async def _settle(msgs: list[Any], *, ack: bool) -> None:
+    """Ack (or nak) applied events; a failure only means a redelivery, which the state machine
+    ignores, so it is logged rather than allowed to stop the loop."""
+    try:
+        await asyncio.gather(*(m.ack() if ack else m.nak(delay=1) for m in msgs))
+    except nats.errors.Error as exc:
+        log.warning("task_events_not_settled", ack=ack, error=repr(exc), count=len(msgs))
 
 
 def _is_alive(live: frozenset[str], worker_id: str) -> bool:

@@ -25,7 +25,7 @@ from flow.bus.jetstream import connect_bus, ensure_streams, heartbeat_bucket, qu
 from flow.config import FlowConfig, load_config, replace
 from flow.errors import FlowError, InvalidArgumentError
 from flow.grpcutil import open_channel
-from flow.log import configure_logging
+from flow.log import configure_logging, register_secret
 from flow.v1 import log_service_pb2_grpc, task_execution_service_pb2_grpc
 from services.worker.attempt import AttemptRunner, WorkerContext
 from services.worker.consumer import QueueConsumer
@@ -63,6 +63,9 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
     wc = config.worker
     worker_id = wc.worker_id or f"{socket.gethostname()}-{os.getpid()}"
     structlog.contextvars.bind_contextvars(worker_id=worker_id)
+    for secret in (config.auth.token, config.auth.internal_token):
+        if secret:
+            register_secret(secret)  # masked in task logs should a task print one
     launcher = ProcessLauncher()
     launcher.warm()
     prime_seconds = await asyncio.to_thread(launcher.prime)

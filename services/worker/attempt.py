@@ -185,10 +185,9 @@ class AttemptRunner:
         request = task_execution_service_pb2.ClaimAttemptRequest(
             key=dispatch.key, worker_id=ctx.worker_id, hostname=ctx.hostname)
         try:
-            try:
-                claim = await ctx.execution_stub.ClaimAttempt(request, timeout=RPC_TIMEOUT)
-            except grpc.aio.AioRpcError as exc:
-                raise error_from_rpc(exc) from exc
+            # While the scheduler restarts, wait here (the message is kept in progress)
+            # rather than nak: a nak spends one of the message's few deliveries.
+            claim = await call_scheduler(ctx.execution_stub.ClaimAttempt, request)
         except (ConflictError, NotFoundError) as exc:
             log.info("attempt_claim_rejected", reason=exc.reason, error=exc.message)
             await msg.ack()

@@ -129,6 +129,8 @@ def child_main(stdout_conn: Connection, stderr_conn: Connection, control_conn: C
                payload: dict[str, Any]) -> None:
     """Entry point of the task process (runs in the forked child)."""
     os.setsid()
+    for name in [n for n in os.environ if n.startswith("FLOW_AUTH__")]:
+        del os.environ[name]  # user code gets no credential of the platform
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     _rebind_stdio(stdout_conn.fileno(), stderr_conn.fileno())

@@ -27,6 +27,9 @@ from services.worker.protocol import Frame, ProtocolError, read_frame, write_fra
 log = structlog.get_logger(__name__)
 
 PIPE_DRAIN_SECONDS = 2.0
+# After the process exits, its last frames (an XCom push, then `done`) are still served; an
+# XCom push waits out a scheduler restart for up to a minute (attempt.RETRY_WINDOW).
+CONTROL_DRAIN_SECONDS = 75.0
 
 
 class XComBackend:
@@ -141,9 +144,11 @@ class Supervisor:
 
     async def _finish_io(self, pumps: list[asyncio.Task[None]], control: asyncio.Task[None],
                          ) -> None:
-        _, pending = await asyncio.wait([*pumps, control], timeout=PIPE_DRAIN_SECONDS)
+        _, pending = await asyncio.wait(pumps, timeout=PIPE_DRAIN_SECONDS)
         for task in pending:  # a daemonized grandchild still holds a pipe open
             task.cancel()
+        if not (await asyncio.wait([control], timeout=CONTROL_DRAIN_SECONDS))[0]:
+            control.cancel()
         await asyncio.gather(*pumps, control, return_exceptions=True)
 
     def _outcome(self, exit_code: int, start: datetime, end: datetime, killed_for: str | None,

@@ -146,3 +146,25 @@ def test_scheduler_killed_mid_run_finishes_and_no_attempt_runs_twice(
         assert lines == [f"t{i}-1" for i in range(6)]
     finally:
         api.close()
+
+
+def test_task_processes_get_no_platform_credentials(
+    tmp_path: pathlib.Path, platform_factory: PlatformFactory
+) -> None:
+    """The service tokens (FLOW_AUTH__*) are not in a task's environment."""
+    write_dag(tmp_path, "env_dag.py", """
+        with DAG("env_dag", schedule=None, start_date=START):
+            BashOperator(task_id="env", bash_command=(
+                "env | grep -c '^FLOW_AUTH__' || true"))
+    """)
+    platform = platform_factory(tmp_path)
+    api = Api(platform)
+    try:
+        api.wait_for_dag("env_dag")
+        run = api.trigger("env_dag")
+        assert api.wait_for_run("env_dag", run.run_id).state == common_pb2.DAG_RUN_STATE_SUCCESS
+        log = api.read_log("env_dag", run.run_id, "env")
+        assert "\n0\n" in log, log
+        assert platform.internal_token not in log and platform.token not in log
+    finally:
+        api.close()

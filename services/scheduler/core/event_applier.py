@@ -8,6 +8,7 @@ batch's transaction. After the commit: retry timers, change notices, then dispat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -45,6 +46,7 @@ class SchedulingCore:
         self._lock = asyncio.Lock()
         self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._stale = False
 
     async def submit(self, op: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Run `op` in the next batch; returns once its batch committed and was published."""
@@ -64,6 +66,8 @@ class SchedulingCore:
     async def _run_batch(self, batch: list[tuple[Op, asyncio.Future[Any]]]) -> None:
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
+            if self._stale:
+                await self._reload()
             async with self.sessions.begin() as session:
                 unit = UnitOfWork(session, self.index, datetime.now(UTC))
                 for op, future in batch:
@@ -74,7 +78,9 @@ class SchedulingCore:
                 await unit.finish_runs()
         except Exception as exc:
             log.exception("batch_failed", operations=len(batch))
-            await self._reload()
+            self._stale = True  # the index may hold changes the DB rolled back
+            with contextlib.suppress(Exception):
+                await self._reload()
             error = UnavailableError(f"The scheduler could not apply the change ({exc}); retry.",
                                      reason="DB_BUSY")
             for _op, future in batch:
@@ -112,9 +118,15 @@ class SchedulingCore:
                       task_id=d.key.task_id, try_number=d.try_number, queue=d.queue)
 
     async def _reload(self) -> None:
-        self.index.clear()
+        """Rebuild the index from the DB. It is swapped in only when the DB answered; until
+        then `_stale` makes every batch try again first, so no result is ever judged against
+        an empty or rolled-back index."""
+        fresh: RunIndex = {}
         async with self.sessions() as session:
-            await load_index(session, self.index, self.timers)
+            await load_index(session, fresh, self.timers)
+        self.index.clear()
+        self.index.update(fresh)
+        self._stale = False
 
     # --- start-up -------------------------------------------------------------------------
 

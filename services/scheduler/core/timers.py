@@ -7,9 +7,14 @@ import contextlib
 import heapq
 import itertools
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
+import structlog
+
+from flow.errors import FlowError
+
+log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
@@ -50,5 +55,12 @@ class DeadlineTimer(Generic[T]):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), timeout=timeout)
             due = self.pop_due(datetime.now(UTC))
-            if due:
+            if not due:
+                continue
+            try:
                 await callback(due)
+            except FlowError as exc:  # e.g. the DB is briefly unavailable: fire them again
+                log.warning("timers_not_applied", count=len(due), error=exc.message)
+                retry_at = datetime.now(UTC) + timedelta(seconds=1)
+                for item in due:
+                    self.add(retry_at, item)

@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from flow.errors import FlowError
 from flow.sdk.loader import list_dag_files
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.dag_processor.storing import ParseResult, store_results
@@ -91,7 +92,12 @@ class DagProcessor:
         """Parse the folder, then re-parse changed files every `interval` seconds, forever."""
         while True:
             started = asyncio.get_running_loop().time()
-            parsed = await self.parse_once()
+            try:
+                parsed = await self.parse_once()
+            except FlowError as exc:  # the DB is briefly unavailable: parse again next time
+                log.warning("dag_folder_not_stored", error=exc.message)
+                self._mtimes.clear()
+                parsed = 0
             self.first_pass.set()
             log.debug("dag_folder_parsed", files=parsed,
                       seconds=round(asyncio.get_running_loop().time() - started, 3))
