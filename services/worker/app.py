@@ -78,6 +78,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         stack.push_async_callback(scheduler.close)
         logserver = open_channel(config.logserver.address, config.auth.internal_token)
         stack.push_async_callback(logserver.close)
+        stack.callback(launcher.close)  # templates exit once their attempts have ended
         ctx = WorkerContext(
             js=js, execution_stub=task_execution_service_pb2_grpc.TaskExecutionServiceStub(
                 scheduler), log_stub=log_service_pb2_grpc.LogServiceStub(logserver),

@@ -182,6 +182,7 @@ class AttemptRunner:
 
     async def _handle(self, msg: Msg, dispatch: Any, queue: str) -> None:
         ctx = self._ctx
+        received = time.monotonic()
         request = task_execution_service_pb2.ClaimAttemptRequest(
             key=dispatch.key, worker_id=ctx.worker_id, hostname=ctx.hostname)
         try:
@@ -208,6 +209,7 @@ class AttemptRunner:
         started = time.monotonic()
         try:
             outcome = await self._run(dispatch, claim, cancel)
+            ran = time.monotonic()
             stored = await self._publish(_event(dispatch, outcome, ctx.worker_id), queue)
             if stored:
                 await msg.ack()
@@ -217,7 +219,10 @@ class AttemptRunner:
         log.info("attempt_finished", state=outcome.state, duration=round(
             time.monotonic() - started, 3), try_number=key.try_number, worker=ctx.worker_id,
             queue=queue, exit_code=outcome.exit_code, error_type=error.get("type"),
-            spawn_ms=round(outcome.spawn_seconds * 1e3, 2), result_stored=stored)
+            spawn_ms=round(outcome.spawn_seconds * 1e3, 2), result_stored=stored,
+            claim_ms=round((started - received) * 1e3, 2),
+            run_ms=round((ran - started) * 1e3, 2),
+            publish_ms=round((time.monotonic() - ran) * 1e3, 2))
 
     async def _run(self, dispatch: Any, claim: Any, cancel: asyncio.Event) -> Outcome:
         ctx = self._ctx

@@ -1,12 +1,18 @@
-"""Warm start for task processes: fork from a forkserver that has already imported the SDK.
+"""Warm start for task processes.
 
-The parent passes the child ends of the stdout/stderr pipes and of the control socketpair as
-`multiprocessing.connection.Connection` objects (the forkserver hands their fds over). The
-child starts a new session, puts the pipes on fds 1 and 2, then runs `task_runner.run_task`.
+Every attempt runs in a process of its own, started one of two ways:
+- forked from the DAG file's template (services/worker/templates.py), which has imported the
+  file once: the fast path, used as soon as the file's template is ready;
+- else from a forkserver that has already imported the SDK. The parent passes the child ends
+  of the stdout/stderr pipes and of the control socketpair as `Connection` objects (the
+  forkserver hands their fds over).
+Either way the child starts a new session, puts the pipes on fds 1 and 2, then runs
+`task_runner.run_task`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import multiprocessing
@@ -17,38 +23,76 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+import structlog
+
+from services.worker.templates import Template, TemplateKey, start_template
+
+log = structlog.get_logger(__name__)
+
+EXIT_REPORT_SECONDS = 5.0  # a template reports a child's exit code within this
+MAX_TEMPLATES = 32
 PRELOAD = ["__main__", "flow.sdk", "flow.operators.bash", "flow.operators.python",
            "flow.operators.empty", "services.worker.task_runner", "jinja2"]
 
 
-@dataclass
 class TaskProcess:
-    """A started task process and the parent ends of its pipes and control socket."""
+    """A started task process and the parent ends of its pipes and control socket.
 
-    process: BaseProcess
-    pid: int
-    stdout_fd: int
-    stderr_fd: int
-    control: socket.socket
-    spawn_seconds: float
+    `sentinel` is an fd that becomes readable when the process has exited (the process's
+    sentinel, or a pidfd for a child of a DAG template)."""
 
-    @property
-    def sentinel(self) -> int:
-        return self.process.sentinel
+    def __init__(self, pid: int, stdout_fd: int, stderr_fd: int, control: socket.socket,
+                 spawn_seconds: float, sentinel: int, *, process: BaseProcess | None = None,
+                 exit_future: Future[int] | None = None,
+                 on_close: Callable[[], None] | None = None) -> None:
+        self.pid = pid
+        self.stdout_fd = stdout_fd
+        self.stderr_fd = stderr_fd
+        self.control = control
+        self.spawn_seconds = spawn_seconds
+        self.sentinel = sentinel
+        self._process = process
+        self._exit_future = exit_future
+        self._on_close = on_close
+
+    async def exit_code(self) -> int:
+        """The exit code once the sentinel fired (negative: killed by that signal)."""
+        if self._process is not None:
+            self._process.join(0)
+            code = self._process.exitcode
+            return 255 if code is None else code
+        assert self._exit_future is not None
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(self._exit_future),
+                                          EXIT_REPORT_SECONDS)
+        except TimeoutError:
+            return 255
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.close()
+        if self._on_close is not None:
+            self._on_close()
 
 
 class ProcessLauncher:
     """Starts task processes from a preloaded forkserver (one per worker process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, use_templates: bool = True) -> None:
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(PRELOAD)
         self._lock = threading.Lock()
+        self._use_templates = use_templates
+        self._templates: dict[str, Template] = {}  # by path, the newest key only
+        self._starting: set[TemplateKey] = set()
+        self._failed: set[TemplateKey] = set()
+        self._templates_lock = threading.Lock()
 
     def warm(self) -> None:
         """Start the forkserver now (blocking), so the first attempt does not pay for it.
@@ -80,7 +124,40 @@ class ProcessLauncher:
         return elapsed
 
     def start(self, payload: dict[str, Any]) -> TaskProcess:
-        """Start one task process (blocking for a few ms; call it through a thread)."""
+        """Start one task process (blocking for a few ms; call it through a thread): forked
+        from the DAG file's template when one is ready, else from the forkserver."""
+        template = self._template_for(str(payload.get("fileloc", "")))
+        if template is not None:
+            with contextlib.suppress(OSError):
+                return self._start_from_template(template, payload)
+        return self._start_from_forkserver(payload)
+
+    def _start_from_template(self, template: Template, payload: dict[str, Any]) -> TaskProcess:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        parent_sock, child_sock = socket.socketpair()
+        started = time.perf_counter()
+        try:
+            pid, pidfd = template.fork(payload, [out_w, err_w, child_sock.fileno()])
+        except BaseException:
+            for fd in (out_r, err_r):
+                os.close(fd)
+            parent_sock.close()
+            raise
+        finally:
+            for fd in (out_w, err_w):
+                os.close(fd)
+            child_sock.close()
+        spawn_seconds = time.perf_counter() - started
+
+        def close() -> None:
+            os.close(pidfd)
+            template.forget(pid)
+
+        return TaskProcess(pid, out_r, err_r, parent_sock, spawn_seconds, pidfd,
+                           exit_future=template.exit_future(pid), on_close=close)
+
+    def _start_from_forkserver(self, payload: dict[str, Any]) -> TaskProcess:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         parent_sock, child_sock = socket.socketpair()
@@ -103,7 +180,55 @@ class ProcessLauncher:
                 conn.close()
         spawn_seconds = time.perf_counter() - started
         assert process.pid is not None
-        return TaskProcess(process, process.pid, out_r, err_r, parent_sock, spawn_seconds)
+        return TaskProcess(process.pid, out_r, err_r, parent_sock, spawn_seconds,
+                           process.sentinel, process=process)
+
+    def _template_for(self, path: str) -> Template | None:
+        """The ready template of `path` as it is now; starts one in the background if
+        there is none (this attempt then goes through the forkserver)."""
+        if not self._use_templates or not path:
+            return None
+        key = TemplateKey.of(path)
+        if key is None:
+            return None
+        with self._templates_lock:
+            current = self._templates.get(path)
+            if current is not None and current.key == key and current.alive:
+                return current
+            if key in self._starting or key in self._failed:
+                return None
+            self._starting.add(key)
+        threading.Thread(target=self._start_template, args=(key,), daemon=True,
+                         name="template-start").start()
+        return None
+
+    def _start_template(self, key: TemplateKey) -> None:
+        try:
+            with self._lock:  # the forkserver serves one start at a time
+                template = start_template(self._ctx, key)
+        except OSError as exc:
+            log.warning("template_start_failed", path=key.path, error=str(exc))
+            template = None
+        with self._templates_lock:
+            self._starting.discard(key)
+            if template is None:
+                self._failed.add(key)
+                return
+            old = self._templates.pop(key.path, None)
+            self._templates[key.path] = template
+            retired = [old] if old is not None else []
+            while len(self._templates) > MAX_TEMPLATES:
+                retired.append(self._templates.pop(next(iter(self._templates))))
+        for stale in retired:
+            stale.retire()
+
+    def close(self) -> None:
+        """Retire every template (each exits once its running attempts have ended)."""
+        with self._templates_lock:
+            templates = list(self._templates.values())
+            self._templates.clear()
+        for template in templates:
+            template.retire()
 
 
 def _noop() -> None:
@@ -125,15 +250,27 @@ def _rebind_stdio(stdout_fd: int, stderr_fd: int) -> None:
                                   line_buffering=True)
 
 
-def child_main(stdout_conn: Connection, stderr_conn: Connection, control_conn: Connection,
-               payload: dict[str, Any]) -> None:
-    """Entry point of the task process (runs in the forked child)."""
+def enter_task_process(stdout_fd: int, stderr_fd: int) -> None:
+    """What every task process does first: its own session (so the supervisor can kill its
+    whole group), no platform credentials, default signals, the attempt's pipes as 1 and 2."""
     os.setsid()
     for name in [n for n in os.environ if n.startswith("FLOW_AUTH__")]:
         del os.environ[name]  # user code gets no credential of the platform
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    _rebind_stdio(stdout_conn.fileno(), stderr_conn.fileno())
+    _rebind_stdio(stdout_fd, stderr_fd)
+
+
+def flush_stdio() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def child_main(stdout_conn: Connection, stderr_conn: Connection, control_conn: Connection,
+               payload: dict[str, Any]) -> None:
+    """Entry point of a task process started from the forkserver (no template)."""
+    enter_task_process(stdout_conn.fileno(), stderr_conn.fileno())
     stdout_conn.close()
     stderr_conn.close()
     control = socket.socket(fileno=os.dup(control_conn.fileno()))
@@ -141,7 +278,5 @@ def child_main(stdout_conn: Connection, stderr_conn: Connection, control_conn: C
     from services.worker import task_runner
 
     code = task_runner.run_task(payload, control)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
+    flush_stdio()
     sys.exit(code)

@@ -118,12 +118,11 @@ class Supervisor:
                 await self._terminate(proc, exited, killed_for, timeout)
         finally:
             loop.remove_reader(proc.sentinel)
-        proc.process.join(0)
-        exit_code = proc.process.exitcode if proc.process.exitcode is not None else 255
+        exit_code = await proc.exit_code()
         _kill_group(proc.pid, signal.SIGKILL)  # leftovers of the task's process group
         end = datetime.now(UTC)
         await self._finish_io(pumps, control)
-        proc.process.close()
+        proc.close()
         outcome = self._outcome(exit_code, start, end, killed_for, timeout)
         outcome.spawn_seconds = proc.spawn_seconds
         return outcome

@@ -114,10 +114,14 @@ def _error(exc: BaseException, *, non_retryable: bool = False) -> dict[str, Any]
             "traceback": "".join(traceback.format_exception(exc)), "non_retryable": non_retryable}
 
 
-def execute(payload: dict[str, Any], channel: FrameChannel) -> dict[str, Any]:
-    """Run the attempt; returns the `done` frame (never raises for user-code errors)."""
+def execute(payload: dict[str, Any], channel: FrameChannel,
+            dags: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the attempt; returns the `done` frame (never raises for user-code errors).
+
+    `dags` are the DAGs of the file when a template imported it already."""
     try:
-        dags = {d.dag_id: d for d in load_dags_from_file(payload["fileloc"])}
+        if dags is None:
+            dags = {d.dag_id: d for d in load_dags_from_file(payload["fileloc"])}
         dag = dags.get(payload["dag_id"])
         if dag is None:
             raise LookupError(f"DAG '{payload['dag_id']}' is not defined in {payload['fileloc']}")
@@ -167,10 +171,11 @@ def warm_up() -> None:
 warm_up()
 
 
-def run_task(payload: dict[str, Any], control: socket.socket) -> int:
+def run_task(payload: dict[str, Any], control: socket.socket,
+             dags: dict[str, Any] | None = None) -> int:
     """Entry point used by the process pool; returns the process exit code."""
     channel = FrameChannel(control)
-    done = execute(payload, channel)
+    done = execute(payload, channel, dags)
     sys.stdout.flush()
     sys.stderr.flush()
     channel.send(done)
