@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flow.db.models import (
@@ -48,6 +48,27 @@ async def transition_tis(
         stmt = stmt.where(TI.try_number == try_number)
     result = await session.execute(stmt)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def finish_tries(
+    session: AsyncSession, target: TaskInstanceState, rows: Sequence[dict[str, Any]],
+) -> int:
+    """Move many running tries to `target` in one executemany; each row names its TI
+    (b_dag_id, b_run_id, b_task_id, b_map_index, b_try_number) and its start_date, end_date,
+    duration and next_retry_at. Returns the total row count."""
+    if not rows:
+        return 0
+    stmt = update(TI).where(
+        TI.dag_id == bindparam("b_dag_id"), TI.run_id == bindparam("b_run_id"),
+        TI.task_id == bindparam("b_task_id"), TI.map_index == bindparam("b_map_index"),
+        TI.try_number == bindparam("b_try_number"),
+        # spelled out: an expanding IN cannot go into an executemany
+        or_(*(TI.state == source for source in allowed_sources(target))),
+    ).values(state=target, start_date=bindparam("b_start_date"),
+             end_date=bindparam("b_end_date"), duration=bindparam("b_duration"),
+             next_retry_at=bindparam("b_next_retry_at"))
+    result = await (await session.connection()).execute(stmt, list(rows))
+    return int(result.rowcount)
 
 
 async def transition_run(

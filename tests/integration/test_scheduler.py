@@ -227,6 +227,51 @@ async def test_chain_of_three_runs_to_success(
         assert info.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+FANOUT_DAG = """
+from flow.sdk import DAG
+from flow.operators.bash import BashOperator
+from flow.operators.empty import EmptyOperator
+
+with DAG("wide", schedule=None) as dag:
+    join = EmptyOperator(task_id="join", trigger_rule="all_done")
+    for i in range(30):
+        BashOperator(task_id=f"t{i:02d}", bash_command="true", retries=1,
+                     retry_delay=3600) >> join
+"""
+
+
+async def test_many_results_in_one_batch_are_applied_together(
+        tmp_path: pathlib.Path, db_url: str, nats_config: NatsConfig,
+        js: JetStreamContext) -> None:
+    """30 results published at once (some failed, so two target states) are written in one
+    batch; each task ends in the right state and the join runs once after all of them."""
+    config = make_config(tmp_path, db_url, nats_config)
+    write_dag(config, "wide.py", FANOUT_DAG)
+    async with scheduler(config) as h:
+        await trigger(h, "wide", run_id="r1")
+        worker = FakeWorker(js, nats_config, h)
+        dispatches = [await worker.next_dispatch() for _ in range(30)]
+        await asyncio.gather(*(worker.claim(d) for d, _ in dispatches))
+        failed = {f"t{i:02d}" for i in range(0, 30, 7)}
+        await asyncio.gather(*(worker.report(d, S.TASK_INSTANCE_STATE_FAILED
+                                             if d.key.task_id in failed
+                                             else S.TASK_INSTANCE_STATE_SUCCESS)
+                               for d, _ in dispatches))
+        for _, msg in dispatches:
+            await msg.ack()
+
+        async def settled() -> dict[str, int] | None:
+            states = await ti_states(h, "wide", "r1")
+            running = S.TASK_INSTANCE_STATE_RUNNING
+            return None if running in states.values() else states
+
+        states = await eventually(settled)
+        assert {t for t, st in states.items() if st == S.TASK_INSTANCE_STATE_UP_FOR_RETRY} == failed
+        assert {t for t, st in states.items() if st == S.TASK_INSTANCE_STATE_SUCCESS} == {
+            f"t{i:02d}" for i in range(30)} - failed
+        assert states["join"] == S.TASK_INSTANCE_STATE_NONE  # waits for the retries
+
+
 async def _is(awaitable: Any, expected: Any) -> bool:
     return bool(await awaitable == expected)
 

@@ -87,21 +87,43 @@ async def trigger(unit: UnitOfWork, dag_id: str, run_id: str, conf: dict[str, An
 
 
 async def apply_results(unit: UnitOfWork, results: Sequence[TaskResult]) -> None:
-    """Apply finished attempts; stale tries (try_number != stored, not running) are ignored."""
+    """Apply finished attempts; stale tries (try_number != stored, not running) are ignored.
+
+    The tries' state writes go out together (one statement per target state), before any
+    downstream task is evaluated."""
+    finished: list[tuple[RunRecord, TaskResult, TaskInstanceState, dict[str, Any]]] = []
+    seen: set[tuple[TIKey, int]] = set()
     for result in results:
-        with structlog.contextvars.bound_contextvars(
-                dag_id=result.key.dag_id, run_id=result.key.run_id, task_id=result.key.task_id,
-                map_index=result.key.map_index, try_number=result.try_number):
-            await _apply_result(unit, result)
+        with _bound(result):
+            item = _prepare_result(unit, result, seen)
+        if item is not None:
+            finished.append(item)
+    await unit.finish_tries([(run, result.key.task_id, target, values)
+                             for run, result, target, values in finished])
+    for run, result, target, values in finished:
+        with _bound(result):
+            _record_finished(unit, run, result, target, values)
+            if target != TI.UP_FOR_RETRY:
+                await unit.cascade(run, [result.key.task_id])
 
 
-async def _apply_result(unit: UnitOfWork, result: TaskResult) -> None:
+def _bound(result: TaskResult) -> Any:
+    return structlog.contextvars.bound_contextvars(
+        dag_id=result.key.dag_id, run_id=result.key.run_id, task_id=result.key.task_id,
+        map_index=result.key.map_index, try_number=result.try_number)
+
+
+def _prepare_result(unit: UnitOfWork, result: TaskResult, seen: set[tuple[TIKey, int]],
+                    ) -> tuple[RunRecord, TaskResult, TaskInstanceState, dict[str, Any]] | None:
+    """The run, target state and column values of a result that applies, else None."""
     run = unit.index.get((result.key.dag_id, result.key.run_id))
     ti = run.tis.get(result.key.task_id) if run else None
-    if run is None or ti is None or ti.try_number != result.try_number or ti.state != TI.RUNNING:
+    if (run is None or ti is None or ti.try_number != result.try_number
+            or ti.state != TI.RUNNING or (result.key, result.try_number) in seen):
         log.info("task_event_ignored", reason="stale attempt",
                  stored_state=str(ti.state) if ti else None)
-        return
+        return None
+    seen.add((result.key, result.try_number))
     spec = run.spec.tasks[ti.task_id]
     target = result.state
     if target == TI.FAILED and ti.try_number < ti.max_tries and not result.non_retryable:
@@ -116,17 +138,20 @@ async def _apply_result(unit: UnitOfWork, result: TaskResult) -> None:
         ti.next_retry_at = values["next_retry_at"] = unit.now + retry_delay(
             ti.try_number, spec.retry_delay, exponential=spec.retry_exponential_backoff,
             max_delay_seconds=spec.max_retry_delay)
-    await unit.set_state(run, [ti.task_id], target, values, try_number=ti.try_number)
-    await store.add_history(unit.session, [{
+    return run, result, target, values
+
+
+def _record_finished(unit: UnitOfWork, run: RunRecord, result: TaskResult,
+                     target: TaskInstanceState, values: dict[str, Any]) -> None:
+    ti = run.tis[result.key.task_id]
+    unit.add_history({
         "dag_id": run.dag_id, "run_id": run.run_id, "task_id": ti.task_id, "map_index": -1,
-        "try_number": ti.try_number, "state": target, "start_date": start, "end_date": end,
-        "duration": duration, "hostname": "", "worker_id": result.worker_id or ti.worker_id,
-        "error": result.error or None}])
+        "try_number": ti.try_number, "state": target, "start_date": values.get("start_date"),
+        "end_date": values["end_date"], "duration": values["duration"], "hostname": "",
+        "worker_id": result.worker_id or ti.worker_id, "error": result.error or None})
     log.info("task_finished", state=str(target), error=result.error or None)
     if target == TI.UP_FOR_RETRY and ti.next_retry_at is not None:
         unit.retries.append((ti.next_retry_at, result.key))
-    else:
-        await unit.cascade(run, [ti.task_id])
 
 
 async def requeue(unit: UnitOfWork, keys: Sequence[TIKey]) -> None:

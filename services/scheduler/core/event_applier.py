@@ -75,14 +75,18 @@ class SchedulingCore:
                         outcomes.append((future, await op(unit), None))
                     except FlowError as exc:
                         outcomes.append((future, None, exc))
+                await unit.write_history()
                 await unit.finish_runs()
         except Exception as exc:
             log.exception("batch_failed", operations=len(batch))
             self._stale = True  # the index may hold changes the DB rolled back
             with contextlib.suppress(Exception):
                 await self._reload()
-            error = UnavailableError(f"The scheduler could not apply the change ({exc}); retry.",
-                                     reason="DB_BUSY")
+            # The driver's message can hold the statement and every parameter: keep it short.
+            detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+            error = UnavailableError(
+                f"The scheduler could not apply the change ({type(exc).__name__}: {detail}); "
+                "retry.", reason="DB_BUSY")
             for _op, future in batch:
                 if not future.done():
                     future.set_exception(error)

@@ -41,6 +41,39 @@ class UnitOfWork:
         self.changes: list[Change] = []
         self.retries: list[tuple[datetime, TIKey]] = []
         self.touched: dict[tuple[str, str], RunRecord] = {}
+        self._history: list[dict[str, Any]] = []
+
+    async def finish_tries(self, finished: Sequence[tuple[RunRecord, str, TaskInstanceState,
+                                                          dict[str, Any]]]) -> None:
+        """Guarded writes of many finished tries (one statement per target state), then the
+        same in the index. Each item: run, task_id, target, and start/end/duration/retry."""
+        by_target: dict[TaskInstanceState, list[dict[str, Any]]] = {}
+        for run, task_id, target, values in finished:
+            ti = run.tis[task_id]
+            by_target.setdefault(target, []).append({
+                "b_dag_id": run.dag_id, "b_run_id": run.run_id, "b_task_id": task_id,
+                "b_map_index": -1, "b_try_number": ti.try_number,
+                "b_start_date": values.get("start_date", ti.start_date),
+                "b_end_date": values["end_date"], "b_duration": values["duration"],
+                "b_next_retry_at": values.get("next_retry_at")})
+        for target, rows in by_target.items():
+            count = await store.finish_tries(self.session, target, rows)
+            if count != len(rows):
+                raise IndexOutOfSyncError(f"{count} of {len(rows)} tries moved to {target}")
+        for run, task_id, target, _values in finished:
+            ti = run.tis[task_id]
+            ti.state = target
+            self.changes.append(Change(run.dag_id, run.run_id, run.state, self.now,
+                                       self.key(run, task_id), ti.try_number, target))
+            self.touched[(run.dag_id, run.run_id)] = run
+
+    def add_history(self, row: dict[str, Any]) -> None:
+        """Record one finished try; written with the others of the batch in one statement."""
+        self._history.append(row)
+
+    async def write_history(self) -> None:
+        rows, self._history = self._history, []
+        await store.add_history(self.session, rows)
 
     def key(self, run: RunRecord, task_id: str) -> TIKey:
         return TIKey(run.dag_id, run.run_id, task_id)
