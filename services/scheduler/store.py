@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flow.db.models import (
@@ -91,6 +91,23 @@ async def claim_ti(
         .values(state=TaskInstanceState.RUNNING, **values)
         .returning(*TI.__table__.columns).execution_options(synchronize_session=False))
     return result.first()
+
+
+async def claim_tis(
+    session: AsyncSession, tries: Sequence[tuple[TIKey, int]], values: dict[str, Any],
+) -> list[Row[Any]]:
+    """queued -> running for each (key, try_number) that is still claimable, in one
+    statement; the updated rows (those missing were not claimable)."""
+    if not tries:
+        return []
+    wanted = [(k.dag_id, k.run_id, k.task_id, k.map_index, n) for k, n in tries]
+    result = await session.execute(
+        update(TI).where(
+            tuple_(TI.dag_id, TI.run_id, TI.task_id, TI.map_index, TI.try_number).in_(wanted),
+            TI.state.in_(allowed_sources(TaskInstanceState.RUNNING)))
+        .values(state=TaskInstanceState.RUNNING, **values)
+        .returning(*TI.__table__.columns).execution_options(synchronize_session=False))
+    return list(result.all())
 
 
 async def get_ti(session: AsyncSession, key: TIKey) -> TaskInstance | None:

@@ -272,6 +272,36 @@ async def test_many_results_in_one_batch_are_applied_together(
         assert states["join"] == S.TASK_INSTANCE_STATE_NONE  # waits for the retries
 
 
+async def test_concurrent_claims_of_one_attempt_grant_exactly_one(
+        tmp_path: pathlib.Path, db_url: str, nats_config: NatsConfig,
+        js: JetStreamContext) -> None:
+    """Claims that arrive together (one batch) from two workers: each attempt goes to
+    exactly one claimant; the other gets ABORTED; the winners' rows name their worker."""
+    config = make_config(tmp_path, db_url, nats_config)
+    write_dag(config, "wide.py", FANOUT_DAG)
+    async with scheduler(config) as h:
+        await trigger(h, "wide", run_id="r1")
+        worker = FakeWorker(js, nats_config, h)
+        dispatches = [(await worker.next_dispatch())[0] for _ in range(10)]
+
+        async def claim(dispatch: Any, worker_id: str) -> Any:
+            try:
+                return await h.execution.ClaimAttempt(
+                    task_execution_service_pb2.ClaimAttemptRequest(
+                        key=dispatch.key, worker_id=worker_id, hostname=worker_id), timeout=10)
+            except grpc.aio.AioRpcError as exc:
+                assert exc.code() == grpc.StatusCode.ABORTED
+                return None
+
+        answers = await asyncio.gather(*(claim(d, w) for d in dispatches for w in ("w1", "w2")))
+        granted = [a for a in answers if a is not None]
+        assert sorted(a.task_instance.key.task_id for a in granted) == sorted(
+            d.key.task_id for d in dispatches)
+        assert all(a.task_instance.hostname in ("w1", "w2") for a in granted)
+        states = await ti_states(h, "wide", "r1")
+        assert sum(st == S.TASK_INSTANCE_STATE_RUNNING for st in states.values()) == 10
+
+
 async def _is(awaitable: Any, expected: Any) -> bool:
     return bool(await awaitable == expected)
 

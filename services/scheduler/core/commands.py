@@ -7,6 +7,7 @@ leaves half a change in a batch it shares with others.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from flow.errors import (
     AlreadyExistsError,
     ConflictError,
     FailedPreconditionError,
+    FlowError,
     NotFoundError,
 )
 from flow.states import DagRunState, DagRunType, TaskInstanceState
@@ -167,28 +169,61 @@ async def requeue(unit: UnitOfWork, keys: Sequence[TIKey]) -> None:
         await unit.queue(run, [key.task_id])
 
 
-async def claim(unit: UnitOfWork, key: TIKey, try_number: int, worker_id: str,
-                hostname: str) -> tuple[RunRecord, Any]:
-    """queued -> running for exactly this try; ConflictError when not claimable."""
-    run = unit.index.get((key.dag_id, key.run_id))
-    ti = run.tis.get(key.task_id) if run else None
-    if run is None or ti is None:
-        if await store.get_ti(unit.session, key) is None:
-            raise NotFoundError(f"Task instance {key.dag_id}/{key.run_id}/{key.task_id} "
-                                f"(map_index {key.map_index}) does not exist.",
-                                reason="TASK_INSTANCE_NOT_FOUND")
-        raise _not_claimable(key, try_number, "its run has finished")
-    if ti.state != TI.QUEUED or ti.try_number != try_number:
-        raise _not_claimable(key, try_number, f"it is {ti.state} at try {ti.try_number}")
-    row = await store.claim_ti(unit.session, key, try_number, {
-        "start_date": unit.now, "hostname": hostname, "worker_id": worker_id})
-    if row is None:
-        raise _not_claimable(key, try_number, "it is no longer queued")
-    ti.state, ti.worker_id, ti.start_date = TI.RUNNING, worker_id, unit.now
-    unit.touched[(run.dag_id, run.run_id)] = run
-    unit.changes.append(Change(run.dag_id, run.run_id, run.state, unit.now, key,
-                               ti.try_number, ti.state))
-    return run, row
+@dataclass(frozen=True)
+class ClaimRequest:
+    """A worker's request to run one attempt."""
+
+    key: TIKey
+    try_number: int
+    worker_id: str
+    hostname: str
+
+
+async def claim_many(unit: UnitOfWork, requests: Sequence[ClaimRequest],
+                     ) -> list[tuple[RunRecord, Any] | FlowError]:
+    """queued -> running for exactly each requested try, one statement per worker; for each
+    request its (run, row), or the error to answer (the attempt is not claimable)."""
+    outcomes: list[tuple[RunRecord, Any] | FlowError | None] = [None] * len(requests)
+    wanted: dict[tuple[str, str], list[tuple[int, RunRecord, ClaimRequest]]] = {}
+    taken: set[tuple[TIKey, int]] = set()
+    for i, req in enumerate(requests):
+        run = unit.index.get((req.key.dag_id, req.key.run_id))
+        ti = run.tis.get(req.key.task_id) if run else None
+        if run is None or ti is None:
+            if await store.get_ti(unit.session, req.key) is None:
+                outcomes[i] = NotFoundError(
+                    f"Task instance {req.key.dag_id}/{req.key.run_id}/{req.key.task_id} "
+                    f"(map_index {req.key.map_index}) does not exist.",
+                    reason="TASK_INSTANCE_NOT_FOUND")
+            else:
+                outcomes[i] = _not_claimable(req.key, req.try_number, "its run has finished")
+        elif ti.state != TI.QUEUED or ti.try_number != req.try_number:
+            outcomes[i] = _not_claimable(req.key, req.try_number,
+                                         f"it is {ti.state} at try {ti.try_number}")
+        elif (req.key, req.try_number) in taken:  # the same attempt twice in one batch
+            outcomes[i] = _not_claimable(req.key, req.try_number, "it is claimed already")
+        else:
+            taken.add((req.key, req.try_number))
+            wanted.setdefault((req.worker_id, req.hostname), []).append((i, run, req))
+    for (worker_id, hostname), items in wanted.items():
+        rows = await store.claim_tis(unit.session, [(r.key, r.try_number) for _, _, r in items],
+                                     {"start_date": unit.now, "hostname": hostname,
+                                      "worker_id": worker_id})
+        by_key = {(row.dag_id, row.run_id, row.task_id, row.map_index): row for row in rows}
+        for i, run, req in items:
+            row = by_key.get((req.key.dag_id, req.key.run_id, req.key.task_id,
+                              req.key.map_index))
+            if row is None:
+                outcomes[i] = _not_claimable(req.key, req.try_number, "it is no longer queued")
+                continue
+            ti = run.tis[req.key.task_id]
+            ti.state, ti.worker_id, ti.start_date = TI.RUNNING, worker_id, unit.now
+            unit.touched[(run.dag_id, run.run_id)] = run
+            unit.changes.append(Change(run.dag_id, run.run_id, run.state, unit.now, req.key,
+                                       ti.try_number, ti.state))
+            outcomes[i] = (run, row)
+    return [o if o is not None else _not_claimable(r.key, r.try_number, "unknown")
+            for o, r in zip(outcomes, requests, strict=True)]
 
 
 def _not_claimable(key: TIKey, try_number: int, why: str) -> ConflictError:

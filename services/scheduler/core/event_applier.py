@@ -32,6 +32,19 @@ Publish = Callable[[Sequence[Dispatch]], Awaitable[None]]
 Notify = Callable[[Sequence[Change]], None]
 
 
+class ClaimOp:
+    """A claim, as an op of its own kind so that a batch can run its claims together."""
+
+    def __init__(self, request: commands.ClaimRequest) -> None:
+        self.request = request
+
+    async def __call__(self, unit: UnitOfWork) -> tuple[RunRecord, Any]:
+        [outcome] = await commands.claim_many(unit, [self.request])
+        if isinstance(outcome, FlowError):
+            raise outcome
+        return outcome
+
+
 class SchedulingCore:
     """Owns the run index, the write lock and the retry timers."""
 
@@ -70,7 +83,16 @@ class SchedulingCore:
                 await self._reload()
             async with self.sessions.begin() as session:
                 unit = UnitOfWork(session, self.index, datetime.now(UTC))
+                # The batch's claims go first, together: one statement per worker.
+                claims = [(op, f) for op, f in batch if isinstance(op, ClaimOp)]
+                if claims:
+                    claimed = await commands.claim_many(unit, [c.request for c, _ in claims])
+                    for (_claim, future), outcome in zip(claims, claimed, strict=True):
+                        outcomes.append((future, None, outcome) if isinstance(outcome, FlowError)
+                                        else (future, outcome, None))
                 for op, future in batch:
+                    if isinstance(op, ClaimOp):
+                        continue
                     try:
                         outcomes.append((future, await op(unit), None))
                     except FlowError as exc:
@@ -181,8 +203,8 @@ class SchedulingCore:
         with structlog.contextvars.bound_contextvars(
                 dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id,
                 map_index=key.map_index, try_number=try_number):
-            claimed = await self.submit(
-                lambda unit: commands.claim(unit, key, try_number, worker_id, hostname))
+            claimed: tuple[RunRecord, Any] = await self.submit(ClaimOp(
+                commands.ClaimRequest(key, try_number, worker_id, hostname)))
             log.info("attempt_claimed", worker_id=worker_id)
             return claimed
 
