@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -93,6 +93,9 @@ class ProcessLauncher:
         self._starting: set[TemplateKey] = set()
         self._failed: set[TemplateKey] = set()
         self._templates_lock = threading.Lock()
+        # Starts block for a few ms; their own threads keep them from queueing behind other
+        # blocking work of the worker (and each other, beyond the forkserver's one at a time).
+        self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="task-start")
 
     def warm(self) -> None:
         """Start the forkserver now (blocking), so the first attempt does not pay for it.
@@ -229,6 +232,7 @@ class ProcessLauncher:
             self._templates.clear()
         for template in templates:
             template.retire()
+        self.executor.shutdown(wait=False)
 
 
 def _noop() -> None:
