@@ -25,6 +25,7 @@ import signal
 import socket
 import struct
 import threading
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -36,6 +37,7 @@ log = structlog.get_logger(__name__)
 
 HEADER = struct.Struct(">I")
 READY_TIMEOUT_SECONDS = 30.0
+FORK_TIMEOUT_SECONDS = 30.0
 MAX_MESSAGE = 16 * 1024 * 1024
 
 
@@ -188,6 +190,9 @@ class Template:
     requests: socket.socket
     events: socket.socket
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Forks in flight, oldest first: the template answers requests in order, so several can
+    # be outstanding at once (the template forks back to back when it gets the CPU).
+    pending: deque[Future[tuple[int, int]]] = field(default_factory=deque)
     exits: dict[int, Future[int]] = field(default_factory=dict)
     exits_lock: threading.Lock = field(default_factory=threading.Lock)
     alive: bool = True
@@ -203,18 +208,46 @@ class Template:
 
     def fork(self, payload: dict[str, Any], fds: list[int]) -> tuple[int, int]:
         """Ask for a child running `payload`; returns its pid and a pidfd (blocking)."""
+        answer: Future[tuple[int, int]] = Future()
         with self.lock:
             if not self.alive:
                 raise OSError("the template has stopped")
-            _send(self.requests, payload, fds)
-            answer = _recv(self.requests, max_fds=1)
-        if answer is None or not answer[1]:
+            self.pending.append(answer)
+            try:
+                _send(self.requests, payload, fds)
+            except OSError:
+                self.pending.remove(answer)
+                raise
+        try:
+            return answer.result(timeout=FORK_TIMEOUT_SECONDS)
+        except TimeoutError:
+            # Too slow to trust: stop using it; a late child is killed by read_answers.
             self.alive = False
-            raise OSError("the template ended")
-        message, pidfds = answer
-        pid = int(message["pid"])
-        self.exit_future(pid)
-        return pid, pidfds[0]
+            raise OSError("the template did not answer in time") from None
+
+    def read_answers(self) -> None:
+        """Thread body: hand each fork answer (pid + pidfd) to the oldest request."""
+        try:
+            while (answer := _recv(self.requests, max_fds=1)) is not None:
+                message, pidfds = answer
+                with self.lock:
+                    waiting = self.pending.popleft() if self.pending else None
+                if not pidfds or waiting is None or waiting.done():
+                    _kill_orphan(int(message.get("pid", 0)), pidfds)
+                    continue
+                pid = int(message["pid"])
+                self.exit_future(pid)
+                waiting.set_result((pid, pidfds[0]))
+        except (OSError, ValueError) as exc:
+            if self.alive:
+                log.warning("template_answers_failed", path=self.key.path, error=str(exc))
+        finally:
+            self.alive = False
+            with self.lock:
+                while self.pending:
+                    waiting = self.pending.popleft()
+                    if not waiting.done():
+                        waiting.set_exception(OSError("the template ended"))
 
     def read_events(self) -> None:
         """Thread body: resolve exit futures until the template closes its socket."""
@@ -238,6 +271,17 @@ class Template:
         with self.lock, contextlib.suppress(OSError):
             self.requests.shutdown(socket.SHUT_RDWR)
         self.requests.close()
+
+
+def _kill_orphan(pid: int, pidfds: list[int]) -> None:
+    """A child nobody waits for any more (its request timed out): it must not run."""
+    if pid > 0:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    for fd in pidfds:
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(fd, signal.SIGKILL)  # before it made its own group
+        os.close(fd)
 
 
 def start_template(ctx: Any, key: TemplateKey) -> Template | None:
@@ -268,5 +312,6 @@ def start_template(ctx: Any, key: TemplateKey) -> Template | None:
         return None
     template = Template(key, process, req_parent, ev_parent)
     threading.Thread(target=template.read_events, name="template-events", daemon=True).start()
+    threading.Thread(target=template.read_answers, name="template-answers", daemon=True).start()
     log.info("template_started", path=key.path, pid=process.pid)
     return template
