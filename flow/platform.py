@@ -91,7 +91,8 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             self.signal(signal.SIGKILL)
             self.proc.wait()
-        # the service's own children (task processes) share its process group
+        # whatever else is left in the service's process group (task processes and DAG
+        # templates have sessions of their own and end with the worker's sockets)
         self.signal(signal.SIGKILL)
 
 

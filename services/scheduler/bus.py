@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ import nats.errors
 import structlog
 from google.protobuf.message import DecodeError
 from nats.js import JetStreamContext
-from nats.js.errors import NoKeysError
+from nats.js.errors import KeyNotFoundError, NoKeysError
 
 from flow.bus import jetstream, subjects
 from flow.config import NatsConfig
@@ -82,28 +83,48 @@ async def _settle(msgs: list[Any], *, ack: bool) -> None:
         log.warning("task_events_not_settled", ack=ack, error=repr(exc), count=len(msgs))
 
 
-def _is_alive(live: frozenset[str], worker_id: str) -> bool:
-    return subjects.heartbeat_key(worker_id) in live
+def _is_running(running: dict[str, frozenset[str]], worker_id: str, attempt: str) -> bool:
+    """Whether `worker_id` heartbeats and lists `attempt` among its running ones."""
+    return attempt in running.get(subjects.heartbeat_key(worker_id), frozenset())
+
+
+async def _running_by_worker(kv: Any) -> dict[str, frozenset[str]] | None:
+    """Heartbeat key -> the attempts that worker says it runs; None when unreadable."""
+    try:
+        keys = await kv.keys()
+    except NoKeysError:
+        return {}
+    except (nats.errors.Error, TimeoutError) as exc:
+        log.warning("heartbeats_unreadable", error=str(exc))
+        return None
+    running: dict[str, frozenset[str]] = {}
+    for key in keys:
+        try:
+            entry = await kv.get(key)
+            value = json.loads(entry.value or b"{}")
+        except (nats.errors.Error, TimeoutError, ValueError, KeyNotFoundError):
+            continue  # expired meanwhile, or not ours: as if absent
+        listed = value.get("running") if isinstance(value, dict) else None
+        running[key] = frozenset(str(a) for a in listed or ()) if isinstance(
+            listed, list) else frozenset()
+    return running
 
 
 async def watch_liveness(js: JetStreamContext, config: NatsConfig, core: SchedulingCore,
                          interval: float = 5.0) -> None:
-    """Every few seconds: fail over attempts of workers without a heartbeat key; re-publish
-    queued attempts if an earlier publish failed."""
+    """Every few seconds: fail over running attempts that no live worker lists as running
+    (its worker stopped heartbeating, or lost the attempt); re-publish queued attempts if
+    an earlier publish failed."""
     kv = await jetstream.heartbeat_bucket(js, config)
     while True:
         await asyncio.sleep(interval)
         if core.republish_needed:
             await core.republish_queued()
-        try:
-            live = set(await kv.keys())
-        except NoKeysError:
-            live = set()
-        except (nats.errors.Error, TimeoutError) as exc:
-            log.warning("heartbeats_unreadable", error=str(exc))
+        running = await _running_by_worker(kv)
+        if running is None:
             continue
         try:
-            await core.fail_zombies(functools.partial(_is_alive, frozenset(live)),
+            await core.fail_zombies(functools.partial(_is_running, running),
                                     config.heartbeat_ttl_seconds)
         except FlowError as exc:
             log.warning("zombie_check_failed", error=exc.message)

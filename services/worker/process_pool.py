@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import io
 import multiprocessing
 import multiprocessing.forkserver
@@ -258,11 +259,27 @@ def enter_task_process(stdout_fd: int, stderr_fd: int) -> None:
     """What every task process does first: its own session (so the supervisor can kill its
     whole group), no platform credentials, default signals, the attempt's pipes as 1 and 2."""
     os.setsid()
+    die_with_parent()
     for name in [n for n in os.environ if n.startswith("FLOW_AUTH__")]:
         del os.environ[name]  # user code gets no credential of the platform
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     _rebind_stdio(stdout_fd, stderr_fd)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies. The parents (forkserver,
+    template) end with the worker, so a killed worker leaves no attempt running unsupervised
+    that the scheduler would then retry elsewhere. A no-op where prctl is missing."""
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def flush_stdio() -> None:

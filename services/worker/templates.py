@@ -93,7 +93,11 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
     events = socket.socket(fileno=os.dup(events_conn.fileno()))
     requests_conn.close()
     events_conn.close()
-    for sig in (signal.SIGTERM, signal.SIGINT):  # it ends when the worker closes its socket
+    # Its own session, and no SIGTERM/SIGINT: a signal to the worker's process group must not
+    # take it down before it has killed its attempts' groups (it does that, then exits, when
+    # the worker's socket closes).
+    os.setsid()
+    for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
     from flow.sdk.loader import load_dags_from_file
 
@@ -124,10 +128,16 @@ def _serve(requests: socket.socket, events: socket.socket, wake_r: int,
         _reap(children, events)
         if accepting and requests.fileno() in readable:
             message = _recv(requests, max_fds=3)
-            if message is None:
+            if message is None:  # the worker is gone: its attempts must not run on
+                for child in children:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(child, signal.SIGKILL)
                 accepting = False
                 continue
             payload, fds = message
+            if payload.get("retire"):  # stop forking; running attempts finish
+                accepting = False
+                continue
             pid = os.fork()
             if pid == 0:
                 requests.close()
@@ -269,6 +279,7 @@ class Template:
         """Stop forking; the template exits once its running children have ended."""
         self.alive = False
         with self.lock, contextlib.suppress(OSError):
+            _send(self.requests, {"retire": True})
             self.requests.shutdown(socket.SHUT_RDWR)
         self.requests.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import signal
 import textwrap
 
 import pytest
@@ -168,3 +169,42 @@ def test_task_processes_get_no_platform_credentials(
         assert platform.internal_token not in log and platform.token not in log
     finally:
         api.close()
+
+
+def test_killed_worker_leaves_no_task_running(
+    tmp_path: pathlib.Path, platform_factory: PlatformFactory
+) -> None:
+    """SIGKILL a worker while its attempt runs a shell: the attempt's whole process group
+    dies too, so a retry elsewhere can never run beside it."""
+    pidfile = tmp_path / "bash.pid"
+    write_dag(tmp_path, "long.py", f"""
+        with DAG("warm_up", schedule=None, start_date=START):
+            BashOperator(task_id="quick", bash_command="true")
+        with DAG("long_task", schedule=None, start_date=START):
+            BashOperator(task_id="sleeps", bash_command="echo $$ > {pidfile}; sleep 120")
+    """)
+    platform = platform_factory(tmp_path)
+    api = Api(platform)
+    worker = platform.services["worker-0"]
+    try:
+        api.wait_for_dag("long_task")
+        first = api.trigger("warm_up")  # the file's template starts meanwhile
+        assert api.wait_for_run("warm_up", first.run_id).state == (
+            common_pb2.DAG_RUN_STATE_SUCCESS)
+        eventually(lambda: "template_started" in worker.log_tail(size=1_000_000))
+        api.trigger("long_task")
+        eventually(lambda: pidfile.exists() and pidfile.read_text().strip().isdigit())
+        shell = int(pidfile.read_text())
+        assert _alive(shell)
+        worker.signal(signal.SIGKILL)
+        eventually(lambda: not _alive(shell), timeout=20)
+    finally:
+        api.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import pathlib
 import re
@@ -17,7 +18,7 @@ import grpc
 import pytest
 from nats.js import JetStreamContext
 
-from flow.bus import jetstream
+from flow.bus import jetstream, subjects
 from flow.config import (
     AuthConfig,
     CoreConfig,
@@ -467,6 +468,40 @@ async def test_attempt_of_worker_without_heartbeat_fails_over(
         states = await ti_states(h, "chain3", "r1")
         assert states["a"] == S.TASK_INSTANCE_STATE_FAILED
         assert states["b"] == S.TASK_INSTANCE_STATE_UPSTREAM_FAILED
+
+
+async def test_attempt_its_live_worker_does_not_list_fails_over(
+        tmp_path: pathlib.Path, db_url: str, nats_server: Any, js: JetStreamContext) -> None:
+    """A worker that heartbeats but no longer lists an attempt (it restarted under the same
+    id, or never got its claim answer) does not keep that attempt running forever."""
+    nats_config = NatsConfig(url=nats_server.url, ack_wait_seconds=5.0, heartbeat_ttl_seconds=0.6)
+    config = make_config(tmp_path, db_url, nats_config)
+    write_dag(config, "chain.py", CHAIN_DAG.format(retries=0))
+    async with scheduler(config) as h:
+        await trigger(h, "chain3", run_id="r1")
+        worker = FakeWorker(js, nats_config, h)
+        dispatch, msg = await worker.next_dispatch()
+        await worker.claim(dispatch)
+        await msg.ack()
+        kv = await jetstream.heartbeat_bucket(js, nats_config)
+        attempt = subjects.attempt_key("chain3", "r1", "a", -1, 1)
+
+        async def beat(running: list[str], seconds: float) -> None:
+            end = asyncio.get_running_loop().time() + seconds
+            while asyncio.get_running_loop().time() < end:
+                await kv.put(subjects.heartbeat_key("w1"),
+                             json.dumps({"worker_id": "w1", "running": running}).encode())
+                await asyncio.sleep(0.1)
+
+        await beat([attempt], 2.0)  # listed: stays running through several checks
+        assert (await ti_states(h, "chain3", "r1"))["a"] == S.TASK_INSTANCE_STATE_RUNNING
+        beating = asyncio.create_task(beat([], 10.0))  # alive, but without the attempt
+        try:
+            await eventually(lambda: _is(run_state(h, "chain3", "r1"),
+                                         S.DAG_RUN_STATE_FAILED))
+        finally:
+            beating.cancel()
+        assert (await ti_states(h, "chain3", "r1"))["a"] == S.TASK_INSTANCE_STATE_FAILED
 
 
 # --- DAG processing --------------------------------------------------------------------

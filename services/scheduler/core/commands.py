@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from flow.bus import subjects
 from flow.db.models import DagRun
 from flow.errors import (
     AlreadyExistsError,
@@ -232,15 +233,20 @@ def _not_claimable(key: TIKey, try_number: int, why: str) -> ConflictError:
         f"be claimed: {why}.", reason="ATTEMPT_NOT_CLAIMABLE")
 
 
-async def fail_zombies(unit: UnitOfWork, is_alive: Callable[[str], bool],
+async def fail_zombies(unit: UnitOfWork, is_running: Callable[[str, str], bool],
                        older_than: datetime) -> list[TaskResult]:
-    """Fail over running attempts whose worker stopped heartbeating, by their retry policy."""
+    """Fail over, by their retry policy, attempts running since before `older_than` that
+    their worker does not list as running: it stopped heartbeating, or it lost the attempt
+    (e.g. it restarted under the same id, or its claim answer never reached it)."""
     results = [
         TaskResult(key=TIKey(run.dag_id, run.run_id, ti.task_id), try_number=ti.try_number,
                    state=TI.FAILED, worker_id=ti.worker_id,
-                   error=f"worker {ti.worker_id} stopped heartbeating")
+                   error=f"worker {ti.worker_id} is not running this attempt (no heartbeat "
+                         "lists it)")
         for run in list(unit.index.values()) for ti in run.tis.values()
-        if ti.state == TI.RUNNING and not is_alive(ti.worker_id)
+        if ti.state == TI.RUNNING
+        and not is_running(ti.worker_id, subjects.attempt_key(
+            run.dag_id, run.run_id, ti.task_id, -1, ti.try_number))
         and (ti.start_date is None or ti.start_date < older_than)]
     for result in results:
         log.warning("zombie_detected", dag_id=result.key.dag_id, run_id=result.key.run_id,

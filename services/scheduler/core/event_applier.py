@@ -232,7 +232,9 @@ class SchedulingCore:
     async def run_timers(self) -> None:
         await self.timers.run(self.requeue_due)
 
-    async def fail_zombies(self, is_alive: Callable[[str], bool], ttl_seconds: float) -> int:
+    async def fail_zombies(self, is_running: Callable[[str, str], bool],
+                           ttl_seconds: float) -> int:
         older_than = datetime.now(UTC) - timedelta(seconds=ttl_seconds)
-        found = await self.submit(lambda unit: commands.fail_zombies(unit, is_alive, older_than))
+        found = await self.submit(
+            lambda unit: commands.fail_zombies(unit, is_running, older_than))
         return len(found)
