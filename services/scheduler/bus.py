@@ -104,9 +104,12 @@ async def _running_by_worker(kv: Any) -> dict[str, frozenset[str]] | None:
             value = json.loads(entry.value or b"{}")
         except (nats.errors.Error, TimeoutError, ValueError, KeyNotFoundError):
             continue  # expired meanwhile, or not ours: as if absent
-        listed = value.get("running") if isinstance(value, dict) else None
-        running[key] = frozenset(str(a) for a in listed or ()) if isinstance(
-            listed, list) else frozenset()
+        known: set[str] = set()
+        for field in ("running", "finished"):  # finished: its result may still be in flight
+            listed = value.get(field) if isinstance(value, dict) else None
+            if isinstance(listed, list):
+                known.update(str(a) for a in listed)
+        running[key] = frozenset(known)
     return running
 
 

@@ -91,7 +91,8 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                    runner.handle, fetch_timeout=fetch_timeout)
                      for q in wc.queues]
         heartbeat = Heartbeat(kv, worker_id, wc.queues, wc.concurrency,
-                              lambda: list(ctx.running), wc.heartbeat_interval_seconds)
+                              lambda: list(ctx.running), wc.heartbeat_interval_seconds,
+                              ctx.recently_finished)
         beating = asyncio.Event()
         async with asyncio.TaskGroup() as tg:
             tg.create_task(heartbeat.run(beating), name="heartbeat")

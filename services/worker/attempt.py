@@ -35,7 +35,8 @@ from services.worker.supervisor import Outcome, Supervisor, XComBackend
 log = structlog.get_logger(__name__)
 
 RPC_TIMEOUT = 10.0
-RETRY_WINDOW = 60.0  # how long a running task waits out a scheduler restart
+RETRY_WINDOW = 60.0
+RECENT_SECONDS = 300.0  # how long a running task waits out a scheduler restart
 _STATES = {"success": common_pb2.TASK_INSTANCE_STATE_SUCCESS,
            "failed": common_pb2.TASK_INSTANCE_STATE_FAILED,
            "skipped": common_pb2.TASK_INSTANCE_STATE_SKIPPED}
@@ -114,6 +115,16 @@ class WorkerContext:
     kill_grace: float
     hostname: str = field(default_factory=socket.gethostname)
     running: dict[str, asyncio.Event] = field(default_factory=dict)
+    # Attempts whose result was published lately (key -> monotonic time): still listed in
+    # heartbeats for a while, so the scheduler's zombie check never races a result it has
+    # not applied yet.
+    finished: dict[str, float] = field(default_factory=dict)
+
+    def recently_finished(self, window: float = RECENT_SECONDS) -> list[str]:
+        horizon = time.monotonic() - window
+        for key in [k for k, at in self.finished.items() if at < horizon]:
+            del self.finished[key]
+        return list(self.finished)
     abandon: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -215,6 +226,7 @@ class AttemptRunner:
                 await msg.ack()
         finally:
             ctx.running.pop(attempt_key, None)
+            ctx.finished[attempt_key] = time.monotonic()
         error = outcome.error or {}
         log.info("attempt_finished", state=outcome.state, duration=round(
             time.monotonic() - started, 3), try_number=key.try_number, worker=ctx.worker_id,

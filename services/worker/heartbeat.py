@@ -19,16 +19,19 @@ log = structlog.get_logger(__name__)
 
 
 class Heartbeat:
-    """Puts `{worker_id, hostname, queues, concurrency, running, last_heartbeat}` periodically."""
+    """Puts `{worker_id, hostname, queues, concurrency, running, finished, last_heartbeat}`
+    periodically; `finished` lists attempts whose result was published in the last minutes."""
 
     def __init__(self, kv: KeyValue, worker_id: str, queues: Sequence[str], concurrency: int,
-                 running: Callable[[], list[str]], interval: float) -> None:
+                 running: Callable[[], list[str]], interval: float,
+                 finished: Callable[[], list[str]] = list) -> None:
         self._kv = kv
         self._key = subjects.heartbeat_key(worker_id)
         self._worker_id = worker_id
         self._queues = list(queues)
         self._concurrency = concurrency
         self._running = running
+        self._finished = finished
         self._interval = interval
         self._hostname = socket.gethostname()
 
@@ -36,6 +39,7 @@ class Heartbeat:
         return json.dumps({
             "worker_id": self._worker_id, "hostname": self._hostname, "queues": self._queues,
             "concurrency": self._concurrency, "running": sorted(self._running()),
+            "finished": sorted(self._finished()),
             "last_heartbeat": datetime.now(UTC).isoformat(),
         }).encode()
 

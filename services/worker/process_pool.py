@@ -142,7 +142,7 @@ class ProcessLauncher:
         parent_sock, child_sock = socket.socketpair()
         started = time.perf_counter()
         try:
-            pid, pidfd = template.fork(payload, [out_w, err_w, child_sock.fileno()])
+            pid, pidfd, seq = template.fork(payload, [out_w, err_w, child_sock.fileno()])
         except BaseException:
             for fd in (out_r, err_r):
                 os.close(fd)
@@ -156,10 +156,10 @@ class ProcessLauncher:
 
         def close() -> None:
             os.close(pidfd)
-            template.forget(pid)
+            template.forget(seq)
 
         return TaskProcess(pid, out_r, err_r, parent_sock, spawn_seconds, pidfd,
-                           exit_future=template.exit_future(pid), on_close=close)
+                           exit_future=template.exit_future(seq), on_close=close)
 
     def _start_from_forkserver(self, payload: dict[str, Any]) -> TaskProcess:
         out_r, out_w = os.pipe()
@@ -208,8 +208,7 @@ class ProcessLauncher:
 
     def _start_template(self, key: TemplateKey) -> None:
         try:
-            with self._lock:  # the forkserver serves one start at a time
-                template = start_template(self._ctx, key)
+            template = start_template(self._ctx, key, self._lock)
         except OSError as exc:
             log.warning("template_start_failed", path=key.path, error=str(exc))
             template = None

@@ -59,20 +59,33 @@ class TemplateKey:
 
 
 def _send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
+    """One length-prefixed JSON message; `fds` ride on its first bytes (SCM_RIGHTS)."""
     data = json.dumps(message).encode()
     data = HEADER.pack(len(data)) + data
-    if fds:
-        socket.send_fds(sock, [data], fds)
-    else:
-        sock.sendall(data)
+    sent = socket.send_fds(sock, [data], fds) if fds else 0
+    if sent < len(data):
+        sock.sendall(data[sent:])
+
+
+def _recv_exactly(sock: socket.socket, size: int, first: bytes = b"") -> bytes:
+    """`size` bytes (a signal may cut a read short); fewer only at end of stream."""
+    chunks, have = [first], len(first)
+    while have < size:
+        chunk = sock.recv(size - have)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        have += len(chunk)
+    return b"".join(chunks)
 
 
 def _recv(sock: socket.socket, max_fds: int = 0) -> tuple[dict[str, Any], list[int]] | None:
     """One message (and the fds that came with it), or None at end of stream."""
     if max_fds:
-        head, fds, _flags, _addr = socket.recv_fds(sock, HEADER.size, max_fds)
+        first, fds, _flags, _addr = socket.recv_fds(sock, HEADER.size, max_fds)
     else:
-        head, fds = sock.recv(HEADER.size, socket.MSG_WAITALL), []
+        first, fds = sock.recv(HEADER.size), []
+    head = _recv_exactly(sock, HEADER.size, first) if first else b""
     if len(head) < HEADER.size:
         for fd in fds:
             os.close(fd)
@@ -80,7 +93,11 @@ def _recv(sock: socket.socket, max_fds: int = 0) -> tuple[dict[str, Any], list[i
     (size,) = HEADER.unpack(head)
     if size > MAX_MESSAGE:
         raise ValueError(f"template message of {size} bytes")
-    body = sock.recv(size, socket.MSG_WAITALL)
+    body = _recv_exactly(sock, size)
+    if len(body) < size:
+        for fd in fds:
+            os.close(fd)
+        return None
     return json.loads(body), list(fds)
 
 
@@ -117,44 +134,75 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
 
 def _serve(requests: socket.socket, events: socket.socket, wake_r: int,
            dags: dict[str, Any]) -> None:
-    children: set[int] = set()
+    children: dict[int, int] = {}  # pid -> seq
+    seq = 0
     accepting = True
     while accepting or children:
-        watched = [wake_r, requests.fileno()] if accepting else [wake_r]
+        # `events` is never written by the worker: readable means it is gone.
+        watched = [wake_r, events.fileno()] + ([requests.fileno()] if accepting else [])
         readable, _, _ = select.select(watched, [], [], 1.0)
         if wake_r in readable:
             with contextlib.suppress(BlockingIOError):
                 os.read(wake_r, 4096)
         _reap(children, events)
-        if accepting and requests.fileno() in readable:
+        if events.fileno() in readable:
+            _kill_all(children)  # the worker died: its attempts must not run on
+            return
+        if not (accepting and requests.fileno() in readable):
+            continue
+        try:
             message = _recv(requests, max_fds=3)
-            if message is None:  # the worker is gone: its attempts must not run on
-                for child in children:
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        os.killpg(child, signal.SIGKILL)
-                accepting = False
-                continue
-            payload, fds = message
-            if payload.get("retire"):  # stop forking; running attempts finish
-                accepting = False
-                continue
-            pid = os.fork()
-            if pid == 0:
-                requests.close()
-                events.close()
-                os.close(wake_r)
-                _child(payload, fds, dags)
-            children.add(pid)
-            pidfd = os.pidfd_open(pid)
-            try:
-                _send(requests, {"pid": pid}, [pidfd])
-            finally:
-                os.close(pidfd)
-                for fd in fds:
-                    os.close(fd)
+        except (OSError, ValueError):
+            message = None
+        if message is None:  # the worker is gone without retiring us
+            _kill_all(children)
+            return
+        payload, fds = message
+        if payload.get("retire"):  # stop forking; running attempts finish
+            accepting = False
+            continue
+        seq += 1
+        _fork_one(requests, events, wake_r, dags, payload, fds, seq, children)
 
 
-def _reap(children: set[int], events: socket.socket) -> None:
+def _fork_one(requests: socket.socket, events: socket.socket, wake_r: int,
+              dags: dict[str, Any], payload: dict[str, Any], fds: list[int], seq: int,
+              children: dict[int, int]) -> None:
+    """Fork the attempt's child and answer with its pid and a pidfd; a failure is answered
+    as an error (the worker then starts the attempt another way), never a crash."""
+    pid = 0
+    try:
+        pid = os.fork()
+        if pid == 0:
+            requests.close()
+            events.close()
+            os.close(wake_r)
+            _child(payload, fds, dags)
+        children[pid] = seq
+        pidfd = os.pidfd_open(pid)
+        try:
+            _send(requests, {"pid": pid, "seq": seq}, [pidfd])
+        finally:
+            os.close(pidfd)
+    except OSError as exc:
+        if pid > 0:  # forked, but the worker cannot be told: it must not run
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            _send(requests, {"error": f"{type(exc).__name__}: {exc}", "seq": seq})
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _kill_all(children: dict[int, int]) -> None:
+    for pid in children:
+        for kill in (os.killpg, os.kill):  # its group, or itself before it made one
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(pid, signal.SIGKILL)
+
+
+def _reap(children: dict[int, int], events: socket.socket) -> None:
     while children:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -163,10 +211,10 @@ def _reap(children: set[int], events: socket.socket) -> None:
             return
         if pid == 0:
             return
-        children.discard(pid)
+        seq = children.pop(pid, 0)
         code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         with contextlib.suppress(OSError):
-            _send(events, {"pid": pid, "code": code})
+            _send(events, {"seq": seq, "code": code})
 
 
 def _child(payload: dict[str, Any], fds: list[int], dags: dict[str, Any]) -> None:
@@ -202,23 +250,31 @@ class Template:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Forks in flight, oldest first: the template answers requests in order, so several can
     # be outstanding at once (the template forks back to back when it gets the CPU).
-    pending: deque[Future[tuple[int, int]]] = field(default_factory=deque)
+    pending: deque[Future[tuple[int, int, int]]] = field(default_factory=deque)
+    # Exit codes by the template's fork number (pids are reused; fork numbers are not).
     exits: dict[int, Future[int]] = field(default_factory=dict)
     exits_lock: threading.Lock = field(default_factory=threading.Lock)
     alive: bool = True
 
-    def exit_future(self, pid: int) -> Future[int]:
+    def exit_future(self, seq: int) -> Future[int]:
         with self.exits_lock:
-            return self.exits.setdefault(pid, Future())
+            return self.exits.setdefault(seq, Future())
 
-    def forget(self, pid: int) -> None:
-        """Drop a consumed exit future (pids are reused)."""
+    def forget(self, seq: int) -> None:
+        """Drop a consumed exit future."""
         with self.exits_lock:
-            self.exits.pop(pid, None)
+            self.exits.pop(seq, None)
 
-    def fork(self, payload: dict[str, Any], fds: list[int]) -> tuple[int, int]:
-        """Ask for a child running `payload`; returns its pid and a pidfd (blocking)."""
-        answer: Future[tuple[int, int]] = Future()
+    def _exited(self, seq: int, code: int) -> None:
+        with self.exits_lock:
+            future = self.exits.setdefault(seq, Future())
+            if not future.done():  # a waiter may have given up (and cancelled it)
+                future.set_result(code)
+
+    def fork(self, payload: dict[str, Any], fds: list[int]) -> tuple[int, int, int]:
+        """Ask for a child running `payload`; its pid, a pidfd and its fork number
+        (blocking). OSError when the template cannot start it."""
+        answer: Future[tuple[int, int, int]] = Future()
         with self.lock:
             if not self.alive:
                 raise OSError("the template has stopped")
@@ -231,39 +287,49 @@ class Template:
         try:
             return answer.result(timeout=FORK_TIMEOUT_SECONDS)
         except TimeoutError:
-            # Too slow to trust: stop using it; a late child is killed by read_answers.
-            self.alive = False
+            # Too slow to trust: stop using it; a late child is then killed by read_answers.
+            with self.lock:
+                self.alive = False
+                answer.cancel()
+            if answer.done() and not answer.cancelled():  # it came just now after all
+                return answer.result()
             raise OSError("the template did not answer in time") from None
 
     def read_answers(self) -> None:
-        """Thread body: hand each fork answer (pid + pidfd) to the oldest request."""
+        """Thread body: hand each fork answer to the oldest request, until end of stream."""
         try:
             while (answer := _recv(self.requests, max_fds=1)) is not None:
                 message, pidfds = answer
                 with self.lock:
                     waiting = self.pending.popleft() if self.pending else None
-                if not pidfds or waiting is None or waiting.done():
-                    _kill_orphan(int(message.get("pid", 0)), pidfds)
-                    continue
-                pid = int(message["pid"])
-                self.exit_future(pid)
-                waiting.set_result((pid, pidfds[0]))
+                    wanted = waiting is not None and not waiting.done()
+                    if wanted and pidfds and "pid" in message:
+                        seq = int(message.get("seq", 0))
+                        self.exit_future(seq)
+                        assert waiting is not None
+                        waiting.set_result((int(message["pid"]), pidfds[0], seq))
+                        continue
+                _kill_orphan(int(message.get("pid", 0)), pidfds)
+                if wanted:
+                    assert waiting is not None
+                    waiting.set_exception(OSError(str(message.get("error", "no child"))))
         except (OSError, ValueError) as exc:
             if self.alive:
                 log.warning("template_answers_failed", path=self.key.path, error=str(exc))
         finally:
-            self.alive = False
             with self.lock:
+                self.alive = False
                 while self.pending:
                     waiting = self.pending.popleft()
                     if not waiting.done():
                         waiting.set_exception(OSError("the template ended"))
+            self.requests.close()
 
     def read_events(self) -> None:
         """Thread body: resolve exit futures until the template closes its socket."""
         try:
             while (message := _recv(self.events)) is not None:
-                self.exit_future(int(message[0]["pid"])).set_result(int(message[0]["code"]))
+                self._exited(int(message[0].get("seq", 0)), int(message[0]["code"]))
         except (OSError, ValueError) as exc:
             log.warning("template_events_failed", path=self.key.path, error=str(exc))
         finally:
@@ -276,12 +342,13 @@ class Template:
             self.events.close()
 
     def retire(self) -> None:
-        """Stop forking; the template exits once its running children have ended."""
-        self.alive = False
-        with self.lock, contextlib.suppress(OSError):
-            _send(self.requests, {"retire": True})
-            self.requests.shutdown(socket.SHUT_RDWR)
-        self.requests.close()
+        """Stop forking; the template exits once its running children have ended. Forks in
+        flight still get their answers (read_answers reads to the end of the stream)."""
+        with self.lock:
+            self.alive = False
+            with contextlib.suppress(OSError):
+                _send(self.requests, {"retire": True})
+                self.requests.shutdown(socket.SHUT_WR)
 
 
 def _kill_orphan(pid: int, pidfds: list[int]) -> None:
@@ -295,7 +362,7 @@ def _kill_orphan(pid: int, pidfds: list[int]) -> None:
         os.close(fd)
 
 
-def start_template(ctx: Any, key: TemplateKey) -> Template | None:
+def start_template(ctx: Any, key: TemplateKey, start_lock: threading.Lock) -> Template | None:
     """Start a template for `key` from the forkserver and wait until it imported the file;
     None when the import failed or took longer than READY_TIMEOUT_SECONDS (blocking)."""
     req_parent, req_child = socket.socketpair()
@@ -306,7 +373,8 @@ def start_template(ctx: Any, key: TemplateKey) -> Template | None:
     process = ctx.Process(target=template_main, args=(*conns, key.path),
                           name=f"flow-template-{os.path.basename(key.path)}", daemon=False)
     try:
-        process.start()
+        with start_lock:  # the forkserver serves one start at a time; the import is not
+            process.start()  # waited for under it
     finally:
         for conn in conns:
             conn.close()
