@@ -98,9 +98,14 @@ def _read_range(path: pathlib.Path, offset: int, limit: int) -> bytes:
         return b""
 
 
-def _mark_done(fd: int | None, done_path: pathlib.Path) -> None:
+def _finish_file(fd: int | None, done_path: pathlib.Path) -> None:
+    """Make the log durable, close it, then create its durable done marker (one thread hop
+    for all of it: this is on every attempt's path)."""
     if fd is not None:
-        os.fsync(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     done_path.parent.mkdir(parents=True, exist_ok=True)
     with done_path.open("wb") as fh:
         os.fsync(fh.fileno())
@@ -141,7 +146,8 @@ class AttemptWriter:
         attempt = self._attempt
         async with attempt.write_lock:
             if not attempt.done:
-                await asyncio.to_thread(_mark_done, self._fd, attempt.done_path)
+                fd, self._fd = self._fd, None
+                await asyncio.to_thread(_finish_file, fd, attempt.done_path)
                 attempt.done = True
         await attempt.notify()
 
