@@ -38,8 +38,11 @@ log = structlog.get_logger(__name__)
 
 EXIT_REPORT_SECONDS = 5.0  # a template reports a child's exit code within this
 MAX_TEMPLATES = 32
+# Imported once in the forkserver, so that no task process or template pays for them (this
+# module itself costs ~70 ms to import: asyncio, structlog, multiprocessing).
 PRELOAD = ["__main__", "flow.sdk", "flow.operators.bash", "flow.operators.python",
-           "flow.operators.empty", "services.worker.task_runner", "jinja2"]
+           "flow.operators.empty", "services.worker.task_runner", "services.worker.process_pool",
+           "services.worker.templates", "jinja2"]
 
 
 class TaskProcess:

@@ -117,7 +117,9 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
     from flow.sdk.loader import load_dags_from_file
+    from services.worker import process_pool, task_runner  # imported once, for every child
 
+    del process_pool, task_runner
     try:
         dags = {dag.dag_id: dag for dag in load_dags_from_file(path)}
     except BaseException as exc:  # reported; the attempts then import the file themselves
