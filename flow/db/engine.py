@@ -23,15 +23,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def with_driver(url: str, *, sqlite: str, postgresql: str = "postgresql+psycopg") -> str:
+    """`url` with the driver named for its backend (other backends stay as they are)."""
+    parsed = make_url(url)
+    driver = {"sqlite": sqlite, "postgresql": postgresql}.get(parsed.get_backend_name())
+    if driver is not None:
+        parsed = parsed.set(drivername=driver)
+    return parsed.render_as_string(hide_password=False)
+
+
 def async_url(url: str) -> str:
     """Normalise a DB URL to its async driver (`sqlite+aiosqlite`, `postgresql+psycopg`)."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
-    elif backend == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed.render_as_string(hide_password=False)
+    return with_driver(url, sqlite="sqlite+aiosqlite")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

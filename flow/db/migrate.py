@@ -7,20 +7,15 @@ import pathlib
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
+
+from flow.db.engine import with_driver
 
 MIGRATIONS_DIR = pathlib.Path(__file__).parent / "migrations"
 
 
 def sync_url(url: str) -> str:
     """Alembic runs synchronously: `sqlite+aiosqlite` → `sqlite`; psycopg 3 serves both."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        parsed = parsed.set(drivername="sqlite")
-    elif backend == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed.render_as_string(hide_password=False)
+    return with_driver(url, sqlite="sqlite")
 
 
 def alembic_config(url: str) -> Config:

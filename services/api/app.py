@@ -20,11 +20,11 @@ import uvicorn
 from flow.config import FlowConfig, load_config
 from flow.grpcutil import host_of, open_channel, serve
 from flow.log import configure_logging
+from flow.service import run_service
 from flow.v1 import log_service_pb2_grpc, scheduler_service_pb2_grpc
 from services.api.core import GatewayCore
 from services.api.servicer_public import public_registrations
 from services.api.web import build_app
-from services.logserver.app import run_until_signalled
 
 log = structlog.get_logger(__name__)
 
@@ -117,5 +117,5 @@ def main(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     config = load_config()
     configure_logging(SERVICE)
-    asyncio.run(run_until_signalled(run, config))
+    run_service(run, config)
     return 0

@@ -8,10 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
-import pathlib
-import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +17,7 @@ import structlog
 from flow.config import FlowConfig, load_config
 from flow.grpcutil import Registration, serve
 from flow.log import configure_logging
+from flow.service import run_service
 from flow.v1 import log_service_pb2, log_service_pb2_grpc
 from services.logserver.servicer import LogServicer
 from services.logserver.storage import LogStorage
@@ -67,33 +65,10 @@ async def run(
     log.info("service_stopped")
 
 
-def write_ready_file(info: dict[str, Any]) -> None:
-    """Write `info` atomically to $FLOW_READY_FILE, if set (docs/internals.md)."""
-    target = os.environ.get("FLOW_READY_FILE")
-    if not target:
-        return
-    path = pathlib.Path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(info))
-    tmp.replace(path)
-
-
-async def run_until_signalled(
-    runner: Callable[..., Any], config: FlowConfig,
-) -> None:
-    """Run a service's `run()` until SIGTERM or SIGINT."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await runner(config, stop=stop, on_ready=write_ready_file)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flowcli logserver", description=__doc__)
     parser.parse_args(argv)
     config = load_config()
     configure_logging(SERVICE)
-    asyncio.run(run_until_signalled(run, config))
+    run_service(run, config)
     return 0

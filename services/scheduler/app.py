@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import pathlib
-import signal
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
@@ -25,6 +22,7 @@ from flow.config import FlowConfig, load_config
 from flow.db import create_engine, create_sessions, upgrade_database
 from flow.grpcutil import Registration, serve
 from flow.log import configure_logging
+from flow.service import run_service
 from flow.v1 import scheduler_service_pb2_grpc, task_execution_service_pb2_grpc
 from services.scheduler.bus import DispatchPublisher, consume_results, watch_liveness
 from services.scheduler.core.event_applier import SchedulingCore
@@ -79,6 +77,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                 await asyncio.wait_for(processor.first_pass.wait(), min(
                     STARTUP_PARSE_WAIT_SECONDS, config.scheduler.parse_timeout_seconds))
             info = {"service": SERVICE, "pid": os.getpid(), "grpc_port": served.port}
+            log.info("service_ready", **info)
             if on_ready is not None:
                 on_ready(info)
             await stop.wait()
@@ -88,30 +87,10 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         broadcaster.close()
 
 
-def write_ready_file(info: dict[str, Any]) -> None:
-    """Write `info` as JSON to $FLOW_READY_FILE atomically, and log service_ready."""
-    log.info("service_ready", **info)
-    target = os.environ.get("FLOW_READY_FILE")
-    if not target:
-        return
-    path = pathlib.Path(target)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(info))
-    tmp.replace(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     """`python -m services.scheduler`: load config, log, serve until SIGTERM/SIGINT."""
     config = load_config()
     configure_logging(SERVICE)
 
-    async def _main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await run(config, stop=stop, on_ready=write_ready_file)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main())
+    run_service(run, config)
     return 0

@@ -80,14 +80,18 @@ class SchedulerControlServicer(scheduler_service_pb2_grpc.SchedulerServiceServic
             dag_runs=[convert.dag_run_to_proto(r) for r in rows],
             next_page_token=convert.next_token(offset, limit, len(rows)))
 
-    async def GetDagRun(self, request: Any, context: Ctx) -> Any:
-        dag_id, run_id = _required(request.dag_id, "dag_id"), _required(request.run_id, "run_id")
+    async def _find_run(self, dag_id: str, run_id: str) -> Any:
         async with self._core.sessions() as session:
             row = await store.find_run(session, dag_id, run_id)
         if row is None:
             raise NotFoundError(f"DAG run '{run_id}' of DAG '{dag_id}' not found; see the runs "
                                 f"with 'flowcli runs list {dag_id}'.", reason="DAG_RUN_NOT_FOUND",
                                 metadata={"dag_id": dag_id, "run_id": run_id})
+        return row
+
+    async def GetDagRun(self, request: Any, context: Ctx) -> Any:
+        dag_id, run_id = _required(request.dag_id, "dag_id"), _required(request.run_id, "run_id")
+        row = await self._find_run(dag_id, run_id)
         return dag_run_service_pb2.GetDagRunResponse(dag_run=convert.dag_run_to_proto(row))
 
     async def WatchStateChanges(self, request: Any, context: Ctx) -> AsyncIterator[Any]:
@@ -97,14 +101,8 @@ class SchedulerControlServicer(scheduler_service_pb2_grpc.SchedulerServiceServic
         if request.run_id:
             async def snapshot() -> list[Change]:
                 """The run's current state, so that a finished run is seen at once."""
-                async with self._core.sessions() as session:
-                    row = await store.find_run(session, request.dag_id, request.run_id)
-                if row is None:
-                    raise NotFoundError(
-                        f"DAG run '{request.run_id}' of DAG '{request.dag_id}' not found.",
-                        reason="DAG_RUN_NOT_FOUND")
-                return [Change(row.dag_id, row.run_id, row.state,
-                               datetime.now(UTC))]
+                row = await self._find_run(request.dag_id, request.run_id)
+                return [Change(row.dag_id, row.run_id, row.state, datetime.now(UTC))]
 
         async for change in self._broadcaster.subscribe(request.dag_id, request.run_id,
                                                         snapshot):

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
-import pathlib
-import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -26,6 +22,7 @@ from flow.config import FlowConfig, load_config, replace
 from flow.errors import FlowError, InvalidArgumentError
 from flow.grpcutil import open_channel
 from flow.log import configure_logging, register_secret
+from flow.service import run_service
 from flow.v1 import log_service_pb2_grpc, task_execution_service_pb2_grpc
 from services.worker.attempt import AttemptRunner, WorkerContext
 from services.worker.consumer import QueueConsumer
@@ -102,6 +99,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                     "worker_id": worker_id}
             log.info("worker_started", queues=list(wc.queues), concurrency=wc.concurrency,
                      prime_ms=round(prime_seconds * 1e3, 1))
+            log.info("service_ready", **info)
             if on_ready is not None:
                 on_ready(info)
             await stop.wait()
@@ -111,17 +109,6 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
             beating.set()
         await heartbeat.remove()
     log.info("worker_stopped")
-
-
-def _write_ready(info: dict[str, Any]) -> None:
-    log.info("service_ready", **info)
-    path = os.environ.get("FLOW_READY_FILE")
-    if path:
-        target = pathlib.Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(json.dumps(info))
-        os.replace(tmp, target)
 
 
 def _configure(argv: list[str] | None) -> FlowConfig:
@@ -156,13 +143,5 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     configure_logging("worker")
 
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await run(config, stop=stop, on_ready=_write_ready)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+    run_service(run, config)
     return 0

@@ -28,13 +28,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
 from services.worker.templates import Template, TemplateKey, start_template
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 EXIT_REPORT_SECONDS = 5.0  # a template reports a child's exit code within this
 MAX_TEMPLATES = 32
@@ -140,54 +141,33 @@ class ProcessLauncher:
         return self._start_from_forkserver(payload)
 
     def _start_from_template(self, template: Template, payload: dict[str, Any]) -> TaskProcess:
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        parent_sock, child_sock = socket.socketpair()
-        started = time.perf_counter()
-        try:
-            pid, pidfd, seq = template.fork(payload, [out_w, err_w, child_sock.fileno()])
-        except BaseException:
-            for fd in (out_r, err_r):
-                os.close(fd)
-            parent_sock.close()
-            raise
-        finally:
-            for fd in (out_w, err_w):
-                os.close(fd)
-            child_sock.close()
-        spawn_seconds = time.perf_counter() - started
+        (pid, pidfd, seq), out_r, err_r, control, spawn_seconds = _launch(
+            lambda fds: template.fork(payload, fds))
 
         def close() -> None:
             os.close(pidfd)
             template.forget(seq)
 
-        return TaskProcess(pid, out_r, err_r, parent_sock, spawn_seconds, pidfd,
+        return TaskProcess(pid, out_r, err_r, control, spawn_seconds, pidfd,
                            exit_future=template.exit_future(seq), on_close=close)
 
     def _start_from_forkserver(self, payload: dict[str, Any]) -> TaskProcess:
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        parent_sock, child_sock = socket.socketpair()
-        child_conns = [Connection(out_w), Connection(err_w),
-                       Connection(os.dup(child_sock.fileno()))]
-        child_sock.close()
-        process = self._ctx.Process(target=child_main, args=(*child_conns, payload),
-                                    name=f"flow-task-{payload.get('task_id', '')}", daemon=False)
-        started = time.perf_counter()
-        try:
-            with self._lock:
-                process.start()
-        except BaseException:
-            for fd in (out_r, err_r):
-                os.close(fd)
-            parent_sock.close()
-            raise
-        finally:
-            for conn in child_conns:
-                conn.close()
-        spawn_seconds = time.perf_counter() - started
+        def start(fds: list[int]) -> BaseProcess:
+            conns = [Connection(os.dup(fd)) for fd in fds]  # the forkserver hands them over
+            process = self._ctx.Process(
+                target=child_main, args=(*conns, payload),
+                name=f"flow-task-{payload.get('task_id', '')}", daemon=False)
+            try:
+                with self._lock:
+                    process.start()
+            finally:
+                for conn in conns:
+                    conn.close()
+            return process
+
+        process, out_r, err_r, control, spawn_seconds = _launch(start)
         assert process.pid is not None
-        return TaskProcess(process.pid, out_r, err_r, parent_sock, spawn_seconds,
+        return TaskProcess(process.pid, out_r, err_r, control, spawn_seconds,
                            process.sentinel, process=process)
 
     def _template_for(self, path: str) -> Template | None:
@@ -236,6 +216,29 @@ class ProcessLauncher:
         for template in templates:
             template.retire()
         self.executor.shutdown(wait=False)
+
+
+def _launch(start: Callable[[list[int]], T]) -> tuple[T, int, int, socket.socket, float]:
+    """Make an attempt's stdout and stderr pipes and control socketpair, and `start(fds)` its
+    process with the child ends (stdout, stderr, control). Returns what `start` returned, the
+    parent ends and the seconds it took; the child ends are closed here either way, the
+    parent ends too if `start` failed."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    parent, child = socket.socketpair()
+    started = time.perf_counter()
+    try:
+        result = start([out_w, err_w, child.fileno()])
+    except BaseException:
+        for fd in (out_r, err_r):
+            os.close(fd)
+        parent.close()
+        raise
+    finally:
+        for fd in (out_w, err_w):
+            os.close(fd)
+        child.close()
+    return result, out_r, err_r, parent, time.perf_counter() - started
 
 
 def _noop() -> None:

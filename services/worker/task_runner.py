@@ -21,6 +21,15 @@ from flow.sdk.xcom_arg import XCOM_RETURN_KEY
 from services.worker.protocol import FrameChannel
 
 
+def json_problem(value: Any) -> str | None:
+    """Why `value` is not strict JSON data, or None when it is."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
 class XComPullError(RuntimeError):
     """The supervisor could not read an XCom (e.g. the scheduler is unreachable)."""
 
@@ -56,13 +65,16 @@ class RuntimeTaskInstance:
 
     def xcom_push(self, key: str, value: Any) -> None:
         """Store `value` (JSON serializable) under `key` for this attempt."""
-        try:
-            json.dumps(value, allow_nan=False)
-        except (TypeError, ValueError) as exc:
+        problem = json_problem(value)
+        if problem is not None:
             raise TypeError(
                 f"XCom '{key}' of task '{self.task_id}' is not JSON serializable "
-                f"({type(value).__name__}): {exc}. Push JSON data (dict, list, str, int, float, "
-                "bool, None).") from exc
+                f"({type(value).__name__}): {problem}. Push JSON data (dict, list, str, int, "
+                "float, bool, None).")
+        self.send_xcom(key, value)
+
+    def send_xcom(self, key: str, value: Any) -> None:
+        """Send a value already known to be JSON data to the supervisor."""
         self._channel.send({"op": "xcom_push", "key": key, "value": value})
 
     def xcom_pull(self, task_ids: str | list[str] | tuple[str, ...] | None = None,
@@ -134,14 +146,13 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
             task.render_template_fields(context)
             result = task.execute(context)
             if getattr(task, "do_xcom_push", True) and result is not None:
-                try:
-                    json.dumps(result, allow_nan=False)
-                except (TypeError, ValueError) as exc:
+                problem = json_problem(result)
+                if problem is not None:
                     raise TypeError(
                         f"Task '{task.task_id}' returned a value of type "
-                        f"{type(result).__name__} that is not JSON serializable ({exc}); return "
-                        "JSON data or set do_xcom_push=False.") from exc
-                ti.xcom_push(XCOM_RETURN_KEY, result)
+                        f"{type(result).__name__} that is not JSON serializable ({problem}); "
+                        "return JSON data or set do_xcom_push=False.")
+                ti.send_xcom(XCOM_RETURN_KEY, result)
     except FlowSkipException as exc:
         print(f"Skipping task: {exc}", file=sys.stderr, flush=True)
         return {"op": "done", "state": "skipped", "error": None}

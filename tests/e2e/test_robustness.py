@@ -12,6 +12,7 @@ from flow.platform import WorkerSpec
 from flow.v1 import common_pb2
 from tests.e2e.api import Api, eventually
 from tests.fixtures.platform import PlatformFactory
+from tests.processes import alive
 
 pytestmark = pytest.mark.e2e
 HEADER = """
@@ -195,16 +196,8 @@ def test_killed_worker_leaves_no_task_running(
         api.trigger("long_task")
         eventually(lambda: pidfile.exists() and pidfile.read_text().strip().isdigit())
         shell = int(pidfile.read_text())
-        assert _alive(shell)
+        assert alive(shell)
         worker.signal(signal.SIGKILL)
-        eventually(lambda: not _alive(shell), timeout=20)
+        eventually(lambda: not alive(shell), timeout=20)
     finally:
         api.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"

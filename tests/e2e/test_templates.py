@@ -3,11 +3,14 @@ changed file gets a new template, and time-outs still kill the attempt's process
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import textwrap
+from collections.abc import Iterator
 
 import pytest
 
+from flow.platform import Platform
 from flow.v1 import common_pb2
 from tests.e2e.api import Api
 from tests.fixtures.platform import PlatformFactory
@@ -45,53 +48,61 @@ with DAG("too_slow", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=timez
 """
 
 
-def test_dag_file_is_imported_once_per_version(
-    tmp_path: pathlib.Path, platform_factory: PlatformFactory
-) -> None:
+def write_dag(folder: pathlib.Path, version: int, imports: pathlib.Path) -> pathlib.Path:
+    dag_file = folder / "templated.py"
+    dag_file.write_text(textwrap.dedent(DAG_FILE.format(version=version, imports=str(imports))))
+    return dag_file
+
+
+@dataclasses.dataclass
+class Templated:
+    platform: Platform
+    api: Api
+    imports: pathlib.Path  # one line per import of the DAG file in a worker process
+
+
+@pytest.fixture
+def templated(tmp_path: pathlib.Path, platform_factory: PlatformFactory
+              ) -> Iterator[Templated]:
+    """A platform over version 1 of the DAG file."""
     imports = tmp_path / "imports.txt"
-    dag_file = tmp_path / "templated.py"
-    dag_file.write_text(textwrap.dedent(DAG_FILE.format(version=1, imports=str(imports))))
-    platform = platform_factory(dag_file)
+    platform = platform_factory(write_dag(tmp_path, 1, imports))
     api = Api(platform)
     try:
-        api.wait_for_dag("templated")
-        run = api.trigger("templated")
-        assert api.wait_for_run("templated", run.run_id).state == common_pb2.DAG_RUN_STATE_SUCCESS
-        # 8 attempts: the first imports the file itself while the template starts; the rest
-        # fork from the template (a loaded machine may let a few more through the forkserver
-        # before the template is ready).
-        assert 2 <= len(imports.read_text().splitlines()) <= 5
-        assert "template_started" in platform.services["worker-0"].log_tail(size=1_000_000)
-        assert "version 1" in api.read_log("templated", run.run_id, "s7")
-
-        worker_file = platform.dags_folder / "templated.py"
-        worker_file.write_text(textwrap.dedent(DAG_FILE.format(version=2, imports=str(imports))))
-        again = api.trigger("templated")
-        assert api.wait_for_run("templated", again.run_id).state == (
-            common_pb2.DAG_RUN_STATE_SUCCESS)
-        assert "version 2" in api.read_log("templated", again.run_id, "s0")
-        assert "version 2" in api.read_log("templated", again.run_id, "s7")
+        yield Templated(platform, api, imports)
     finally:
         api.close()
 
 
-def test_execution_timeout_kills_a_templated_attempt(
-    tmp_path: pathlib.Path, platform_factory: PlatformFactory
-) -> None:
-    imports = tmp_path / "imports.txt"
-    dag_file = tmp_path / "templated.py"
-    dag_file.write_text(textwrap.dedent(DAG_FILE.format(version=1, imports=str(imports))))
-    platform = platform_factory(dag_file)
-    api = Api(platform)
-    try:
-        api.wait_for_dag("too_slow")
-        for _ in range(2):  # the second attempt forks from the template
-            run = api.trigger("too_slow")
-            finished = api.wait_for_run("too_slow", run.run_id)
-            assert finished.state == common_pb2.DAG_RUN_STATE_FAILED
-            ti = api.task_instances("too_slow", run.run_id)["sleeps"]
-            assert common_pb2.TaskInstanceState.Name(ti.state) == "TASK_INSTANCE_STATE_FAILED"
-            assert "timed out" in api.read_log("too_slow", run.run_id, "sleeps").lower()
-        assert "template_started" in platform.services["worker-0"].log_tail(size=1_000_000)
-    finally:
-        api.close()
+def test_dag_file_is_imported_once_per_version(templated: Templated) -> None:
+    api, platform = templated.api, templated.platform
+    api.wait_for_dag("templated")
+    run = api.trigger("templated")
+    assert api.wait_for_run("templated", run.run_id).state == common_pb2.DAG_RUN_STATE_SUCCESS
+    # 8 attempts: the first imports the file itself while the template starts; the rest
+    # fork from the template (a loaded machine may let a few more through the forkserver
+    # before the template is ready).
+    assert 2 <= len(templated.imports.read_text().splitlines()) <= 5
+    assert "template_started" in platform.services["worker-0"].log_tail(size=1_000_000)
+    assert "version 1" in api.read_log("templated", run.run_id, "s7")
+
+    write_dag(platform.dags_folder, 2, templated.imports)
+    again = api.trigger("templated")
+    assert api.wait_for_run("templated", again.run_id).state == (
+        common_pb2.DAG_RUN_STATE_SUCCESS)
+    assert "version 2" in api.read_log("templated", again.run_id, "s0")
+    assert "version 2" in api.read_log("templated", again.run_id, "s7")
+
+
+def test_execution_timeout_kills_a_templated_attempt(templated: Templated) -> None:
+    api = templated.api
+    api.wait_for_dag("too_slow")
+    for _ in range(2):  # the second attempt forks from the template
+        run = api.trigger("too_slow")
+        finished = api.wait_for_run("too_slow", run.run_id)
+        assert finished.state == common_pb2.DAG_RUN_STATE_FAILED
+        ti = api.task_instances("too_slow", run.run_id)["sleeps"]
+        assert common_pb2.TaskInstanceState.Name(ti.state) == "TASK_INSTANCE_STATE_FAILED"
+        assert "timed out" in api.read_log("too_slow", run.run_id, "sleeps").lower()
+    assert "template_started" in templated.platform.services["worker-0"].log_tail(
+        size=1_000_000)

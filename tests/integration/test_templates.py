@@ -16,6 +16,7 @@ import pytest
 from services.worker.process_pool import ProcessLauncher
 from services.worker.protocol import FrameChannel
 from services.worker.templates import Template, TemplateKey, start_template
+from tests.processes import alive
 
 pytestmark = pytest.mark.integration
 
@@ -70,13 +71,6 @@ def _done_frame(channel: FrameChannel) -> Any:
     return last
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
 
 def test_pipelined_forks_finish_even_when_retired_meanwhile(
         template: tuple[Template, pathlib.Path, pathlib.Path]) -> None:
@@ -111,11 +105,11 @@ def test_a_vanished_worker_takes_its_attempts_with_it(
         assert time.monotonic() < deadline
         time.sleep(0.05)
     shell = int(pids.read_text().split()[0])
-    assert _alive(pid) and _alive(shell)
+    assert alive(pid) and alive(shell)
     tpl.requests.shutdown(socket.SHUT_RDWR)  # what a killed worker's exit does
     tpl.events.shutdown(socket.SHUT_RDWR)
     deadline = time.monotonic() + 20
-    while _alive(shell) or _alive(pid):
+    while alive(shell) or alive(pid):
         assert time.monotonic() < deadline, "the attempt outlived its worker"
         time.sleep(0.05)
     for fd in fds:
