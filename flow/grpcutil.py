@@ -152,6 +152,10 @@ class _BoundaryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return grpc.stream_unary_rpc_method_handler(
                 _wrap_unary(handler.stream_unary), handler.request_deserializer,
                 handler.response_serializer)
+        if handler.stream_stream:
+            return grpc.stream_stream_rpc_method_handler(
+                _wrap_stream(handler.stream_stream), handler.request_deserializer,
+                handler.response_serializer)
         return handler
 
 
@@ -174,6 +178,9 @@ def _deny(handler: Any) -> Any:
     if handler.stream_unary:
         return grpc.stream_unary_rpc_method_handler(
             deny_unary, handler.request_deserializer, handler.response_serializer)
+    if handler.stream_stream:
+        return grpc.stream_stream_rpc_method_handler(
+            deny_stream, handler.request_deserializer, handler.response_serializer)
     return grpc.unary_unary_rpc_method_handler(
         deny_unary, handler.request_deserializer, handler.response_serializer)
 

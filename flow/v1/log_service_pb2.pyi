@@ -22,6 +22,26 @@ class WriteLogResponse(_message.Message):
     size: int
     def __init__(self, size: _Optional[int] = ...) -> None: ...
 
+class WriteLogsRequest(_message.Message):
+    __slots__ = ("key", "content", "final")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    FINAL_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    content: bytes
+    final: bool
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., content: _Optional[bytes] = ..., final: _Optional[bool] = ...) -> None: ...
+
+class WriteLogsResponse(_message.Message):
+    __slots__ = ("key", "size", "error")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    size: int
+    error: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., size: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
+
 class ReadLogRequest(_message.Message):
     __slots__ = ("key", "offset", "limit")
     KEY_FIELD_NUMBER: _ClassVar[int]

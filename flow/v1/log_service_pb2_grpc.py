@@ -40,6 +40,11 @@ class LogServiceStub:
                 request_serializer=flow_dot_v1_dot_log__service__pb2.WriteLogRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_log__service__pb2.WriteLogResponse.FromString,
                 _registered_method=True)
+        self.WriteLogs = channel.stream_stream(
+                '/flow.v1.LogService/WriteLogs',
+                request_serializer=flow_dot_v1_dot_log__service__pb2.WriteLogsRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_log__service__pb2.WriteLogsResponse.FromString,
+                _registered_method=True)
         self.ReadLog = channel.unary_unary(
                 '/flow.v1.LogService/ReadLog',
                 request_serializer=flow_dot_v1_dot_log__service__pb2.ReadLogRequest.SerializeToString,
@@ -59,6 +64,16 @@ class LogServiceServicer:
     def WriteLog(self, request_iterator, context):
         """Appends to an attempt's log. The first message must carry the key; a message with
         final=true marks the attempt's end, so followers stop.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WriteLogs(self, request_iterator, context):
+        """Appends to many attempts' logs over one long-lived stream (a worker keeps one open for
+        all its attempts). Every message carries its attempt's key; a message with final=true
+        ends that attempt's log and is answered with a WriteLogsResponse once the log is durable.
+        A bad key is answered with an error for that attempt; the stream goes on.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -85,6 +100,11 @@ def add_LogServiceServicer_to_server(servicer, server):
                     servicer.WriteLog,
                     request_deserializer=flow_dot_v1_dot_log__service__pb2.WriteLogRequest.FromString,
                     response_serializer=flow_dot_v1_dot_log__service__pb2.WriteLogResponse.SerializeToString,
+            ),
+            'WriteLogs': grpc.stream_stream_rpc_method_handler(
+                    servicer.WriteLogs,
+                    request_deserializer=flow_dot_v1_dot_log__service__pb2.WriteLogsRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_log__service__pb2.WriteLogsResponse.SerializeToString,
             ),
             'ReadLog': grpc.unary_unary_rpc_method_handler(
                     servicer.ReadLog,
@@ -125,6 +145,33 @@ class LogService:
             '/flow.v1.LogService/WriteLog',
             flow_dot_v1_dot_log__service__pb2.WriteLogRequest.SerializeToString,
             flow_dot_v1_dot_log__service__pb2.WriteLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteLogs(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/flow.v1.LogService/WriteLogs',
+            flow_dot_v1_dot_log__service__pb2.WriteLogsRequest.SerializeToString,
+            flow_dot_v1_dot_log__service__pb2.WriteLogsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
 
+from flow.errors import FlowError
 from flow.v1 import common_pb2, log_service_pb2, log_service_pb2_grpc
-from services.logserver.storage import AttemptKey, AttemptWriter, LogStorage
+from services.logserver.storage import AttemptKey, AttemptWriter, LogStorage, finish_writers
 
 log = structlog.get_logger(__name__)
 
@@ -17,8 +20,48 @@ def key_from_proto(key: common_pb2.TaskInstanceKey) -> AttemptKey:
     return AttemptKey(key.dag_id, key.run_id, key.task_id, key.map_index, key.try_number)
 
 
+class _Finisher:
+    """Finishes the attempts whose final message arrived, a batch per thread hop, and
+    queues each one's answer."""
+
+    def __init__(self, answers: asyncio.Queue[Any]) -> None:
+        self._answers = answers
+        self._pending: list[tuple[Any, AttemptWriter]] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task = asyncio.create_task(self._run(), name="log_finisher")
+
+    def add(self, key: Any, writer: AttemptWriter) -> None:
+        self._pending.append((key, writer))
+        self._wake.set()
+
+    async def close(self) -> None:
+        self._closing = True
+        self._wake.set()
+        await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            if batch:
+                error = ""
+                try:
+                    await finish_writers([writer for _, writer in batch])
+                except (OSError, FlowError) as exc:
+                    error = f"could not store the log: {exc}"
+                    log.error("log_finish_failed", error=str(exc), attempts=len(batch))
+                for key, writer in batch:
+                    await self._answers.put(log_service_pb2.WriteLogsResponse(
+                        key=key, size=writer.size, error=error))
+            if self._closing and not self._pending:
+                return
+
+
 class LogServicer(log_service_pb2_grpc.LogServiceServicer):  # type: ignore[misc]
-    """WriteLog (client stream), ReadLog (a range), FollowLog (server stream)."""
+    """WriteLog (client stream), WriteLogs (many attempts on one stream), ReadLog (a
+    range), FollowLog (server stream)."""
 
     def __init__(self, storage: LogStorage) -> None:
         self._storage = storage
@@ -44,6 +87,51 @@ class LogServicer(log_service_pb2_grpc.LogServiceServicer):  # type: ignore[misc
             if writer is not None:
                 await writer.close()
         return log_service_pb2.WriteLogResponse(size=size)
+
+    async def WriteLogs(
+        self, request_iterator: AsyncIterator[Any], context: Any
+    ) -> AsyncIterator[Any]:
+        answers: asyncio.Queue[Any] = asyncio.Queue()
+        reader = asyncio.create_task(self._take_writes(request_iterator, answers))
+        try:
+            while (answer := await answers.get()) is not None:
+                yield answer
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def _take_writes(self, requests: AsyncIterator[Any], answers: asyncio.Queue[Any],
+                           ) -> None:
+        writers: dict[AttemptKey, AttemptWriter] = {}
+        refused: set[AttemptKey] = set()
+        finisher = _Finisher(answers)
+        try:
+            async for request in requests:
+                key = key_from_proto(request.key)
+                if key in refused:
+                    if request.final:
+                        refused.discard(key)
+                    continue
+                try:
+                    writer = writers.get(key)
+                    if writer is None:
+                        writer = writers[key] = self._storage.open_writer(key)
+                    await writer.append(request.content)
+                except FlowError as exc:
+                    writers.pop(key, None)
+                    if not request.final:
+                        refused.add(key)
+                    await answers.put(log_service_pb2.WriteLogsResponse(key=request.key,
+                                                                   error=exc.message))
+                    continue
+                if request.final:
+                    finisher.add(request.key, writers.pop(key))
+        finally:
+            await finisher.close()
+            for writer in writers.values():  # attempts still open when the stream ended
+                await writer.close()
+            await answers.put(None)
 
     async def ReadLog(self, request: Any, context: Any) -> Any:
         result = await self._storage.read(

@@ -98,32 +98,51 @@ def _read_range(path: pathlib.Path, offset: int, limit: int) -> bytes:
         return b""
 
 
-def _finish_file(fd: int | None, done_path: pathlib.Path) -> None:
-    """Make the log durable, close it, then create its durable done marker (one thread hop
-    for all of it: this is on every attempt's path)."""
-    if fd is not None:
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    done_path.parent.mkdir(parents=True, exist_ok=True)
-    with done_path.open("wb") as fh:
-        os.fsync(fh.fileno())
+def _finish_files(files: list[tuple[int | None, pathlib.Path]]) -> None:
+    """Make each log durable, close it, then create its durable done marker (one thread hop
+    for a whole batch: this is on every attempt's path)."""
+    for fd, done_path in files:
+        if fd is not None:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        done_path.parent.mkdir(parents=True, exist_ok=True)
+        with done_path.open("wb") as fh:
+            os.fsync(fh.fileno())
+
+
+async def finish_writers(writers: list[AttemptWriter]) -> None:
+    """Mark the attempts of `writers` done (their writers sent final), durably, together."""
+    ordered = sorted(writers, key=lambda w: str(w.attempt.log_path))  # one lock order
+    async with contextlib.AsyncExitStack() as locks:
+        for writer in ordered:
+            await locks.enter_async_context(writer.attempt.write_lock)
+        todo = [w for w in ordered if not w.attempt.done]
+        await asyncio.to_thread(_finish_files, [(w.take_fd(), w.attempt.done_path) for w in todo])
+        for writer in todo:
+            writer.attempt.done = True
+    for writer in ordered:
+        await writer.attempt.notify()
 
 
 class AttemptWriter:
     """Appends to one attempt's log; `finish()` marks it done (the writer sent final)."""
 
     def __init__(self, attempt: _Attempt) -> None:
-        self._attempt = attempt
+        self.attempt = attempt
         self._fd: int | None = None
 
     @property
     def size(self) -> int:
-        return self._attempt.size
+        return self.attempt.size
+
+    def take_fd(self) -> int | None:
+        fd, self._fd = self._fd, None
+        return fd
 
     async def append(self, data: bytes) -> int:
-        attempt = self._attempt
+        attempt = self.attempt
         if not data:
             return attempt.size
         async with attempt.write_lock:
@@ -143,13 +162,7 @@ class AttemptWriter:
         return attempt.size
 
     async def finish(self) -> None:
-        attempt = self._attempt
-        async with attempt.write_lock:
-            if not attempt.done:
-                fd, self._fd = self._fd, None
-                await asyncio.to_thread(_finish_file, fd, attempt.done_path)
-                attempt.done = True
-        await attempt.notify()
+        await finish_writers([self])
 
     async def close(self) -> None:
         if self._fd is not None:

@@ -27,6 +27,7 @@ from flow.v1 import log_service_pb2_grpc, task_execution_service_pb2_grpc
 from services.worker.attempt import AttemptRunner, WorkerContext
 from services.worker.consumer import QueueConsumer
 from services.worker.heartbeat import Heartbeat
+from services.worker.log_shipper import LogMux
 from services.worker.process_pool import ProcessLauncher
 
 log = structlog.get_logger(__name__)
@@ -75,10 +76,12 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         stack.push_async_callback(scheduler.close)
         logserver = open_channel(config.logserver.address, config.auth.internal_token)
         stack.push_async_callback(logserver.close)
+        log_mux = LogMux(log_service_pb2_grpc.LogServiceStub(logserver))
+        stack.push_async_callback(log_mux.aclose)
         stack.callback(launcher.close)  # templates exit once their attempts have ended
         ctx = WorkerContext(
             js=js, execution_stub=task_execution_service_pb2_grpc.TaskExecutionServiceStub(
-                scheduler), log_stub=log_service_pb2_grpc.LogServiceStub(logserver),
+                scheduler), log_mux=log_mux,
             launcher=launcher, worker_id=worker_id, ack_wait=config.nats.ack_wait_seconds,
             kill_grace=wc.kill_grace_seconds)
         runner = AttemptRunner(ctx)

@@ -28,7 +28,7 @@ from flow.bus.jetstream import publish_event
 from flow.errors import ConflictError, FlowError, NotFoundError, UnavailableError
 from flow.grpcutil import error_from_rpc
 from flow.v1 import common_pb2, dispatch_pb2, task_execution_service_pb2
-from services.worker.log_shipper import LogShipper, supervisor_line
+from services.worker.log_shipper import LogMux, LogShipper, supervisor_line
 from services.worker.process_pool import ProcessLauncher
 from services.worker.supervisor import Outcome, Supervisor, XComBackend
 
@@ -108,7 +108,7 @@ class WorkerContext:
 
     js: JetStreamContext
     execution_stub: Any
-    log_stub: Any
+    log_mux: LogMux
     launcher: ProcessLauncher
     worker_id: str
     ack_wait: float
@@ -239,7 +239,7 @@ class AttemptRunner:
     async def _run(self, dispatch: Any, claim: Any, cancel: asyncio.Event) -> Outcome:
         ctx = self._ctx
         key = dispatch.key
-        shipper = LogShipper(ctx.log_stub, key)
+        shipper = LogShipper(ctx.log_mux, key)
         tries = f" of {dispatch.max_tries}" if dispatch.max_tries else ""
         await shipper.write(supervisor_line(
             f"Starting attempt {key.try_number}{tries} on worker {ctx.worker_id}"))

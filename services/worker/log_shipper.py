@@ -1,16 +1,22 @@
-"""Ship one attempt's output to the logserver over a `LogService.WriteLog` client stream.
+"""Ship attempts' output to the logserver: one `LogService.WriteLogs` stream per worker.
+
+Every attempt's `LogShipper` queues its chunks on the worker's `LogMux`, which writes them,
+in order, on one long-lived bidirectional stream (opening a stream per attempt cost more
+CPU than a no-op task itself). The logserver answers each attempt's final message once the
+log is durable; `LogShipper.close()` waits for that answer, so a task's result is
+published only after its log is stored.
 
 Writers await space in a small bounded queue, so a task printing faster than the logserver
 stores makes the supervisor read its pipes more slowly (backpressure), and memory stays
-bounded. If the logserver is unreachable the output is dropped with a warning; the task
-goes on.
+bounded. While the logserver is unreachable the output is dropped with a warning and the
+tasks go on; the mux tries a new stream after a short pause.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +29,11 @@ from flow.v1 import log_service_pb2
 log = structlog.get_logger(__name__)
 
 MAX_CHUNK = 64 * 1024
-QUEUE_CHUNKS = 16
+QUEUE_MESSAGES = 64
+RETRY_PAUSE = 1.0  # after a failed stream, output is dropped for this long before a retry
+_BROKEN = object()  # queued by the ack reader when the stream ended under the writer
+
+AckKey = tuple[str, str, str, int, int]
 
 
 def supervisor_line(message: str, level: str = "INFO") -> bytes:
@@ -38,74 +48,163 @@ def _mask(chunk: bytes) -> bytes:
     return chunk if masked is text else masked.encode("utf-8", "surrogateescape")
 
 
-class LogShipper:
-    """One WriteLog stream for one attempt; `write()` chunks, then `close()` once."""
+def ack_key(key: Any) -> AckKey:
+    return (key.dag_id, key.run_id, key.task_id, key.map_index, key.try_number)
 
-    def __init__(self, stub: Any, key: Any, *, timeout: float = 30.0) -> None:
+
+def coalesce(requests: list[Any]) -> list[Any]:
+    """Merge adjacent messages of one attempt (up to MAX_CHUNK of content), so a burst of
+    small writes and its final message leave as one message."""
+    out: list[Any] = []
+    for request in requests:
+        last = out[-1] if out else None
+        if (last is not None and not last.final and ack_key(last.key) == ack_key(request.key)
+                and len(last.content) + len(request.content) <= MAX_CHUNK):
+            out[-1] = log_service_pb2.WriteLogsRequest(
+                key=last.key, content=last.content + request.content, final=request.final)
+        else:
+            out.append(request)
+    return out
+
+
+class LogMux:
+    """The worker's one WriteLogs stream, shared by all its attempts."""
+
+    def __init__(self, stub: Any, *, queue_size: int = QUEUE_MESSAGES,
+                 retry_pause: float = RETRY_PAUSE) -> None:
         self._stub = stub
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
+        self._acks: dict[AckKey, asyncio.Future[str]] = {}
+        self._retry_pause = retry_pause
+        self._down_until = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="log_mux")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._fail_pending("the worker is stopping")
+
+    async def send(self, request: Any) -> None:
+        """Queue one message; waits while the queue is full (backpressure)."""
+        self.start()
+        await self._queue.put(request)
+
+    def expect_ack(self, key: Any) -> asyncio.Future[str]:
+        """A future for the answer to `key`'s final message: "" once durable, else why not."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._acks[ack_key(key)] = future
+        return future
+
+    def forget(self, key: Any) -> None:
+        self._acks.pop(ack_key(key), None)
+
+    def _resolve(self, key: AckKey, error: str) -> None:
+        future = self._acks.pop(key, None)
+        if future is not None and not future.done():
+            future.set_result(error)
+
+    def _fail_pending(self, error: str) -> None:
+        for key in list(self._acks):
+            self._resolve(key, error)
+
+    def _drop(self, request: Any, why: str) -> None:
+        if request is not _BROKEN and request.final:
+            self._resolve(ack_key(request.key), why)
+
+    def _take_ready(self, first: Any) -> list[Any]:
+        batch = [first]
+        while len(batch) < QUEUE_MESSAGES and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        return batch
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first is _BROKEN:
+                continue
+            if time.monotonic() < self._down_until:
+                self._drop(first, "the logserver is unreachable")
+                continue
+            call = self._stub.WriteLogs()
+            reader = asyncio.create_task(self._read_acks(call), name="log_mux_acks")
+            try:
+                await self._write_until_broken(call, first)
+            except Exception as exc:  # the mux must outlive any one stream
+                log.warning("log_stream_failed", error=repr(exc))
+            finally:
+                call.cancel()
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+            self._fail_pending("the log stream to the logserver broke")
+            self._down_until = time.monotonic() + self._retry_pause
+
+    async def _write_until_broken(self, call: Any, first: Any) -> None:
+        item = first
+        while True:
+            batch = self._take_ready(item)
+            if any(request is _BROKEN for request in batch):
+                for request in batch:
+                    self._drop(request, "the log stream to the logserver broke")
+                return
+            for request in coalesce(batch):
+                await call.write(request)
+            item = await self._queue.get()
+
+    async def _read_acks(self, call: Any) -> None:
+        try:
+            while True:
+                ack = await call.read()
+                if ack is grpc.aio.EOF:
+                    break
+                if ack.error:
+                    log.warning("log_refused", error=ack.error, task_id=ack.key.task_id)
+                self._resolve(ack_key(ack.key), ack.error)
+        except grpc.aio.AioRpcError as exc:
+            log.warning("log_stream_failed", code=exc.code().name, error=exc.details())
+        self._fail_pending("the log stream to the logserver broke")
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(_BROKEN)  # wake the writer if it waits for output
+
+
+class LogShipper:
+    """One attempt's log on the worker's mux: `write()` chunks, then `close()` once."""
+
+    def __init__(self, mux: LogMux, key: Any, *, timeout: float = 30.0) -> None:
+        self._mux = mux
         self._key = key
         self._timeout = timeout
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_CHUNKS)
-        self._failed = False
         self._closed = False
-        self._final_taken = False  # the end marker has left the queue
         self.bytes_written = 0
-        self._task = asyncio.create_task(self._ship(), name="log_shipper")
 
     async def write(self, data: bytes) -> None:
-        """Queue output to ship; waits while the queue is full (backpressure)."""
+        """Queue output to ship; waits while the mux's queue is full (backpressure)."""
         if not data or self._closed:
             return
-        if self._failed:
-            return
         for start in range(0, len(data), MAX_CHUNK):
-            await self._queue.put(data[start:start + MAX_CHUNK])
+            content = _mask(data[start:start + MAX_CHUNK])
+            self.bytes_written += len(content)
+            await self._mux.send(log_service_pb2.WriteLogsRequest(key=self._key, content=content))
 
     async def close(self) -> None:
         """Send the final message and wait for the logserver's answer (bounded)."""
         if self._closed:
             return
         self._closed = True
-        await self._queue.put(None)
+        answer = self._mux.expect_ack(self._key)
+        await self._mux.send(log_service_pb2.WriteLogsRequest(key=self._key, final=True))
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), self._timeout)
+            error = await asyncio.wait_for(answer, self._timeout)
         except TimeoutError:
+            self._mux.forget(self._key)
             log.warning("log_shipping_timeout")
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _requests(self) -> AsyncIterator[Any]:
-        first = True
-        while True:
-            item = await self._queue.get()
-            if item is None:
-                self._final_taken = True
-                yield log_service_pb2.WriteLogRequest(key=self._key if first else None,
-                                                      final=True)
-                return
-            parts = [item]
-            size = len(item)
-            while size < MAX_CHUNK and not self._queue.empty():
-                nxt = self._queue.get_nowait()
-                if nxt is None:
-                    self._queue.put_nowait(None)  # room: we just took one
-                    break
-                parts.append(nxt)
-                size += len(nxt)
-            content = _mask(b"".join(parts))
-            self.bytes_written += len(content)
-            yield log_service_pb2.WriteLogRequest(key=self._key if first else None,
-                                                  content=content)
-            first = False
-
-    async def _ship(self) -> None:
-        try:
-            await self._stub.WriteLog(self._requests())
-        except grpc.aio.AioRpcError as exc:
-            self._failed = True
-            log.warning("log_shipping_failed", code=exc.code().name, error=exc.details())
-        # Drain whatever writers still queue until close(), so none of them blocks.
-        while self._failed and not self._final_taken:
-            if await self._queue.get() is None:
-                return
+            return
+        if error:
+            log.warning("log_shipping_failed", error=error)

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import os
 import pathlib
+import socket
 import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -172,7 +173,13 @@ async def test_invalid_key_and_missing_token_are_rejected(logserver: LogServer) 
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await log_service_pb2_grpc.LogServiceStub(anonymous).ReadLog(
                 log_service_pb2.ReadLogRequest(key=key()))
-    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        call = log_service_pb2_grpc.LogServiceStub(anonymous).WriteLogs()
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call.write(log_service_pb2.WriteLogsRequest(key=key(), content=b"x"))
+            await call.read()
+        assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert not (await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=key()))).exists
 
 
 async def test_final_log_rejects_more_bytes(logserver: LogServer) -> None:
@@ -198,3 +205,79 @@ async def test_retention_deletes_old_attempts_only(tmp_path: pathlib.Path) -> No
     assert await storage.purge_expired() == 2
     assert not (tmp_path / "dag_id=d" / "run_id=r").exists()
     assert storage.paths(fresh)[0].exists()
+
+
+async def test_one_stream_carries_many_attempts_and_answers_each_final(
+    logserver: LogServer,
+) -> None:
+    """WriteLogs interleaves attempts on one stream; each final is answered with its size
+    once durable, and an invalid key is answered with an error while the others go on."""
+    call = logserver.stub.WriteLogs()
+    bad = key(0)
+    for i in range(3):
+        for n in (1, 2, 3):
+            await call.write(log_service_pb2.WriteLogsRequest(key=key(n),
+                                                              content=f"{n}.{i}\n".encode()))
+        await call.write(log_service_pb2.WriteLogsRequest(key=bad, content=b"lost\n"))
+    for n in (1, 2, 3):
+        await call.write(log_service_pb2.WriteLogsRequest(key=key(n), final=True))
+    await call.write(log_service_pb2.WriteLogsRequest(key=bad, final=True))
+    await call.done_writing()
+    answers = [answer async for answer in call]
+    by_try = {a.key.try_number: a for a in answers}
+    assert sorted(by_try) == [0, 1, 2, 3] and len(answers) == 4
+    assert "try_number" in by_try[0].error
+    for n in (1, 2, 3):
+        assert (by_try[n].size, by_try[n].error) == (12, "")
+        read = await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=key(n)))
+        assert (read.content, read.complete) == (f"{n}.0\n{n}.1\n{n}.2\n".encode(), True)
+
+
+async def test_worker_log_mux_survives_a_logserver_restart(tmp_path: pathlib.Path) -> None:
+    """The worker's LogMux ships several attempts over one stream; while the logserver is
+    down their output is dropped without blocking, and once it is back a new stream
+    carries the next attempts."""
+    from services.worker.log_shipper import LogMux, LogShipper
+
+    with socket.socket() as probe:  # a port free now, to start the logserver on twice
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = replace(FlowConfig(home=tmp_path), logserver={"grpc_bind": f"127.0.0.1:{port}"},
+                     auth={"internal_token": TOKEN})
+    storage = LogStorage(config.logs_dir)
+
+    async def start() -> tuple[asyncio.Event, asyncio.Task[None]]:
+        stop = asyncio.Event()
+        ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(run(config, stop=stop, on_ready=ready.set_result))
+        await asyncio.wait_for(ready, 10)
+        return stop, task
+
+    async def ship(mux: LogMux, try_number: int) -> None:
+        shipper = LogShipper(mux, key(try_number), timeout=10)
+        await shipper.write(f"attempt {try_number}\n".encode())
+        await shipper.close()
+
+    stop, task = await start()
+    channel = open_channel(f"127.0.0.1:{port}", TOKEN)
+    mux = LogMux(log_service_pb2_grpc.LogServiceStub(channel), retry_pause=0.05)
+    try:
+        await asyncio.gather(*(ship(mux, n) for n in (1, 2, 3)))
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await ship(mux, 4)  # dropped, and close() answers instead of waiting out its timeout
+        stop, task = await start()
+        for _ in range(100):  # the mux retries after its pause; the first tries may drop
+            await ship(mux, 5)
+            if (await storage.read(AttemptKey("etl", "manual__1", "extract", -1, 5))).complete:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await mux.aclose()
+        await channel.close()
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    for n in (1, 2, 3, 5):
+        read = await storage.read(AttemptKey("etl", "manual__1", "extract", -1, n))
+        assert (read.content, read.complete) == (f"attempt {n}\n".encode(), True)
+    assert not (await storage.read(AttemptKey("etl", "manual__1", "extract", -1, 4))).exists

@@ -205,7 +205,7 @@ class SchedulingCore:
                 map_index=key.map_index, try_number=try_number):
             claimed: tuple[RunRecord, Any] = await self.submit(ClaimOp(
                 commands.ClaimRequest(key, try_number, worker_id, hostname)))
-            log.info("attempt_claimed", worker_id=worker_id)
+            log.debug("attempt_claimed", worker_id=worker_id)
             return claimed
 
     async def push_xcom(self, key: TIKey, xcom_key: str, value: bytes, content_type: str) -> None:
