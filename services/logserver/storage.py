@@ -1,7 +1,9 @@
 """One durable, append-only file per attempt under the logs directory, and live followers.
 
 Path components are percent-escaped, so no id can leave the base directory. Writers wake
-the followers of their attempt through an in-process condition: nothing polls.
+the followers of their attempt through an in-process condition: nothing polls. A finished
+log is made read-only (mode 0444) in the same fsync that makes it durable: the mode is the
+"attempt ended" mark, so finishing costs no second file.
 """
 
 from __future__ import annotations
@@ -66,20 +68,34 @@ def _escape(value: str) -> str:
 class _Attempt:
     """The live state of one attempt's log, shared by its writer and followers here."""
 
-    def __init__(self, log_path: pathlib.Path, done_path: pathlib.Path) -> None:
+    def __init__(self, log_path: pathlib.Path) -> None:
         self.log_path = log_path
-        self.done_path = done_path
         self.changed = asyncio.Condition()
         self.write_lock = asyncio.Lock()
         try:
-            self.size = log_path.stat().st_size
+            stat = log_path.stat()
         except FileNotFoundError:
-            self.size = 0
-        self.done = done_path.exists()
+            self.size, self.done = 0, False
+        else:
+            self.size, self.done = stat.st_size, _ended(stat.st_mode)
 
     async def notify(self) -> None:
         async with self.changed:
             self.changed.notify_all()
+
+
+_WRITABLE = 0o222
+_FINISHED_MODE = 0o444
+
+
+def _ended(mode: int) -> bool:
+    """A log whose file has no write permission left has ended (see the module doc)."""
+    return not mode & _WRITABLE
+
+
+def _open_for_append(log_path: pathlib.Path) -> int:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -99,17 +115,16 @@ def _read_range(path: pathlib.Path, offset: int, limit: int) -> bytes:
 
 
 def _finish_files(files: list[tuple[int | None, pathlib.Path]]) -> None:
-    """Make each log durable, close it, then create its durable done marker (one thread hop
-    for a whole batch: this is on every attempt's path)."""
-    for fd, done_path in files:
-        if fd is not None:
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        done_path.parent.mkdir(parents=True, exist_ok=True)
-        with done_path.open("wb") as fh:
-            os.fsync(fh.fileno())
+    """Mark each log ended (read-only) and make it durable, data and mark in one fsync (one
+    thread hop for a whole batch: this is on every attempt's path)."""
+    for fd, log_path in files:
+        if fd is None:  # an attempt that wrote nothing still gets an (empty) ended log
+            fd = _open_for_append(log_path)
+        try:
+            os.fchmod(fd, _FINISHED_MODE)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 async def finish_writers(writers: list[AttemptWriter]) -> None:
@@ -119,7 +134,7 @@ async def finish_writers(writers: list[AttemptWriter]) -> None:
         for writer in ordered:
             await locks.enter_async_context(writer.attempt.write_lock)
         todo = [w for w in ordered if not w.attempt.done]
-        await asyncio.to_thread(_finish_files, [(w.take_fd(), w.attempt.done_path) for w in todo])
+        await asyncio.to_thread(_finish_files, [(w.take_fd(), w.attempt.log_path) for w in todo])
         for writer in todo:
             writer.attempt.done = True
     for writer in ordered:
@@ -151,8 +166,7 @@ class AttemptWriter:
                     "The attempt's log is final; nothing can be appended to it.",
                     reason="LOG_ALREADY_FINAL")
             if self._fd is None:
-                attempt.log_path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(attempt.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                self._fd = _open_for_append(attempt.log_path)
             if len(data) > _INLINE_WRITE:
                 await asyncio.to_thread(_write_all, self._fd, data)
             else:
@@ -180,22 +194,23 @@ class LogStorage:
         self._live: weakref.WeakValueDictionary[pathlib.Path, _Attempt] = (
             weakref.WeakValueDictionary())
 
-    def paths(self, key: AttemptKey) -> tuple[pathlib.Path, pathlib.Path]:
-        """The attempt's `.log` file and its `.done` marker (docs/internals.md layout)."""
+    def log_path(self, key: AttemptKey) -> pathlib.Path:
+        """The attempt's `.log` file (docs/internals.md layout)."""
         folder = self.base_dir.joinpath(
             f"dag_id={_escape(key.dag_id)}", f"run_id={_escape(key.run_id)}",
             f"task_id={_escape(key.task_id)}", f"map_index={int(key.map_index)}")
         log_path = folder / f"attempt={int(key.try_number)}.log"
-        if not log_path.resolve().is_relative_to(self.base_dir):  # defence in depth
+        # defence in depth (the escaping already rules it out), without touching the disk
+        if not pathlib.Path(os.path.normpath(log_path)).is_relative_to(self.base_dir):
             raise InvalidArgumentError("The attempt key escapes the logs directory.", field="key")
-        return log_path, folder / f"attempt={int(key.try_number)}.done"
+        return log_path
 
     def _attempt(self, key: AttemptKey) -> _Attempt:
         key.validate()
-        log_path, done_path = self.paths(key)
+        log_path = self.log_path(key)
         attempt = self._live.get(log_path)
         if attempt is None:
-            attempt = _Attempt(log_path, done_path)
+            attempt = _Attempt(log_path)
             self._live[log_path] = attempt
         return attempt
 
@@ -208,14 +223,14 @@ class LogStorage:
         if offset < 0 or limit < 0:
             raise InvalidArgumentError("offset and limit must not be negative.", field="offset")
         limit = READ_LIMIT if limit == 0 else min(limit, READ_LIMIT)
-        log_path, done_path = self.paths(key)
+        log_path = self.log_path(key)
 
         def read_now() -> ReadResult:
-            done = done_path.exists()  # before the size: a done log does not grow
             try:
-                size = log_path.stat().st_size
+                stat = log_path.stat()  # one stat: an ended log does not grow after it
             except FileNotFoundError:
-                return ReadResult(b"", offset, done, done)
+                return ReadResult(b"", offset, False, False)
+            size, done = stat.st_size, _ended(stat.st_mode)
             content = _read_range(log_path, offset, limit) if offset < size else b""
             end = offset + len(content)
             return ReadResult(content, end, done and end >= size, True)

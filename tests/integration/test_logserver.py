@@ -88,7 +88,7 @@ async def test_write_then_read_and_follow(logserver: LogServer) -> None:
     assert followed[-1].next_offset == 12
     on_disk = logserver.base_dir / "dag_id=etl" / "run_id=manual__1" / "task_id=extract"
     assert (on_disk / "map_index=-1" / "attempt=1.log").read_bytes() == b"hello\nworld\n"
-    assert (on_disk / "map_index=-1" / "attempt=1.done").exists()
+    assert not (on_disk / "map_index=-1" / "attempt=1.log").stat().st_mode & 0o222  # ended
 
 
 async def test_missing_log_reads_as_not_existing(logserver: LogServer) -> None:
@@ -200,11 +200,10 @@ async def test_retention_deletes_old_attempts_only(tmp_path: pathlib.Path) -> No
         await writer.finish()
         await writer.close()
     past = time.time() - 3 * 86_400
-    for path in storage.paths(old):
-        os.utime(path, (past, past))
-    assert await storage.purge_expired() == 2
+    os.utime(storage.log_path(old), (past, past))
+    assert await storage.purge_expired() == 1
     assert not (tmp_path / "dag_id=d" / "run_id=r").exists()
-    assert storage.paths(fresh)[0].exists()
+    assert storage.log_path(fresh).exists()
 
 
 async def test_one_stream_carries_many_attempts_and_answers_each_final(
