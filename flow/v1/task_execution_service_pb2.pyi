@@ -1,7 +1,8 @@
 from flow.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -23,6 +24,36 @@ class ClaimAttemptResponse(_message.Message):
     dag_run: _common_pb2.DagRun
     task_instance: _common_pb2.TaskInstance
     def __init__(self, dag_run: _Optional[_Union[_common_pb2.DagRun, _Mapping]] = ..., task_instance: _Optional[_Union[_common_pb2.TaskInstance, _Mapping]] = ...) -> None: ...
+
+class ClaimAttemptsRequest(_message.Message):
+    __slots__ = ("claims",)
+    CLAIMS_FIELD_NUMBER: _ClassVar[int]
+    claims: _containers.RepeatedCompositeFieldContainer[ClaimAttemptRequest]
+    def __init__(self, claims: _Optional[_Iterable[_Union[ClaimAttemptRequest, _Mapping]]] = ...) -> None: ...
+
+class ClaimAttemptsResponse(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[ClaimOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[ClaimOutcome, _Mapping]]] = ...) -> None: ...
+
+class ClaimOutcome(_message.Message):
+    __slots__ = ("claim", "error")
+    CLAIM_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    claim: ClaimAttemptResponse
+    error: ClaimError
+    def __init__(self, claim: _Optional[_Union[ClaimAttemptResponse, _Mapping]] = ..., error: _Optional[_Union[ClaimError, _Mapping]] = ...) -> None: ...
+
+class ClaimError(_message.Message):
+    __slots__ = ("code", "message", "reason")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    reason: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class PushXComRequest(_message.Message):
     __slots__ = ("key", "xcom_key", "value", "content_type")

@@ -41,6 +41,11 @@ class TaskExecutionServiceStub:
                 request_serializer=flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptResponse.FromString,
                 _registered_method=True)
+        self.ClaimAttempts = channel.unary_unary(
+                '/flow.v1.TaskExecutionService/ClaimAttempts',
+                request_serializer=flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptsRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptsResponse.FromString,
+                _registered_method=True)
         self.PushXCom = channel.unary_unary(
                 '/flow.v1.TaskExecutionService/PushXCom',
                 request_serializer=flow_dot_v1_dot_task__execution__service__pb2.PushXComRequest.SerializeToString,
@@ -67,6 +72,14 @@ class TaskExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ClaimAttempts(self, request, context):
+        """Claims several attempts at once (a worker's deliveries of one fetch), each claimed or
+        refused on its own exactly as ClaimAttempt would; the outcomes come in request order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PushXCom(self, request, context):
         """Stores an XCom value pushed by a running attempt.
         """
@@ -88,6 +101,11 @@ def add_TaskExecutionServiceServicer_to_server(servicer, server):
                     servicer.ClaimAttempt,
                     request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptRequest.FromString,
                     response_serializer=flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptResponse.SerializeToString,
+            ),
+            'ClaimAttempts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimAttempts,
+                    request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptsRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptsResponse.SerializeToString,
             ),
             'PushXCom': grpc.unary_unary_rpc_method_handler(
                     servicer.PushXCom,
@@ -129,6 +147,33 @@ class TaskExecutionService:
             '/flow.v1.TaskExecutionService/ClaimAttempt',
             flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptRequest.SerializeToString,
             flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimAttempts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskExecutionService/ClaimAttempts',
+            flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptsRequest.SerializeToString,
+            flow_dot_v1_dot_task__execution__service__pb2.ClaimAttemptsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,9 +6,10 @@ from typing import Any
 
 import grpc
 
-from flow.errors import InvalidArgumentError
+from flow.errors import FlowError, InvalidArgumentError
 from flow.v1 import task_execution_service_pb2, task_execution_service_pb2_grpc
 from services.scheduler import convert, store
+from services.scheduler.core.commands import ClaimRequest
 from services.scheduler.core.event_applier import SchedulingCore
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -19,11 +20,21 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
         self._core = core
 
     async def ClaimAttempt(self, request: Any, context: Ctx) -> Any:
-        run, ti = await self._core.claim_attempt(
-            convert.key_from_proto(request.key), request.key.try_number, request.worker_id,
-            request.hostname)
-        return task_execution_service_pb2.ClaimAttemptResponse(
-            dag_run=convert.dag_run_to_proto(run), task_instance=convert.ti_to_proto(ti))
+        run, ti = await self._core.claim_attempt(_claim_request(request))
+        return _claimed(run, ti)
+
+    async def ClaimAttempts(self, request: Any, context: Ctx) -> Any:
+        if not request.claims:
+            raise InvalidArgumentError("claims must hold at least one claim.", field="claims")
+        outcomes = await self._core.claim_attempts([_claim_request(c) for c in request.claims])
+        response = task_execution_service_pb2.ClaimAttemptsResponse()
+        for outcome in outcomes:
+            if isinstance(outcome, FlowError):
+                response.outcomes.add(error=task_execution_service_pb2.ClaimError(
+                    code=int(outcome.code), message=outcome.message, reason=outcome.reason))
+            else:
+                response.outcomes.add(claim=_claimed(*outcome))
+        return response
 
     async def PushXCom(self, request: Any, context: Ctx) -> Any:
         await self._core.push_xcom(convert.key_from_proto(request.key), request.xcom_key,
@@ -41,3 +52,13 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
             return task_execution_service_pb2.PullXComResponse(found=False)
         return task_execution_service_pb2.PullXComResponse(
             found=True, value=row.value, content_type=row.content_type)
+
+
+def _claim_request(request: Any) -> ClaimRequest:
+    return ClaimRequest(convert.key_from_proto(request.key), request.key.try_number,
+                        request.worker_id, request.hostname)
+
+
+def _claimed(run: Any, ti: Any) -> Any:
+    return task_execution_service_pb2.ClaimAttemptResponse(
+        dag_run=convert.dag_run_to_proto(run), task_instance=convert.ti_to_proto(ti))

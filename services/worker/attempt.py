@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import grpc
 import nats.errors
 import structlog
 from google.protobuf import json_format
@@ -26,16 +25,14 @@ from nats.js import JetStreamContext
 from flow.bus import subjects
 from flow.bus.jetstream import publish_event
 from flow.errors import ConflictError, FlowError, NotFoundError, UnavailableError
-from flow.grpcutil import error_from_rpc
 from flow.v1 import common_pb2, dispatch_pb2, task_execution_service_pb2
 from services.worker.log_shipper import LogMux, LogShipper, supervisor_line
 from services.worker.process_pool import ProcessLauncher
+from services.worker.scheduler_client import RPC_TIMEOUT, ClaimBatcher, call_scheduler
 from services.worker.supervisor import Outcome, Supervisor, XComBackend
 
 log = structlog.get_logger(__name__)
 
-RPC_TIMEOUT = 10.0
-RETRY_WINDOW = 60.0
 RECENT_SECONDS = 300.0  # how long a running task waits out a scheduler restart
 _STATES = {"success": common_pb2.TASK_INSTANCE_STATE_SUCCESS,
            "failed": common_pb2.TASK_INSTANCE_STATE_FAILED,
@@ -58,26 +55,6 @@ def parse_dispatch(data: bytes) -> dispatch_pb2.TaskDispatch:
     if missing:
         raise MalformedDispatch(f"TaskDispatch lacks {', '.join(missing)}")
     return dispatch
-
-
-async def call_scheduler(method: Any, request: Any, *, window: float = RETRY_WINDOW) -> Any:
-    """Call a TaskExecutionService method, retrying while the scheduler is unreachable.
-
-    A scheduler restart takes a few seconds; the running task should not fail because of it.
-    The calls are idempotent (a pushed XCom replaces itself). Other errors become FlowErrors.
-    """
-    deadline = time.monotonic() + window
-    delay = 0.1
-    while True:
-        try:
-            return await method(request, timeout=RPC_TIMEOUT)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() + delay > deadline:
-                raise error_from_rpc(exc) from exc
-            log.info("scheduler_unavailable_retrying", method=getattr(method, "_method", ""),
-                     delay=delay)
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 2.0)
 
 
 class GrpcXCom(XComBackend):
@@ -114,18 +91,22 @@ class WorkerContext:
     ack_wait: float
     kill_grace: float
     hostname: str = field(default_factory=socket.gethostname)
+    claims: ClaimBatcher = field(init=False)
     running: dict[str, asyncio.Event] = field(default_factory=dict)
     # Attempts whose result was published lately (key -> monotonic time): still listed in
     # heartbeats for a while, so the scheduler's zombie check never races a result it has
     # not applied yet.
     finished: dict[str, float] = field(default_factory=dict)
+    abandon: asyncio.Event = field(default_factory=asyncio.Event)
 
     def recently_finished(self, window: float = RECENT_SECONDS) -> list[str]:
         horizon = time.monotonic() - window
         for key in [k for k, at in self.finished.items() if at < horizon]:
             del self.finished[key]
         return list(self.finished)
-    abandon: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.claims = ClaimBatcher(self.execution_stub, self.worker_id, self.hostname)
 
 
 async def _keep_in_progress(msg: Msg, interval: float) -> None:
@@ -194,12 +175,10 @@ class AttemptRunner:
     async def _handle(self, msg: Msg, dispatch: Any, queue: str) -> None:
         ctx = self._ctx
         received = time.monotonic()
-        request = task_execution_service_pb2.ClaimAttemptRequest(
-            key=dispatch.key, worker_id=ctx.worker_id, hostname=ctx.hostname)
         try:
             # While the scheduler restarts, wait here (the message is kept in progress)
             # rather than nak: a nak spends one of the message's few deliveries.
-            claim = await call_scheduler(ctx.execution_stub.ClaimAttempt, request)
+            claim = await ctx.claims.claim(dispatch.key)
         except (ConflictError, NotFoundError) as exc:
             log.info("attempt_claim_rejected", reason=exc.reason, error=exc.message)
             await msg.ack()

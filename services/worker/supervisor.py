@@ -28,7 +28,7 @@ log = structlog.get_logger(__name__)
 
 PIPE_DRAIN_SECONDS = 2.0
 # After the process exits, its last frames (an XCom push, then `done`) are still served; an
-# XCom push waits out a scheduler restart for up to a minute (attempt.RETRY_WINDOW).
+# XCom push waits out a scheduler restart for up to a minute (scheduler_client.RETRY_WINDOW).
 CONTROL_DRAIN_SECONDS = 75.0
 
 

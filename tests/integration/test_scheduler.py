@@ -303,6 +303,42 @@ async def test_concurrent_claims_of_one_attempt_grant_exactly_one(
         assert sum(st == S.TASK_INSTANCE_STATE_RUNNING for st in states.values()) == 10
 
 
+async def test_claim_attempts_answers_each_claim_in_order(
+        tmp_path: pathlib.Path, db_url: str, nats_config: NatsConfig,
+        js: JetStreamContext) -> None:
+    """One ClaimAttempts call (a worker's fetch): every claim is granted or refused on its
+    own, in request order: granted, the same attempt again (ABORTED), a bad try number
+    (INVALID_ARGUMENT), an unknown task (NOT_FOUND)."""
+    config = make_config(tmp_path, db_url, nats_config)
+    write_dag(config, "wide.py", FANOUT_DAG)
+    async with scheduler(config) as h:
+        await trigger(h, "wide", run_id="r1")
+        worker = FakeWorker(js, nats_config, h)
+        first, second = [(await worker.next_dispatch())[0] for _ in range(2)]
+        bad_try = common_pb2.TaskInstanceKey()
+        bad_try.CopyFrom(second.key)
+        bad_try.try_number = 0
+        unknown = common_pb2.TaskInstanceKey()
+        unknown.CopyFrom(second.key)
+        unknown.task_id = "nope"
+        keys = [first.key, first.key, bad_try, unknown, second.key]
+        reply = await h.execution.ClaimAttempts(task_execution_service_pb2.ClaimAttemptsRequest(
+            claims=[task_execution_service_pb2.ClaimAttemptRequest(
+                key=k, worker_id="w1", hostname="h1") for k in keys]), timeout=10)
+        codes = [o.error.code if o.HasField("error") else 0 for o in reply.outcomes]
+        assert codes == [0, grpc.StatusCode.ABORTED.value[0],
+                         grpc.StatusCode.INVALID_ARGUMENT.value[0],
+                         grpc.StatusCode.NOT_FOUND.value[0], 0]
+        assert reply.outcomes[1].error.reason == "ATTEMPT_NOT_CLAIMABLE"
+        granted = [reply.outcomes[0].claim, reply.outcomes[4].claim]
+        assert [c.task_instance.key.task_id for c in granted] == [
+            first.key.task_id, second.key.task_id]
+        assert all(c.task_instance.state == S.TASK_INSTANCE_STATE_RUNNING for c in granted)
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await h.execution.ClaimAttempts(task_execution_service_pb2.ClaimAttemptsRequest())
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
 async def _is(awaitable: Any, expected: Any) -> bool:
     return bool(await awaitable == expected)
 
@@ -517,10 +553,16 @@ async def test_import_errors_are_recorded_and_good_dags_still_run(
     broken = write_dag(config, "broken.py", "# a flow dag\nfrom flow.sdk import DAG\nx = (\n")
     write_dag(config, "hang.py", "# a flow dag\nimport time\ntime.sleep(600)\n")
     async with scheduler(config) as h:
-        errors = await h.control.ListImportErrors(dag_service_pb2.ListImportErrorsRequest(),
-                                                  timeout=5)
-        by_name = {pathlib.Path(e.filename).name: e.stacktrace for e in errors.import_errors}
-        assert set(by_name) == {"broken.py", "hang.py"}
+        by_name: dict[str, str] = {}
+
+        async def both_listed() -> bool:  # the hanging file, once its time limit passed
+            errors = await h.control.ListImportErrors(
+                dag_service_pb2.ListImportErrorsRequest(), timeout=5)
+            by_name.update({pathlib.Path(e.filename).name: e.stacktrace
+                            for e in errors.import_errors})
+            return set(by_name) == {"broken.py", "hang.py"}
+
+        await eventually(both_listed)
         assert "SyntaxError" in by_name["broken.py"] and "line" in by_name["broken.py"]
         assert "timed out after 2 s" in by_name["hang.py"]
         dag_run = await trigger(h, "chain3", run_id="r1")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -32,17 +32,18 @@ Publish = Callable[[Sequence[Dispatch]], Awaitable[None]]
 Notify = Callable[[Sequence[Change]], None]
 
 
+ClaimOutcome = tuple[RunRecord, Any] | FlowError
+
+
 class ClaimOp:
-    """A claim, as an op of its own kind so that a batch can run its claims together."""
+    """Claims, as an op of their own kind so that a batch runs all its claims together; its
+    result is one outcome per request: (run, row), or the error to answer for it."""
 
-    def __init__(self, request: commands.ClaimRequest) -> None:
-        self.request = request
+    def __init__(self, requests: Sequence[commands.ClaimRequest]) -> None:
+        self.requests = requests
 
-    async def __call__(self, unit: UnitOfWork) -> tuple[RunRecord, Any]:
-        [outcome] = await commands.claim_many(unit, [self.request])
-        if isinstance(outcome, FlowError):
-            raise outcome
-        return outcome
+    async def __call__(self, unit: UnitOfWork) -> list[ClaimOutcome]:
+        return await commands.claim_many(unit, self.requests)
 
 
 class SchedulingCore:
@@ -86,10 +87,13 @@ class SchedulingCore:
                 # The batch's claims go first, together: one statement per worker.
                 claims = [(op, f) for op, f in batch if isinstance(op, ClaimOp)]
                 if claims:
-                    claimed = await commands.claim_many(unit, [c.request for c, _ in claims])
-                    for (_claim, future), outcome in zip(claims, claimed, strict=True):
-                        outcomes.append((future, None, outcome) if isinstance(outcome, FlowError)
-                                        else (future, outcome, None))
+                    claimed = await commands.claim_many(
+                        unit, [r for claim, _ in claims for r in claim.requests])
+                    start = 0
+                    for claim, future in claims:
+                        end = start + len(claim.requests)
+                        outcomes.append((future, claimed[start:end], None))
+                        start = end
                 for op, future in batch:
                     if isinstance(op, ClaimOp):
                         continue
@@ -192,21 +196,20 @@ class SchedulingCore:
     async def apply_results(self, results: Sequence[TaskResult]) -> None:
         await self.submit(lambda unit: commands.apply_results(unit, results))
 
-    async def claim_attempt(self, key: TIKey, try_number: int, worker_id: str,
-                            hostname: str) -> tuple[RunRecord, Any]:
-        if not (key.dag_id and key.run_id and key.task_id):
-            raise InvalidArgumentError("key needs dag_id, run_id and task_id.", field="key")
-        if try_number < 1:
-            raise InvalidArgumentError("key.try_number must be 1 or more.", field="key.try_number")
-        if not worker_id:
-            raise InvalidArgumentError("worker_id is required.", field="worker_id")
-        with structlog.contextvars.bound_contextvars(
-                dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id,
-                map_index=key.map_index, try_number=try_number):
-            claimed: tuple[RunRecord, Any] = await self.submit(ClaimOp(
-                commands.ClaimRequest(key, try_number, worker_id, hostname)))
-            log.debug("attempt_claimed", worker_id=worker_id)
-            return claimed
+    async def claim_attempt(self, request: commands.ClaimRequest) -> tuple[RunRecord, Any]:
+        [outcome] = await self.claim_attempts([request])
+        if isinstance(outcome, FlowError):
+            raise outcome
+        return outcome
+
+    async def claim_attempts(self, requests: Sequence[commands.ClaimRequest],
+                             ) -> list[ClaimOutcome]:
+        """Claim each attempt (queued -> running for exactly its try) in one batch; an
+        invalid request gets its error without holding up the others."""
+        errors = [_invalid_claim(r) for r in requests]
+        valid = [r for r, error in zip(requests, errors, strict=True) if error is None]
+        claimed: Iterator[ClaimOutcome] = iter(await self.submit(ClaimOp(valid)) if valid else [])
+        return [next(claimed) if error is None else error for error in errors]
 
     async def push_xcom(self, key: TIKey, xcom_key: str, value: bytes, content_type: str) -> None:
         if not (key.dag_id and key.run_id and key.task_id):
@@ -238,3 +241,14 @@ class SchedulingCore:
         found = await self.submit(
             lambda unit: commands.fail_zombies(unit, is_running, older_than))
         return len(found)
+
+
+def _invalid_claim(request: commands.ClaimRequest) -> InvalidArgumentError | None:
+    key = request.key
+    if not (key.dag_id and key.run_id and key.task_id):
+        return InvalidArgumentError("key needs dag_id, run_id and task_id.", field="key")
+    if request.try_number < 1:
+        return InvalidArgumentError("key.try_number must be 1 or more.", field="key.try_number")
+    if not request.worker_id:
+        return InvalidArgumentError("worker_id is required.", field="worker_id")
+    return None

@@ -1,7 +1,8 @@
 """Child process: import one DAG file and print its serialized DAGs (or its error) as JSON.
 
 Run as `python -m services.scheduler.dag_processor.child <path>`. The user file's own
-prints go to stderr; the JSON answer goes to the original stdout.
+prints go to stderr; the original stdout gets a line `ready` once the interpreter and Flow's
+own modules are loaded (the import time limit starts there), then the JSON answer.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+
+READY = "ready\n"
 
 
 def parse(path: str) -> dict[str, object]:
@@ -28,6 +31,12 @@ def main(argv: list[str]) -> int:
     answer = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # user prints at import time must not corrupt the answer
     sys.stdout = sys.stderr
+    # Flow's own modules load before the import time limit starts (they are not the file's)
+    import flow.sdk.loader
+    import flow.sdk.serialization  # noqa: F401
+
+    answer.write(READY)
+    answer.flush()
     answer.write(json.dumps(parse(argv[1])))
     answer.flush()
     return 0

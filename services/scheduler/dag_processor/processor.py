@@ -22,6 +22,7 @@ from services.scheduler.dag_processor.storing import ParseResult, store_results
 
 log = structlog.get_logger(__name__)
 CHILD_MODULE = "services.scheduler.dag_processor.child"
+STARTUP_SECONDS = 60.0  # the child's interpreter start-up, before the import time limit
 
 
 def _scan(folder: pathlib.Path) -> dict[str, float]:
@@ -62,18 +63,27 @@ class DagProcessor:
         return len(results)
 
     async def parse_file(self, path: str) -> ParseResult:
-        """Import `path` in a fresh child process; a hang is killed after `timeout` seconds."""
+        """Import `path` in a fresh child process; a hang is killed after `timeout` seconds
+        of importing the file (the child's own start-up, slow on a busy machine, is bounded
+        separately)."""
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", CHILD_MODULE, path, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             start_new_session=True)
+        started_within = max(STARTUP_SECONDS, self.timeout)
+        ready = b""
         try:
-            out, err = await asyncio.wait_for(proc.communicate(), timeout=self.timeout)
+            if proc.stdout is not None:
+                async with asyncio.timeout(started_within):
+                    ready = await proc.stdout.readline()
+            async with asyncio.timeout(self.timeout):
+                out, err = await proc.communicate()
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
-            error = f"{path}: timed out after {self.timeout:g} s while importing the file"
+            error = (f"{path}: timed out after {self.timeout:g} s while importing the file"
+                     if ready else f"{path}: the parser did not start within {started_within:g} s")
             log.warning("dag_parse_failed", path=path, error=error)
             return ParseResult(path, error=error)
         try:
