@@ -36,6 +36,30 @@ def attempt_key(dag_id: str, run_id: str, task_id: str, map_index: int, try_numb
     return f"{dag_id}/{run_id}/{task_id}/{map_index}/{try_number}"
 
 
+def parse_attempt_key(key: str) -> tuple[str, str, str, int, int] | None:
+    """(dag_id, run_id, task_id, map_index, try_number) of an attempt key; None if it is not
+    one. dag_id and task_id hold no '/' (the SDK's id rules), so a run_id may."""
+    dag_id, sep, rest = key.partition("/")
+    parts = rest.rsplit("/", 3)  # run_id, task_id, map_index, try_number
+    if not sep or len(parts) != 4:
+        return None
+    run_id, task_id, map_text, try_text = parts
+    try:
+        map_index, try_number = int(map_text), int(try_text)
+    except ValueError:
+        return None
+    if not (dag_id and run_id and task_id):
+        return None
+    return dag_id, run_id, task_id, map_index, try_number
+
+
+def queue_of_subject(subject: str) -> str | None:
+    """The queue a task subject belongs to; None for other subjects."""
+    if subject.startswith(TASKS_SUBJECT_PREFIX) and len(subject) > len(TASKS_SUBJECT_PREFIX):
+        return subject[len(TASKS_SUBJECT_PREFIX):]
+    return None
+
+
 def heartbeat_key(worker_id: str) -> str:
     """KV key of a worker's heartbeat (KV keys allow [-/_=.a-zA-Z0-9])."""
     return "".join(c if c.isalnum() or c in "-_=" else "_" for c in worker_id)

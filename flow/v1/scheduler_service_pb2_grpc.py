@@ -6,6 +6,7 @@ import warnings
 from flow.v1 import dag_run_service_pb2 as flow_dot_v1_dot_dag__run__service__pb2
 from flow.v1 import dag_service_pb2 as flow_dot_v1_dot_dag__service__pb2
 from flow.v1 import task_instance_service_pb2 as flow_dot_v1_dot_task__instance__service__pb2
+from flow.v1 import worker_service_pb2 as flow_dot_v1_dot_worker__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -84,6 +85,16 @@ class SchedulerServiceStub:
                 request_serializer=flow_dot_v1_dot_task__instance__service__pb2.GetTaskInstanceRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.GetTaskInstanceResponse.FromString,
                 _registered_method=True)
+        self.ListWorkers = channel.unary_unary(
+                '/flow.v1.SchedulerService/ListWorkers',
+                request_serializer=flow_dot_v1_dot_worker__service__pb2.ListWorkersRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_worker__service__pb2.ListWorkersResponse.FromString,
+                _registered_method=True)
+        self.ListQueues = channel.unary_unary(
+                '/flow.v1.SchedulerService/ListQueues',
+                request_serializer=flow_dot_v1_dot_worker__service__pb2.ListQueuesRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_worker__service__pb2.ListQueuesResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServiceServicer:
@@ -155,6 +166,20 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListWorkers(self, request, context):
+        """See WorkerService.ListWorkers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQueues(self, request, context):
+        """See WorkerService.ListQueues.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -202,6 +227,16 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.GetTaskInstance,
                     request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.GetTaskInstanceRequest.FromString,
                     response_serializer=flow_dot_v1_dot_task__instance__service__pb2.GetTaskInstanceResponse.SerializeToString,
+            ),
+            'ListWorkers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkers,
+                    request_deserializer=flow_dot_v1_dot_worker__service__pb2.ListWorkersRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_worker__service__pb2.ListWorkersResponse.SerializeToString,
+            ),
+            'ListQueues': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQueues,
+                    request_deserializer=flow_dot_v1_dot_worker__service__pb2.ListQueuesRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_worker__service__pb2.ListQueuesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -450,6 +485,60 @@ class SchedulerService:
             '/flow.v1.SchedulerService/GetTaskInstance',
             flow_dot_v1_dot_task__instance__service__pb2.GetTaskInstanceRequest.SerializeToString,
             flow_dot_v1_dot_task__instance__service__pb2.GetTaskInstanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/ListWorkers',
+            flow_dot_v1_dot_worker__service__pb2.ListWorkersRequest.SerializeToString,
+            flow_dot_v1_dot_worker__service__pb2.ListWorkersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQueues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/ListQueues',
+            flow_dot_v1_dot_worker__service__pb2.ListQueuesRequest.SerializeToString,
+            flow_dot_v1_dot_worker__service__pb2.ListQueuesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -135,5 +135,13 @@ class GatewayCore:
             yield task_instance_service_pb2.FollowTaskLogResponse(
                 content=item.content, next_offset=item.next_offset)
 
+    # Workers and queues
+
+    async def list_workers(self, request: Any) -> Any:
+        return await _forward(self._scheduler.ListWorkers(request))
+
+    async def list_queues(self, request: Any) -> Any:
+        return await _forward(self._scheduler.ListQueues(request))
+
 
 __all__ = ["GatewayCore"]

@@ -1,4 +1,5 @@
-"""The public flow.v1 gRPC services: DagService, DagRunService, TaskInstanceService.
+"""The public flow.v1 gRPC services: DagService, DagRunService, TaskInstanceService,
+WorkerService.
 
 Thin: every method hands the request to the GatewayCore and returns what it answers.
 """
@@ -16,6 +17,8 @@ from flow.v1 import (
     dag_service_pb2_grpc,
     task_instance_service_pb2,
     task_instance_service_pb2_grpc,
+    worker_service_pb2,
+    worker_service_pb2_grpc,
 )
 from services.api.core import GatewayCore
 
@@ -72,8 +75,19 @@ class TaskInstanceServicer(
             yield response
 
 
+class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def ListWorkers(self, request: Any, context: Any) -> Any:
+        return await self._core.list_workers(request)
+
+    async def ListQueues(self, request: Any, context: Any) -> Any:
+        return await self._core.list_queues(request)
+
+
 def public_registrations(core: GatewayCore) -> list[Registration]:
-    """The three public services, ready for flow.grpcutil.serve()."""
+    """The public services, ready for flow.grpcutil.serve()."""
     return [
         Registration(dag_service_pb2_grpc.add_DagServiceServicer_to_server, DagServicer(core),
                      dag_service_pb2.DESCRIPTOR.services_by_name["DagService"].full_name),
@@ -84,4 +98,7 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      TaskInstanceServicer(core),
                      task_instance_service_pb2.DESCRIPTOR.services_by_name[
                          "TaskInstanceService"].full_name),
+        Registration(worker_service_pb2_grpc.add_WorkerServiceServicer_to_server,
+                     WorkerServicer(core),
+                     worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"].full_name),
     ]

@@ -28,6 +28,7 @@ from services.scheduler.bus import DispatchPublisher, consume_results, watch_liv
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.dag_processor import DagProcessor
 from services.scheduler.events import Broadcaster
+from services.scheduler.fleet import Fleet
 from services.scheduler.servicer_control import SchedulerControlServicer
 from services.scheduler.servicer_execution import TaskExecutionServicer
 
@@ -56,11 +57,13 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                  timeout=config.scheduler.parse_timeout_seconds,
                                  interval=config.scheduler.parse_interval_seconds,
                                  processes=config.scheduler.parse_processes)
+        fleet = Fleet(js, config.nats)
         await core.load()
         await core.republish_queued()
         served = await stack.enter_async_context(serve(config.scheduler.grpc_bind, [
             Registration(scheduler_service_pb2_grpc.add_SchedulerServiceServicer_to_server,
-                         SchedulerControlServicer(core, broadcaster), "flow.v1.SchedulerService"),
+                         SchedulerControlServicer(core, broadcaster, fleet),
+                         "flow.v1.SchedulerService"),
             Registration(task_execution_service_pb2_grpc.add_TaskExecutionServiceServicer_to_server,
                          TaskExecutionServicer(core), "flow.v1.TaskExecutionService"),
         ], tokens=[config.auth.internal_token]))
@@ -69,7 +72,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                 tg.create_task(consume_results(js, config.nats, core), name="consume_results"),
                 tg.create_task(core.run_timers(), name="retry_timers"),
                 tg.create_task(processor.run(), name="dag_processor"),
-                tg.create_task(watch_liveness(js, config.nats, core, min(
+                tg.create_task(watch_liveness(fleet, config.nats, core, min(
                     LIVENESS_INTERVAL_SECONDS, config.nats.heartbeat_ttl_seconds / 3)),
                     name="liveness"),
             ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +15,6 @@ import nats.errors
 import structlog
 from google.protobuf.message import DecodeError
 from nats.js import JetStreamContext
-from nats.js.errors import KeyNotFoundError, NoKeysError
 
 from flow.bus import jetstream, subjects
 from flow.config import NatsConfig
@@ -25,6 +23,7 @@ from flow.v1 import dispatch_pb2
 from services.scheduler import convert
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.core.types import Dispatch, TaskResult
+from services.scheduler.fleet import Fleet
 
 log = structlog.get_logger(__name__)
 FETCH_BATCH = 256
@@ -88,44 +87,33 @@ def _is_running(running: dict[str, frozenset[str]], worker_id: str, attempt: str
     return attempt in running.get(subjects.heartbeat_key(worker_id), frozenset())
 
 
-async def _running_by_worker(kv: Any) -> dict[str, frozenset[str]] | None:
-    """Heartbeat key -> the attempts that worker says it runs; None when unreadable."""
-    try:
-        keys = await kv.keys()
-    except NoKeysError:
-        return {}
-    except (nats.errors.Error, TimeoutError) as exc:
-        log.warning("heartbeats_unreadable", error=str(exc))
-        return None
+def _running_by_worker(beats: dict[str, dict[str, Any]]) -> dict[str, frozenset[str]]:
+    """Heartbeat key -> the attempts that worker says it runs, or finished lately (their
+    results may still be in flight)."""
     running: dict[str, frozenset[str]] = {}
-    for key in keys:
-        try:
-            entry = await kv.get(key)
-            value = json.loads(entry.value or b"{}")
-        except (nats.errors.Error, TimeoutError, ValueError, KeyNotFoundError):
-            continue  # expired meanwhile, or not ours: as if absent
+    for key, beat in beats.items():
         known: set[str] = set()
-        for field in ("running", "finished"):  # finished: its result may still be in flight
-            listed = value.get(field) if isinstance(value, dict) else None
+        for field in ("running", "finished"):
+            listed = beat.get(field)
             if isinstance(listed, list):
                 known.update(str(a) for a in listed)
         running[key] = frozenset(known)
     return running
 
 
-async def watch_liveness(js: JetStreamContext, config: NatsConfig, core: SchedulingCore,
+async def watch_liveness(fleet: Fleet, config: NatsConfig, core: SchedulingCore,
                          interval: float = 5.0) -> None:
     """Every few seconds: fail over running attempts that no live worker lists as running
     (its worker stopped heartbeating, or lost the attempt); re-publish queued attempts if
     an earlier publish failed."""
-    kv = await jetstream.heartbeat_bucket(js, config)
     while True:
         await asyncio.sleep(interval)
         if core.republish_needed:
             await core.republish_queued()
-        running = await _running_by_worker(kv)
-        if running is None:
+        beats = await fleet.heartbeats()
+        if beats is None:
             continue
+        running = _running_by_worker(beats)
         try:
             await core.fail_zombies(functools.partial(_is_running, running),
                                     config.heartbeat_ttl_seconds)

@@ -19,6 +19,7 @@ from services.scheduler import convert, store
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.core.types import Change
 from services.scheduler.events import Broadcaster
+from services.scheduler.fleet import Fleet
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -30,9 +31,16 @@ def _required(value: str, field: str) -> str:
 
 
 class SchedulerControlServicer(scheduler_service_pb2_grpc.SchedulerServiceServicer):  # type: ignore[misc]
-    def __init__(self, core: SchedulingCore, broadcaster: Broadcaster) -> None:
+    def __init__(self, core: SchedulingCore, broadcaster: Broadcaster, fleet: Fleet) -> None:
         self._core = core
         self._broadcaster = broadcaster
+        self._fleet = fleet
+
+    async def ListWorkers(self, request: Any, context: Ctx) -> Any:
+        return await self._fleet.list_workers(request)
+
+    async def ListQueues(self, request: Any, context: Ctx) -> Any:
+        return await self._fleet.list_queues(request)
 
     async def ListDags(self, request: Any, context: Ctx) -> Any:
         offset, limit = convert.page(request.page_size, request.page_token)

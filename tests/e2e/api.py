@@ -18,6 +18,7 @@ from flow.v1 import (
     dag_service_pb2_grpc,
     task_instance_service_pb2,
     task_instance_service_pb2_grpc,
+    worker_service_pb2_grpc,
 )
 
 FINISHED_RUN = {common_pb2.DAG_RUN_STATE_SUCCESS, common_pb2.DAG_RUN_STATE_FAILED}
@@ -33,6 +34,8 @@ class Api:
         self.dags = dag_service_pb2_grpc.DagServiceStub(self.channel)
         self.runs = dag_run_service_pb2_grpc.DagRunServiceStub(self.channel)
         self.tis = task_instance_service_pb2_grpc.TaskInstanceServiceStub(self.channel)
+        self.workers = worker_service_pb2_grpc.WorkerServiceStub(self.channel)
+        self.call: dict[str, Any] = {"metadata": self.metadata, "timeout": 10}
 
     def close(self) -> None:
         self.channel.close()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from services.api.routes import dag_runs, dags, task_instances
+from services.api.routes import dag_runs, dags, task_instances, workers
 from services.api.routes.common import API_PREFIX, Operation
 
 OPERATIONS: tuple[Operation, ...] = (
-    *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS)
+    *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *workers.OPERATIONS)
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation"]
