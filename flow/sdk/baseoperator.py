@@ -13,6 +13,7 @@ import jinja2
 
 from flow.sdk.context import Context
 from flow.sdk.dag import DAG, current_dag, validate_id
+from flow.sdk.task_group import TaskGroup, current_task_group
 from flow.sdk.trigger_rule import TriggerRule
 from flow.sdk.xcom_arg import XComArg, find_xcom_args
 
@@ -57,7 +58,11 @@ def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
             init(self, *args, **kwargs)  # an inner super().__init__(): defaults already applied
             return
         dag = kwargs.get("dag") or current_dag()
+        group = kwargs.get("task_group") or current_task_group()
+        # Airflow's order: the DAG's default_args, then the groups', then the task's own.
         defaults = dict(dag.default_args) if dag is not None else {}
+        if group is not None:
+            defaults.update(group.merged_default_args())
         defaults.update(kwargs.pop("default_args", None) or {})
         accepted = _accepted_params(type(self))
         for key, value in defaults.items():
@@ -124,9 +129,19 @@ class BaseOperator:
         start_date: Any = None,
         end_date: Any = None,
         dag: DAG | None = None,
+        task_group: TaskGroup | None = None,
         task_display_name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        self.task_id = validate_id("task_id", task_id)
+        if kwargs:
+            # Airflow's message for arguments no class in the operator's chain accepts.
+            raise TypeError(
+                f"Invalid arguments were passed to {type(self).__name__} (task_id: {task_id}). "
+                f"Invalid arguments were:\n**kwargs: {kwargs}")
+        validate_id("task_id", task_id)
+        group = task_group or current_task_group()
+        self.task_group: TaskGroup | None = group
+        self.task_id = group.child_id(task_id) if group is not None else task_id
         self.owner = owner
         self.email = email
         self.retries = int(retries or 0)
@@ -162,10 +177,12 @@ class BaseOperator:
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         self.dag: DAG | None = None
-        target = dag or current_dag()
+        target = dag or (group.dag if group is not None else None) or current_dag()
         if target is not None:
             self.dag = target
             target.add_task(self)
+        if group is not None:
+            group.add(self)
 
     def _finish_init(self) -> None:
         """After the whole __init__ chain: template fields holding XComArgs become upstreams."""
@@ -189,6 +206,10 @@ class BaseOperator:
     def _relate(self, other: Any, *, upstream: bool) -> None:
         items = other if isinstance(other, list | tuple | set) else [other]
         for item in items:
+            if isinstance(item, TaskGroup):  # a group: its leaves upstream, its roots downstream
+                self._relate(item.get_leaves() if upstream else item.get_roots(),
+                             upstream=upstream)
+                continue
             task = item.operator if isinstance(item, XComArg) else item
             if not isinstance(task, BaseOperator):
                 raise TypeError(f"Relationships are between tasks; got {type(item).__name__}")

@@ -23,27 +23,28 @@ _sym_db = _symbol_database.Default()
 
 
 from flow.v1 import common_pb2 as flow_dot_v1_dot_common__pb2
+from flow.v1 import dag_run_service_pb2 as flow_dot_v1_dot_dag__run__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$flow/v1/task_execution_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\"a\n\x13\x43laimAttemptRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"f\n\x14\x43laimAttemptResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\x12,\n\rtask_instance\x18\x02 \x01(\x0b\x32\x15.flow.v1.TaskInstance\"o\n\x0fPushXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\x12\n\x10PushXComResponse\"J\n\x0fPullXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\"F\n\x10PullXComResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t2\xe5\x01\n\x14TaskExecutionService\x12K\n\x0c\x43laimAttempt\x12\x1c.flow.v1.ClaimAttemptRequest\x1a\x1d.flow.v1.ClaimAttemptResponse\x12?\n\x08PushXCom\x12\x18.flow.v1.PushXComRequest\x1a\x19.flow.v1.PushXComResponse\x12?\n\x08PullXCom\x12\x18.flow.v1.PullXComRequest\x1a\x19.flow.v1.PullXComResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$flow/v1/task_execution_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1d\x66low/v1/dag_run_service.proto\"a\n\x13\x43laimAttemptRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"f\n\x14\x43laimAttemptResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\x12,\n\rtask_instance\x18\x02 \x01(\x0b\x32\x15.flow.v1.TaskInstance\"o\n\x0fPushXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\x12\n\x10PushXComResponse\"J\n\x0fPullXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\"F\n\x10PullXComResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t2\xf9\x02\n\x14TaskExecutionService\x12K\n\x0c\x43laimAttempt\x12\x1c.flow.v1.ClaimAttemptRequest\x1a\x1d.flow.v1.ClaimAttemptResponse\x12?\n\x08PushXCom\x12\x18.flow.v1.PushXComRequest\x1a\x19.flow.v1.PushXComResponse\x12?\n\x08PullXCom\x12\x18.flow.v1.PullXComRequest\x1a\x19.flow.v1.PullXComResponse\x12N\n\rTriggerDagRun\x12\x1d.flow.v1.TriggerDagRunRequest\x1a\x1e.flow.v1.TriggerDagRunResponse\x12\x42\n\tGetDagRun\x12\x19.flow.v1.GetDagRunRequest\x1a\x1a.flow.v1.GetDagRunResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flow.v1.task_execution_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLAIMATTEMPTREQUEST']._serialized_start=71
-  _globals['_CLAIMATTEMPTREQUEST']._serialized_end=168
-  _globals['_CLAIMATTEMPTRESPONSE']._serialized_start=170
-  _globals['_CLAIMATTEMPTRESPONSE']._serialized_end=272
-  _globals['_PUSHXCOMREQUEST']._serialized_start=274
-  _globals['_PUSHXCOMREQUEST']._serialized_end=385
-  _globals['_PUSHXCOMRESPONSE']._serialized_start=387
-  _globals['_PUSHXCOMRESPONSE']._serialized_end=405
-  _globals['_PULLXCOMREQUEST']._serialized_start=407
-  _globals['_PULLXCOMREQUEST']._serialized_end=481
-  _globals['_PULLXCOMRESPONSE']._serialized_start=483
-  _globals['_PULLXCOMRESPONSE']._serialized_end=553
-  _globals['_TASKEXECUTIONSERVICE']._serialized_start=556
-  _globals['_TASKEXECUTIONSERVICE']._serialized_end=785
+  _globals['_CLAIMATTEMPTREQUEST']._serialized_start=102
+  _globals['_CLAIMATTEMPTREQUEST']._serialized_end=199
+  _globals['_CLAIMATTEMPTRESPONSE']._serialized_start=201
+  _globals['_CLAIMATTEMPTRESPONSE']._serialized_end=303
+  _globals['_PUSHXCOMREQUEST']._serialized_start=305
+  _globals['_PUSHXCOMREQUEST']._serialized_end=416
+  _globals['_PUSHXCOMRESPONSE']._serialized_start=418
+  _globals['_PUSHXCOMRESPONSE']._serialized_end=436
+  _globals['_PULLXCOMREQUEST']._serialized_start=438
+  _globals['_PULLXCOMREQUEST']._serialized_end=512
+  _globals['_PULLXCOMRESPONSE']._serialized_start=514
+  _globals['_PULLXCOMRESPONSE']._serialized_end=584
+  _globals['_TASKEXECUTIONSERVICE']._serialized_start=587
+  _globals['_TASKEXECUTIONSERVICE']._serialized_end=964
 # @@protoc_insertion_point(module_scope)

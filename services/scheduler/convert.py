@@ -154,7 +154,8 @@ def event_to_result(event: dispatch_pb2.TaskEvent) -> TaskResult:
         start_date=from_timestamp(event.start_date, event.HasField("start_date")),
         end_date=from_timestamp(event.end_date, event.HasField("end_date")),
         worker_id=event.worker_id, error=error,
-        non_retryable=event.HasField("error") and event.error.non_retryable)
+        non_retryable=event.HasField("error") and event.error.non_retryable,
+        skip_task_ids=tuple(event.skip_task_ids) if state == TaskInstanceState.SUCCESS else ())
 
 
 def page(size: int, token: str, *, default: int = 100, maximum: int = 1000) -> tuple[int, int]:

@@ -157,7 +157,8 @@ def _payload(dispatch: Any, claim: Any, ctx: WorkerContext) -> dict[str, Any]:
 def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.TaskEvent:
     event = dispatch_pb2.TaskEvent(key=dispatch.key, state=_STATES[outcome.state],
                                    worker_id=worker_id, xcom_keys=outcome.xcom_keys,
-                                   exit_code=outcome.exit_code)
+                                   exit_code=outcome.exit_code,
+                                   skip_task_ids=outcome.skip_task_ids)
     event.start_date.FromDatetime(outcome.start_date)
     event.end_date.FromDatetime(outcome.end_date)
     if outcome.error:

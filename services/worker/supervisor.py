@@ -53,6 +53,7 @@ class Outcome:
     error: dict[str, Any] | None = None
     xcom_keys: list[str] = field(default_factory=list)
     spawn_seconds: float = 0.0
+    skip_task_ids: list[str] = field(default_factory=list)
 
 
 def _describe_exit(code: int) -> str:
@@ -172,8 +173,10 @@ class Supervisor:
         done_state = str(state.done.get("state"))
         if done_state not in ("success", "failed", "skipped"):
             done_state = "failed"
+        skips = state.done.get("skip_task_ids") if done_state == "success" else None
         return Outcome(done_state, exit_code, start, end, state.done.get("error"),
-                       state.xcom_keys)
+                       state.xcom_keys,
+                       skip_task_ids=[str(t) for t in skips] if isinstance(skips, list) else [])
 
     async def _pump(self, fd: int) -> None:
         """Copy one pipe to the shipper, whole lines at a time where possible."""

@@ -56,6 +56,8 @@ class RuntimeTaskInstance:
         self.max_tries: int = int(payload.get("max_tries") or 0)
         self.hostname: str = payload.get("hostname", "")
         self.task = task
+        # Tasks to skip when this attempt's result is stored (branching, short circuits).
+        self.skip_task_ids: list[str] = []
         self._channel = channel
         self._next_id = 0
 
@@ -126,11 +128,32 @@ def _error(exc: BaseException, *, non_retryable: bool = False) -> dict[str, Any]
             "traceback": "".join(traceback.format_exception(exc)), "non_retryable": non_retryable}
 
 
+def _callbacks(task: Any, name: str) -> list[Any]:
+    found = getattr(task, name, None)
+    if found is None:
+        return []
+    return list(found) if isinstance(found, list | tuple) else [found]
+
+
+def run_callbacks(task: Any, name: str, context: Context) -> None:
+    """Call the task's `name` callback(s) with the context; an error in one is logged and does
+    not change the task's outcome (as in Airflow)."""
+    for callback in _callbacks(task, name):
+        print(f"Executing {name} {getattr(callback, '__name__', callback)}", flush=True)
+        try:
+            callback(context)
+        except Exception:
+            print(f"Error when executing {name}", file=sys.stderr, flush=True)
+            traceback.print_exc()
+
+
 def execute(payload: dict[str, Any], channel: FrameChannel,
             dags: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the attempt; returns the `done` frame (never raises for user-code errors).
 
     `dags` are the DAGs of the file when a template imported it already."""
+    task: Any = None
+    context: Context = {}
     try:
         if dags is None:
             dags = {d.dag_id: d for d in load_dags_from_file(payload["fileloc"])}
@@ -144,6 +167,7 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
         context = _build_context(payload, dag, task, ti)
         with set_current_context(context):
             task.render_template_fields(context)
+            run_callbacks(task, "on_execute_callback", context)
             result = task.execute(context)
             if getattr(task, "do_xcom_push", True) and result is not None:
                 problem = json_problem(result)
@@ -153,16 +177,31 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
                         f"{type(result).__name__} that is not JSON serializable ({problem}); "
                         "return JSON data or set do_xcom_push=False.")
                 ti.send_xcom(XCOM_RETURN_KEY, result)
+            run_callbacks(task, "on_success_callback", context)
     except FlowSkipException as exc:
         print(f"Skipping task: {exc}", file=sys.stderr, flush=True)
         return {"op": "done", "state": "skipped", "error": None}
     except FlowFailException as exc:
         traceback.print_exc()
+        _after_failure(task, context, exc, retrying=False)
         return {"op": "done", "state": "failed", "error": _error(exc, non_retryable=True)}
     except Exception as exc:
         traceback.print_exc()
+        try_number, max_tries = int(payload.get("try_number") or 1), int(
+            payload.get("max_tries") or 0)
+        _after_failure(task, context, exc, retrying=try_number < max_tries)
         return {"op": "done", "state": "failed", "error": _error(exc)}
-    return {"op": "done", "state": "success", "error": None}
+    return {"op": "done", "state": "success", "error": None,
+            "skip_task_ids": context["ti"].skip_task_ids}
+
+
+def _after_failure(task: Any, context: Context, exc: BaseException, *, retrying: bool) -> None:
+    """on_retry_callback when the scheduler will retry the task, else on_failure_callback."""
+    if task is None or not context:
+        return
+    context["exception"] = exc
+    with set_current_context(context):
+        run_callbacks(task, "on_retry_callback" if retrying else "on_failure_callback", context)
 
 
 def warm_up() -> None:

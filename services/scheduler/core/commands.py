@@ -106,8 +106,21 @@ async def apply_results(unit: UnitOfWork, results: Sequence[TaskResult]) -> None
     for run, result, target, values in finished:
         with _bound(result):
             _record_finished(unit, run, result, target, values)
-            if target != TI.UP_FOR_RETRY:
-                await unit.cascade(run, [result.key.task_id])
+            if target == TI.UP_FOR_RETRY:
+                continue
+            # Skips first, so that the evaluation below never queues a task being skipped.
+            skipped = await _apply_skips(unit, run, result) if target == TI.SUCCESS else []
+            await unit.cascade(run, [result.key.task_id, *skipped])
+
+
+async def _apply_skips(unit: UnitOfWork, run: RunRecord, result: TaskResult) -> list[str]:
+    """Mark the tasks the attempt skipped as SKIPPED, if they have not started; their ids."""
+    ids = sorted({t for t in result.skip_task_ids if t in run.tis
+                  and run.tis[t].state in (TI.NONE, TI.SCHEDULED)})
+    if ids:
+        await unit.set_state(run, ids, TI.SKIPPED, {"end_date": unit.now})
+        log.info("tasks_skipped", by=result.key.task_id, skipped=ids)
+    return ids
 
 
 def _bound(result: TaskResult) -> Any:

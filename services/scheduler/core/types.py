@@ -106,6 +106,8 @@ class TaskResult:
     worker_id: str = ""
     error: str = ""
     non_retryable: bool = False
+    # Tasks of the run the attempt skipped (branching, short circuits); applied with it.
+    skip_task_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
