@@ -27,10 +27,10 @@ from flow.bus import subjects
 from flow.bus.jetstream import publish_event
 from flow.errors import ConflictError, FlowError, NotFoundError, UnavailableError
 from flow.grpcutil import error_from_rpc
-from flow.v1 import common_pb2, dispatch_pb2, task_execution_service_pb2
+from flow.v1 import common_pb2, dag_run_service_pb2, dispatch_pb2, task_execution_service_pb2
 from services.worker.log_shipper import LogShipper, supervisor_line
 from services.worker.process_pool import ProcessLauncher
-from services.worker.supervisor import Outcome, Supervisor, XComBackend
+from services.worker.supervisor import Outcome, RunsBackend, Supervisor, XComBackend
 
 log = structlog.get_logger(__name__)
 
@@ -100,6 +100,35 @@ class GrpcXCom(XComBackend):
             self._stub.PullXCom,
             task_execution_service_pb2.PullXComRequest(key=source, xcom_key=key))
         return (True, json.loads(reply.value)) if reply.found else (False, None)
+
+
+class GrpcRuns(RunsBackend):
+    """DAG runs through TaskExecutionService.TriggerDagRun / GetDagRun."""
+
+    def __init__(self, stub: Any) -> None:
+        self._stub = stub
+
+    @staticmethod
+    def _run(run: Any) -> dict[str, Any]:
+        return {"dag_id": run.dag_id, "run_id": run.run_id,
+                "state": common_pb2.DagRunState.Name(run.state).removeprefix(
+                    "DAG_RUN_STATE_").lower(),
+                "logical_date": run.logical_date.ToDatetime(tzinfo=UTC).isoformat()
+                if run.HasField("logical_date") else None}
+
+    async def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any],
+                      logical_date: str | None) -> dict[str, Any]:
+        request = dag_run_service_pb2.TriggerDagRunRequest(dag_id=dag_id, run_id=run_id)
+        request.conf.update(conf)
+        if logical_date:
+            request.logical_date.FromDatetime(datetime.fromisoformat(logical_date))
+        reply = await call_scheduler(self._stub.TriggerDagRun, request)
+        return self._run(reply.dag_run)
+
+    async def get(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        reply = await call_scheduler(self._stub.GetDagRun, dag_run_service_pb2.GetDagRunRequest(
+            dag_id=dag_id, run_id=run_id))
+        return self._run(reply.dag_run)
 
 
 @dataclass
@@ -245,7 +274,7 @@ class AttemptRunner:
         await shipper.write(supervisor_line(
             f"Starting attempt {key.try_number}{tries} on worker {ctx.worker_id}"))
         supervisor = Supervisor(ctx.launcher, shipper, GrpcXCom(ctx.execution_stub, key),
-                                kill_grace=ctx.kill_grace)
+                                kill_grace=ctx.kill_grace, runs=GrpcRuns(ctx.execution_stub))
         try:
             outcome = await supervisor.run(
                 _payload(dispatch, claim, ctx), cancel=cancel,

@@ -42,6 +42,19 @@ class XComBackend:
         raise NotImplementedError
 
 
+class RunsBackend:
+    """What the supervisor needs from the scheduler for TriggerDagRunOperator (attempt.py).
+
+    Both return the run as {"dag_id", "run_id", "state", "logical_date"}."""
+
+    async def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any],
+                      logical_date: str | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def get(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+
 @dataclass
 class Outcome:
     """How an attempt ended."""
@@ -80,10 +93,11 @@ class Supervisor:
 
     def __init__(self, launcher: ProcessLauncher, shipper: LogShipper, xcom: XComBackend, *,
                  kill_grace: float, on_started: Callable[[int], Awaitable[None]] | None = None,
-                 ) -> None:
+                 runs: RunsBackend | None = None) -> None:
         self._launcher = launcher
         self._shipper = shipper
         self._xcom = xcom
+        self._runs = runs
         self._kill_grace = kill_grace
         self._on_started = on_started
         self._state = _State()
@@ -244,5 +258,27 @@ class Supervisor:
                 reply["error"] = f"Could not read XCom: {exc}"
             with contextlib.suppress(ConnectionError):
                 await write_frame(writer, reply)
+        elif op in ("trigger_dag_run", "get_dag_run"):
+            await self._serve_runs(frame, writer)
         else:
             log.warning("control_unknown_op", op=op)
+
+    async def _serve_runs(self, frame: Frame, writer: asyncio.StreamWriter) -> None:
+        """Answer a task's request to trigger or read a DAG run, through the scheduler."""
+        reply: Frame = {"id": frame.get("id")}
+        try:
+            if self._runs is None:
+                raise FlowError("This worker cannot reach the scheduler's run API.")
+            if frame.get("op") == "trigger_dag_run":
+                conf = frame.get("conf")
+                reply["run"] = await self._runs.trigger(
+                    str(frame.get("dag_id")), str(frame.get("run_id") or ""),
+                    conf if isinstance(conf, dict) else {},
+                    str(frame["logical_date"]) if frame.get("logical_date") else None)
+            else:
+                reply["run"] = await self._runs.get(str(frame.get("dag_id")),
+                                                    str(frame.get("run_id")))
+        except FlowError as exc:
+            reply.update(error=exc.message, reason=exc.reason)
+        with contextlib.suppress(ConnectionError):
+            await write_frame(writer, reply)

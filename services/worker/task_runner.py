@@ -92,16 +92,23 @@ class RuntimeTaskInstance:
         return [self._pull_one(t, key, i) for t, i in zip(ids, indexes, strict=False)]
 
     def _pull_one(self, task_id: str, key: str, map_index: int) -> Any:
-        self._next_id += 1
-        request_id = self._next_id
-        self._channel.send({"op": "xcom_pull", "task_id": task_id, "map_index": map_index,
-                            "key": key, "id": request_id})
-        reply = self._channel.recv()
-        if reply is None or reply.get("id") != request_id:
+        reply = self.request({"op": "xcom_pull", "task_id": task_id, "map_index": map_index,
+                              "key": key})
+        if reply is None:
             raise XComPullError(f"no answer from the worker for XCom '{key}' of '{task_id}'")
         if reply.get("error"):
             raise XComPullError(str(reply["error"]))
         return reply.get("value") if reply.get("found") else None
+
+    def request(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        """Send `frame` to the supervisor and return its answer (None if it did not answer)."""
+        self._next_id += 1
+        request_id = self._next_id
+        self._channel.send({**frame, "id": request_id})
+        reply = self._channel.recv()
+        if reply is None or reply.get("id") != request_id:
+            return None
+        return reply
 
 
 def _build_context(payload: dict[str, Any], dag: Any, task: Any,
