@@ -3,6 +3,7 @@
 The shape is a plain JSON object, versioned by SERIALIZATION_VERSION:
 {"dag_id", "fileloc", "description", "schedule", "start_date", "end_date", "catchup", "tags",
  "owners", "max_active_runs", "max_active_tasks", "dagrun_timeout", "doc_md", "params",
+ "has_on_success_callback", "has_on_failure_callback",
  "tasks": [{"task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule",
             "queue", "pool", "pool_slots", "priority_weight", "weight_rule", "retries",
             "retry_delay", "retry_exponential_backoff", "max_retry_delay", "execution_timeout",
@@ -91,5 +92,8 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         "dagrun_timeout": _seconds(dag.dagrun_timeout),
         "doc_md": dag.doc_md,
         "params": {k: _jsonable(v) for k, v in dag.params.items()},
+        # Whether the scheduler should have a worker run a DAG callback when a run ends.
+        "has_on_success_callback": dag.on_success_callback is not None,
+        "has_on_failure_callback": dag.on_failure_callback is not None,
         "tasks": [serialize_task(t) for t in dag.topological_sort()],
     }

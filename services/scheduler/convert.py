@@ -129,11 +129,15 @@ def change_to_proto(change: Change) -> common_pb2.StateChange:
 
 
 def dispatch_to_proto(dispatch: Dispatch) -> dispatch_pb2.TaskDispatch:
-    return dispatch_pb2.TaskDispatch(
+    out = dispatch_pb2.TaskDispatch(
         key=key_to_proto(dispatch.key, dispatch.try_number), fileloc=dispatch.fileloc,
         queue=dispatch.queue, execution_timeout_seconds=dispatch.execution_timeout or 0.0,
         queued_at=timestamp(dispatch.queued_at), logical_date=timestamp(dispatch.logical_date),
         conf_json=json.dumps(dispatch.conf), max_tries=dispatch.max_tries)
+    if dispatch.callback:
+        out.dag_callback.CopyFrom(dispatch_pb2.DagCallbackRequest(
+            callback=dispatch.callback, reason=dispatch.callback_reason))
+    return out
 
 
 def event_to_result(event: dispatch_pb2.TaskEvent) -> TaskResult:

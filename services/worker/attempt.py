@@ -37,6 +37,7 @@ log = structlog.get_logger(__name__)
 RPC_TIMEOUT = 10.0
 RETRY_WINDOW = 60.0
 RECENT_SECONDS = 300.0  # how long a running task waits out a scheduler restart
+CALLBACK_TIME_LIMIT_SECONDS = 300.0  # a DAG callback is killed after this
 _STATES = {"success": common_pb2.TASK_INSTANCE_STATE_SUCCESS,
            "failed": common_pb2.TASK_INSTANCE_STATE_FAILED,
            "skipped": common_pb2.TASK_INSTANCE_STATE_SKIPPED}
@@ -217,9 +218,39 @@ class AttemptRunner:
                 try_number=k.try_number):
             keepalive = asyncio.create_task(_keep_in_progress(msg, self._ctx.ack_wait / 3))
             try:
-                await self._handle(msg, dispatch, queue)
+                if dispatch.HasField("dag_callback"):
+                    await self._handle_dag_callback(msg, dispatch)
+                else:
+                    await self._handle(msg, dispatch, queue)
             finally:
                 keepalive.cancel()
+
+    async def _handle_dag_callback(self, msg: Msg, dispatch: Any) -> None:
+        """Run a DAG's on_success/on_failure_callback in a task process of its own, its output
+        logged under the dispatch's key; nothing to claim and no result to publish. A
+        redelivery may run it again: callbacks are at-least-once."""
+        ctx = self._ctx
+        request = dispatch.dag_callback
+        shipper = LogShipper(ctx.log_stub, dispatch.key)
+        await shipper.write(supervisor_line(
+            f"Running DAG callback {request.callback} (reason {request.reason}) on worker "
+            f"{ctx.worker_id}"))
+        payload = {**_payload(dispatch, task_execution_service_pb2.ClaimAttemptResponse(), ctx),
+                   "dag_callback": request.callback, "reason": request.reason}
+        supervisor = Supervisor(ctx.launcher, shipper, GrpcXCom(ctx.execution_stub, dispatch.key),
+                                kill_grace=ctx.kill_grace, runs=GrpcRuns(ctx.execution_stub))
+        try:
+            outcome = await supervisor.run(payload, cancel=asyncio.Event(),
+                                           time_limit=CALLBACK_TIME_LIMIT_SECONDS)
+        except OSError as exc:
+            log.error("dag_callback_start_failed", error=str(exc))
+            await shipper.write(supervisor_line(f"Could not start the callback: {exc}", "ERROR"))
+        else:
+            await shipper.write(supervisor_line(
+                f"DAG callback {request.callback} ended with state {outcome.state}"))
+            log.info("dag_callback_finished", callback=request.callback, state=outcome.state)
+        await shipper.close()
+        await msg.ack()
 
     async def _handle(self, msg: Msg, dispatch: Any, queue: str) -> None:
         ctx = self._ctx

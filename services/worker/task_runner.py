@@ -167,6 +167,8 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
         dag = dags.get(payload["dag_id"])
         if dag is None:
             raise LookupError(f"DAG '{payload['dag_id']}' is not defined in {payload['fileloc']}")
+        if payload.get("dag_callback"):
+            return run_dag_callback(payload, channel, dag)
         if not dag.has_task(payload["task_id"]):
             raise LookupError(f"DAG '{dag.dag_id}' has no task '{payload['task_id']}'")
         task = dag.get_task(payload["task_id"])
@@ -200,6 +202,32 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
         return {"op": "done", "state": "failed", "error": _error(exc)}
     return {"op": "done", "state": "success", "error": None,
             "skip_task_ids": context["ti"].skip_task_ids}
+
+
+def run_dag_callback(payload: dict[str, Any], channel: FrameChannel, dag: Any,
+                     ) -> dict[str, Any]:
+    """Call the DAG's on_success_callback or on_failure_callback with the run's context (and
+    `reason`); an error in it is logged and reported as a failed callback."""
+    name = str(payload["dag_callback"])
+    if name not in ("on_success_callback", "on_failure_callback"):
+        raise ValueError(f"unknown DAG callback {name!r}")
+    ti = RuntimeTaskInstance(payload, channel, None)
+    context = _build_context(payload, dag, None, ti)
+    context.update(reason=payload.get("reason", ""), ti=None, task_instance=None, task=None)
+    failed = False
+    with set_current_context(context):
+        for callback in _callbacks(dag, name):
+            print(f"Executing {name} {getattr(callback, '__name__', callback)}", flush=True)
+            try:
+                callback(context)
+            except Exception as exc:
+                failed = True
+                print(f"Error when executing {name}", file=sys.stderr, flush=True)
+                traceback.print_exc()
+                error = _error(exc)
+    if failed:
+        return {"op": "done", "state": "failed", "error": error}
+    return {"op": "done", "state": "success", "error": None}
 
 
 def _after_failure(task: Any, context: Context, exc: BaseException, *, retrying: bool) -> None:

@@ -59,12 +59,24 @@ class DagSpec:
     dag_id: str
     fileloc: str
     tasks: dict[str, TaskSpec]
+    dagrun_timeout: float | None = None
+    has_on_success_callback: bool = False
+    has_on_failure_callback: bool = False
 
     @classmethod
     def from_json(cls, text: str) -> DagSpec:
         data = json.loads(text)
         tasks = [TaskSpec.from_json(t) for t in data.get("tasks", [])]
-        return cls(data["dag_id"], data.get("fileloc") or "", {t.task_id: t for t in tasks})
+        return cls(data["dag_id"], data.get("fileloc") or "", {t.task_id: t for t in tasks},
+                   dagrun_timeout=data.get("dagrun_timeout"),
+                   has_on_success_callback=bool(data.get("has_on_success_callback")),
+                   has_on_failure_callback=bool(data.get("has_on_failure_callback")))
+
+    @property
+    def callback_queue(self) -> str:
+        """Where a DAG callback is dispatched: the queue of the DAG's first task."""
+        first = next(iter(self.tasks.values()), None)
+        return first.queue if first is not None else "default"
 
     @property
     def leaves(self) -> list[str]:
@@ -92,6 +104,9 @@ class Dispatch:
     logical_date: datetime
     conf: dict[str, Any]
     execution_timeout: float | None = None
+    # When set: run the DAG's callback of this name (e.g. "on_failure_callback"), not a task.
+    callback: str = ""
+    callback_reason: str = ""
 
 
 @dataclass(frozen=True)
