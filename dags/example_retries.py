@@ -54,6 +54,7 @@ with DAG(dag_id="example_retries", schedule=None, start_date=START, tags=["examp
     fail_fast()
     BashOperator(
         task_id="too_slow", retries=1, execution_timeout=timedelta(seconds=1),
+        on_retry_callback=say("timed out, will retry"), on_failure_callback=say("timed out"),
         bash_command="sleep 300 & echo $! > {{ dag_run.conf['pid_dir'] }}/sleep-"
                      "{{ ti.try_number }}.pid; echo started; wait")
 

@@ -5,15 +5,17 @@ from flow.sdk.exceptions import (
     AirflowException,
     AirflowFailException,
     AirflowSkipException,
+    AirflowTaskTerminated,
     DagCycleError,
     DuplicateTaskIdFound,
     FlowException,
     FlowFailException,
     FlowSkipException,
+    FlowTaskTerminated,
 )
 
 __all__ = [
     "AirflowDagCycleException", "AirflowException", "AirflowFailException",
-    "AirflowSkipException", "DagCycleError", "DuplicateTaskIdFound", "FlowException",
-    "FlowFailException", "FlowSkipException",
+    "AirflowSkipException", "AirflowTaskTerminated", "DagCycleError", "DuplicateTaskIdFound",
+    "FlowException", "FlowFailException", "FlowSkipException", "FlowTaskTerminated",
 ]

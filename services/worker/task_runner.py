@@ -7,6 +7,7 @@ pushes and pulls, secrets to mask, and finally one `done` frame with the outcome
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import sys
 import traceback
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flow.sdk.context import Context, set_current_context
-from flow.sdk.exceptions import FlowFailException, FlowSkipException
+from flow.sdk.exceptions import FlowFailException, FlowSkipException, FlowTaskTerminated
 from flow.sdk.loader import load_dags_from_file
 from flow.sdk.xcom_arg import XCOM_RETURN_KEY
 from services.worker.protocol import FrameChannel
@@ -256,10 +257,20 @@ def warm_up() -> None:
 warm_up()
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """The supervisor stops the attempt (time-out, shutdown) with SIGTERM to its group, and
+    SIGKILL after a grace period. As Airflow, the task sees an exception, so that its
+    on_failure/on_retry callbacks run within that grace period."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process
+    print("Received SIGTERM. Terminating subprocesses.", file=sys.stderr, flush=True)
+    raise FlowTaskTerminated("Task received SIGTERM signal")
+
+
 def run_task(payload: dict[str, Any], control: socket.socket,
              dags: dict[str, Any] | None = None) -> int:
     """Entry point used by the process pool; returns the process exit code."""
     channel = FrameChannel(control)
+    signal.signal(signal.SIGTERM, _terminated)
     done = execute(payload, channel, dags)
     sys.stdout.flush()
     sys.stderr.flush()

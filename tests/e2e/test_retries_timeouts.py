@@ -81,7 +81,7 @@ def test_exhausted_retries_fail_and_fail_exception_skips_retries(
 def test_execution_timeout_kills_the_whole_process_group(
         api: Api, retries_run: tuple[str, pathlib.Path]) -> None:
     """A Bash task over its execution_timeout is killed with its background child, retried
-    once, then failed; each try's log says why."""
+    once, then failed; each try's log says why, and on_retry/on_failure callbacks run."""
     run_id, pid_dir = retries_run
     tis = api.task_instances("example_retries", run_id)
     assert tis["too_slow"].state == common_pb2.TASK_INSTANCE_STATE_FAILED
@@ -92,6 +92,12 @@ def test_execution_timeout_kills_the_whole_process_group(
         assert "TaskTimeout: Task exceeded its execution_timeout of 1 s" in log
         pid = int((pid_dir / f"sleep-{try_number}.pid").read_text())
         eventually(lambda pid=pid: not _alive(pid), timeout=10)
+    # As Airflow, the stopped task sees an exception, so its callbacks still run.
+    first = api.read_log("example_retries", run_id, "too_slow", try_number=1)
+    assert "FlowTaskTerminated: Task received SIGTERM signal" in first
+    assert "timed out, will retry (try 1" in first
+    assert "timed out (try 2" in api.read_log("example_retries", run_id, "too_slow",
+                                              try_number=2)
 
 
 def test_dag_failure_callback_runs_on_a_worker(api: Api,
