@@ -19,6 +19,7 @@ from flow.sdk.xcom_arg import XComArg, find_xcom_args
 
 DEFAULT_QUEUE = "default"
 DEFAULT_POOL = "default_pool"
+WEIGHT_RULES = ("downstream", "upstream", "absolute")  # Airflow's WeightRule values
 _applying_defaults: list[bool] = []
 
 
@@ -161,6 +162,9 @@ class BaseOperator:
         self.pool = pool
         self.pool_slots = pool_slots
         self.priority_weight = priority_weight
+        if weight_rule not in WEIGHT_RULES:
+            raise ValueError(f"The weight_rule must be one of {list(WEIGHT_RULES)}; "
+                             f"'{task_id}' has '{weight_rule}'")
         self.weight_rule = weight_rule
         self.do_xcom_push = do_xcom_push
         self.multiple_outputs = multiple_outputs

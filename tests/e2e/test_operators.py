@@ -171,3 +171,13 @@ def test_trigger_dag_run_waits_for_the_triggered_run(api: Api) -> None:
     assert "example_trigger_target finished with allowed state success" in log
     assert "example_trigger_target failed with failed states failed" in api.read_log(
         "example_trigger", run_id, "trigger_failing")
+
+
+def test_bash_env_append_env_and_cwd(api: Api) -> None:
+    """`env` replaces the task's environment, `append_env=True` adds to it, `cwd` sets the
+    working directory."""
+    run_id, states = _run(api, "example_bash")
+    assert states["env_only"] == states["env_appended"] == "success"
+    assert "greeting=hi home=unset" in api.read_log("example_bash", run_id, "env_only")
+    assert "greeting=hello in / home=set" in api.read_log("example_bash", run_id,
+                                                          "env_appended")
