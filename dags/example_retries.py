@@ -69,4 +69,5 @@ with DAG(dag_id="example_dagrun_timeout", schedule=None, start_date=START, tags=
 
 with DAG(dag_id="example_callbacks", schedule=None, start_date=START, tags=["example"],
          on_success_callback=[say("run succeeded"), say("second callback")]):
-    EmptyOperator(task_id="nothing") >> BashOperator(task_id="echo", bash_command="echo hi")
+    EmptyOperator(task_id="nothing", on_success_callback=say("empty operator done")) >> \
+        BashOperator(task_id="echo", bash_command="echo hi")

@@ -112,13 +112,17 @@ def test_dag_failure_callback_runs_on_a_worker(api: Api,
 
 
 def test_dag_success_callbacks_run_in_order(api: Api) -> None:
-    """A list of on_success_callback functions all run, with reason 'success'."""
+    """A list of on_success_callback functions all run, with reason 'success'; a task's
+    callback on an EmptyOperator runs too."""
     api.wait_for_dag("example_callbacks")
     run = api.trigger("example_callbacks")
     assert api.wait_for_run("example_callbacks", run.run_id).state == SUCCESS
     log = eventually(lambda: "second callback" in (text := api.read_log(
         "example_callbacks", run.run_id, CALLBACK, try_number=1)) and text, timeout=30)
     assert log.index("run succeeded (try -, reason success)") < log.index("second callback")
+    # An EmptyOperator with a callback runs on a worker, so that its callback runs.
+    assert "empty operator done (try 1" in api.read_log("example_callbacks", run.run_id,
+                                                        "nothing")
 
 
 def test_dagrun_timeout_fails_the_run_and_skips_unfinished_tasks(api: Api) -> None:

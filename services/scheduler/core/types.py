@@ -31,6 +31,7 @@ class TaskSpec:
     retry_exponential_backoff: bool = False
     max_retry_delay: float | None = None
     execution_timeout: float | None = None
+    has_callbacks: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TaskSpec:
@@ -49,6 +50,7 @@ class TaskSpec:
             retry_exponential_backoff=bool(data.get("retry_exponential_backoff")),
             max_retry_delay=data.get("max_retry_delay"),
             execution_timeout=data.get("execution_timeout"),
+            has_callbacks=bool(data.get("has_callbacks")),
         )
 
 

@@ -103,7 +103,9 @@ class UnitOfWork:
 
     async def queue(self, run: RunRecord, task_ids: Sequence[str]) -> None:
         """Queue tasks whose trigger rule passed; EmptyOperator succeeds without dispatch."""
-        empties = [t for t in task_ids if run.spec.tasks[t].operator == EMPTY_OPERATOR]
+        # As Airflow: an EmptyOperator with callbacks runs on a worker, for its callbacks.
+        empties = [t for t in task_ids if run.spec.tasks[t].operator == EMPTY_OPERATOR
+                   and not run.spec.tasks[t].has_callbacks]
         others = [t for t in task_ids if t not in empties]
         if others:
             for task_id in others:
