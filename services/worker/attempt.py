@@ -30,7 +30,13 @@ from flow.grpcutil import error_from_rpc
 from flow.v1 import common_pb2, dag_run_service_pb2, dispatch_pb2, task_execution_service_pb2
 from services.worker.log_shipper import LogShipper, supervisor_line
 from services.worker.process_pool import ProcessLauncher
-from services.worker.supervisor import Outcome, RunsBackend, Supervisor, XComBackend
+from services.worker.supervisor import (
+    CancelEvent,
+    Outcome,
+    RunsBackend,
+    Supervisor,
+    XComBackend,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -144,7 +150,7 @@ class WorkerContext:
     ack_wait: float
     kill_grace: float
     hostname: str = field(default_factory=socket.gethostname)
-    running: dict[str, asyncio.Event] = field(default_factory=dict)
+    running: dict[str, CancelEvent] = field(default_factory=dict)
     # Attempts whose result was published lately (key -> monotonic time): still listed in
     # heartbeats for a while, so the scheduler's zombie check never races a result it has
     # not applied yet.
@@ -197,6 +203,17 @@ def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.Task
             traceback=str(outcome.error.get("traceback", "")),
             non_retryable=bool(outcome.error.get("non_retryable", False))))
     return event
+
+
+def on_cancel_request(ctx: WorkerContext, attempt_key: str) -> bool:
+    """The scheduler asks to stop an attempt (its run timed out); False if it is not running
+    here (finished meanwhile)."""
+    cancel = ctx.running.get(attempt_key)
+    if cancel is None:
+        return False
+    log.info("attempt_cancel_requested", attempt=attempt_key)
+    cancel.cancel("its DAG run was stopped by the scheduler (dagrun_timeout)")
+    return True
 
 
 class AttemptRunner:
@@ -277,7 +294,7 @@ class AttemptRunner:
         key = dispatch.key
         attempt_key = subjects.attempt_key(key.dag_id, key.run_id, key.task_id, key.map_index,
                                            key.try_number)
-        cancel = ctx.running[attempt_key] = asyncio.Event()
+        cancel = ctx.running[attempt_key] = CancelEvent()
         started = time.monotonic()
         try:
             outcome = await self._run(dispatch, claim, cancel)
@@ -297,7 +314,7 @@ class AttemptRunner:
             run_ms=round((ran - started) * 1e3, 2),
             publish_ms=round((time.monotonic() - ran) * 1e3, 2))
 
-    async def _run(self, dispatch: Any, claim: Any, cancel: asyncio.Event) -> Outcome:
+    async def _run(self, dispatch: Any, claim: Any, cancel: CancelEvent) -> Outcome:
         ctx = self._ctx
         key = dispatch.key
         shipper = LogShipper(ctx.log_stub, key)

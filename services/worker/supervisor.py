@@ -42,6 +42,18 @@ class XComBackend:
         raise NotImplementedError
 
 
+class CancelEvent(asyncio.Event):
+    """Set to stop a running attempt; `reason` says why, in its log and error."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason = "the worker is shutting down"
+
+    def cancel(self, reason: str) -> None:
+        self.reason = reason
+        self.set()
+
+
 class RunsBackend:
     """What the supervisor needs from the scheduler for TriggerDagRunOperator (attempt.py).
 
@@ -98,6 +110,7 @@ class Supervisor:
         self._shipper = shipper
         self._xcom = xcom
         self._runs = runs
+        self._cancel_reason = ""
         self._kill_grace = kill_grace
         self._on_started = on_started
         self._state = _State()
@@ -131,6 +144,7 @@ class Supervisor:
                 cancelled.cancel()
             if exited not in done:
                 killed_for = "timeout" if not done else "cancelled"
+                self._cancel_reason = getattr(cancel, "reason", "the worker is shutting down")
                 await self._terminate(proc, exited, killed_for, timeout)
         finally:
             loop.remove_reader(proc.sentinel)
@@ -147,7 +161,8 @@ class Supervisor:
                          time_limit: float | None) -> None:
         timeout = time_limit
         text = (f"Task timed out after {timeout:g} s; killing its process group"
-                if why == "timeout" else "Attempt cancelled (worker shutting down); killing it")
+                if why == "timeout" else
+                f"Attempt cancelled ({self._cancel_reason}); killing its process group")
         await self._shipper.write(supervisor_line(text, "ERROR"))
         log.warning("task_process_killing", reason=why, pid=proc.pid)
         _kill_group(proc.pid, signal.SIGTERM)
@@ -174,8 +189,8 @@ class Supervisor:
                      f"of {timeout:g} s and was killed", "traceback": "", "non_retryable": False}
             return Outcome("failed", exit_code, start, end, error, state.xcom_keys)
         if killed_for == "cancelled":
-            error = {"type": "WorkerShutdown", "message": "The worker shut down and killed the "
-                     "attempt", "traceback": "", "non_retryable": False}
+            error = {"type": "AttemptCancelled", "message": "The attempt was killed: "
+                     f"{self._cancel_reason}", "traceback": "", "non_retryable": False}
             return Outcome("failed", exit_code, start, end, error, state.xcom_keys)
         if state.done is None:
             error = {"type": "TaskProcessDied", "message": "Task process ended without reporting "

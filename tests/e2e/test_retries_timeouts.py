@@ -127,7 +127,8 @@ def test_dag_success_callbacks_run_in_order(api: Api) -> None:
 
 def test_dagrun_timeout_fails_the_run_and_skips_unfinished_tasks(api: Api) -> None:
     """Past its dagrun_timeout a run fails; as in Airflow its unfinished tasks (the running
-    one included) become skipped, and the DAG's failure callback gets reason 'timed_out'."""
+    one included) become skipped, the running attempt is stopped, and the DAG's failure
+    callback gets reason 'timed_out'."""
     api.wait_for_dag("example_dagrun_timeout")
     run = api.trigger("example_dagrun_timeout")
     assert api.wait_for_run("example_dagrun_timeout", run.run_id).state == FAILED
@@ -136,3 +137,8 @@ def test_dagrun_timeout_fails_the_run_and_skips_unfinished_tasks(api: Api) -> No
     log = eventually(lambda: "run failed" in (text := api.read_log(
         "example_dagrun_timeout", run.run_id, CALLBACK, try_number=1)) and text, timeout=30)
     assert "reason timed_out" in log
+    stopped = eventually(lambda: "Task exited with code" in (text := api.read_log(
+        "example_dagrun_timeout", run.run_id, "sleeps")) and text, timeout=20)
+    assert "Attempt cancelled (its DAG run was stopped by the scheduler (dagrun_timeout)); " \
+        "killing its process group" in stopped
+    assert "FlowTaskTerminated: Task received SIGTERM signal" in stopped

@@ -187,8 +187,7 @@ async def requeue(unit: UnitOfWork, keys: Sequence[TIKey]) -> None:
 
 async def time_out_runs(unit: UnitOfWork, runs: Sequence[tuple[str, str]]) -> None:
     """Fail runs whose dagrun_timeout passed. As Airflow, their unfinished task instances
-    become SKIPPED (not failed); an attempt still running is not killed, and its result is
-    ignored when it arrives."""
+    become SKIPPED (not failed), and their running attempts are stopped (after the commit)."""
     for dag_id, run_id in runs:
         run = unit.index.get((dag_id, run_id))
         if run is None or run.state != DagRunState.RUNNING or run.start_date is None \
@@ -199,6 +198,9 @@ async def time_out_runs(unit: UnitOfWork, runs: Sequence[tuple[str, str]]) -> No
             unit.run_deadlines.append((due, (dag_id, run_id)))
             continue
         unfinished = [t for t, ti in run.tis.items() if ti.state in TI_UNFINISHED]
+        unit.cancels.extend(
+            (ti.worker_id, subjects.attempt_key(dag_id, run_id, t, -1, ti.try_number))
+            for t, ti in run.tis.items() if ti.state == TI.RUNNING and ti.worker_id)
         await unit.set_state(run, unfinished, TI.SKIPPED, {"end_date": unit.now})
         await unit.set_run_state(run, DagRunState.FAILED, {"end_date": unit.now})
         unit.index.pop((dag_id, run_id), None)

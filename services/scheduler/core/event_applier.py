@@ -30,6 +30,8 @@ T = TypeVar("T")
 Op = Callable[[UnitOfWork], Awaitable[Any]]
 Publish = Callable[[Sequence[Dispatch]], Awaitable[None]]
 Notify = Callable[[Sequence[Change]], None]
+# Asks the workers to stop attempts: (worker_id, attempt key) pairs; at most once.
+Cancel = Callable[[Sequence[tuple[str, str]]], Awaitable[None]]
 
 
 class ClaimOp:
@@ -49,13 +51,14 @@ class SchedulingCore:
     """Owns the run index, the write lock and the retry timers."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publish,
-                 notify: Notify, *, max_xcom_size: int = 1 << 20) -> None:
+                 notify: Notify, *, max_xcom_size: int = 1 << 20,
+                 cancel: Cancel | None = None) -> None:
         self.sessions = sessions
         self.index: RunIndex = {}
         self.timers: DeadlineTimer[TIKey] = DeadlineTimer()
         self.run_deadlines: DeadlineTimer[tuple[str, str]] = DeadlineTimer()  # dagrun_timeout
         self.republish_needed = False
-        self._publish, self._notify = publish, notify
+        self._publish, self._notify, self._cancel = publish, notify, cancel
         self._max_xcom_size = max_xcom_size
         self._lock = asyncio.Lock()
         self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
@@ -130,6 +133,11 @@ class SchedulingCore:
             self.run_deadlines.add(when, run_key)
         if unit.changes:
             self._notify(unit.changes)
+        if unit.cancels and self._cancel is not None:
+            try:
+                await self._cancel(unit.cancels)
+            except Exception:  # the attempt then runs on; its late result is ignored
+                log.exception("attempt_cancel_failed", count=len(unit.cancels))
         await self.publish(unit.dispatches)
 
     async def publish(self, dispatches: Sequence[Dispatch]) -> None:

@@ -44,6 +44,8 @@ class UnitOfWork:
         self.retries: list[tuple[datetime, TIKey]] = []
         # dagrun_timeout deadlines of runs started in this unit (added to the timer after commit)
         self.run_deadlines: list[tuple[datetime, tuple[str, str]]] = []
+        # Running attempts to stop after the commit: (worker_id, attempt key).
+        self.cancels: list[tuple[str, str]] = []
         self.touched: dict[tuple[str, str], RunRecord] = {}
         self._history: list[dict[str, Any]] = []
 
