@@ -1,11 +1,12 @@
-"""HttpOperator and EmailOperator: the URL comes from the run's conf, the SMTP server from
-the [smtp] configuration."""
+"""HttpOperator, EmailOperator and failure emails: the URL comes from the run's conf, the
+SMTP server from the [smtp] configuration."""
 
 import json
 
 import pendulum
 
 from flow.operators.email import EmailOperator
+from flow.operators.python import PythonOperator
 from flow.providers.http.operators.http import HttpOperator
 from flow.sdk import DAG
 
@@ -25,3 +26,12 @@ with DAG(dag_id="example_http_email", schedule=None,
         subject="Report for {{ ds }}",
         html_content="<p>The greeting was {{ ti.xcom_pull(task_ids='get_greeting') }}</p>")
     [get, post] >> mail
+
+with DAG(dag_id="example_failure_email", schedule=None,
+         start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), tags=["example"],
+         default_args={"email": ["oncall@example.com"], "email_on_retry": False}):
+
+    def broken() -> None:
+        raise ValueError("the report could not be built")
+
+    PythonOperator(task_id="broken", python_callable=broken, retries=1, retry_delay=0)

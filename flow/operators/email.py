@@ -1,33 +1,16 @@
 """EmailOperator: send an email over SMTP (Airflow's airflow.operators.email / smtp provider).
 
-The server and login come from the connection `conn_id` (connection_source.lookup) when it
-exists, else from the `[smtp]` config section (FLOW_SMTP__HOST, __PORT, __USER, __PASSWORD,
-__STARTTLS, __SSL, __MAIL_FROM, __TIMEOUT_SECONDS), as Airflow's [smtp] section.
+The server comes from the connection `conn_id`, else the `[smtp]` config (flow.utils.email).
 """
 
 from __future__ import annotations
 
-import os
-import smtplib
-import ssl
 from collections.abc import Iterable
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from typing import Any
 
-from flow.config import load_config
-from flow.operators.connection_source import lookup
 from flow.sdk.baseoperator import BaseOperator
 from flow.sdk.context import Context
-
-
-def _addresses(value: str | Iterable[str] | None) -> list[str]:
-    """Airflow accepts a list or a string of addresses separated by ',' or ';'."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [a.strip() for a in value.replace(";", ",").split(",") if a.strip()]
-    return [a.strip() for a in value if a.strip()]
+from flow.utils.email import send_email
 
 
 class EmailOperator(BaseOperator):
@@ -80,45 +63,9 @@ class EmailOperator(BaseOperator):
         self.from_email = from_email
         self.custom_headers = dict(custom_headers or {})
 
-    def build_message(self, sender: str) -> EmailMessage:
-        message = EmailMessage()
-        message["Subject"] = self.subject
-        message["From"] = sender
-        message["To"] = ", ".join(_addresses(self.to))
-        if self.cc:
-            message["Cc"] = ", ".join(_addresses(self.cc))
-        message["Date"] = formatdate(localtime=True)
-        message["Message-ID"] = make_msgid()
-        for name, value in self.custom_headers.items():
-            message[name] = str(value)
-        message.set_content(self.html_content, subtype="html", charset=self.mime_charset)
-        for path in self.files:
-            with open(path, "rb") as fh:
-                message.add_attachment(fh.read(), maintype="application",
-                                       subtype="octet-stream", filename=os.path.basename(path))
-        return message
-
     def execute(self, context: Context) -> None:
-        smtp = load_config().smtp
-        conn = lookup(self.conn_id)
-        host = conn.host if conn and conn.host else smtp.host
-        port = conn.port if conn and conn.port else smtp.port
-        user = conn.login if conn else smtp.user
-        password = conn.password if conn else smtp.password
-        sender = self.from_email or smtp.mail_from
-        message = self.build_message(sender)
-        recipients = _addresses(self.to) + _addresses(self.cc) + _addresses(self.bcc)
-        print(f"Sending email to {recipients} through {host}:{port}", flush=True)
-        client: smtplib.SMTP
-        if smtp.ssl:
-            client = smtplib.SMTP_SSL(host, port, timeout=smtp.timeout_seconds,
-                                      context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(host, port, timeout=smtp.timeout_seconds)
-        with client:
-            if smtp.starttls and not smtp.ssl:
-                client.starttls(context=ssl.create_default_context())
-            if user and password:
-                client.login(user, password)
-            client.send_message(message, from_addr=sender, to_addrs=recipients)
+        recipients = send_email(
+            self.to, self.subject, self.html_content, files=self.files, cc=self.cc,
+            bcc=self.bcc, mime_charset=self.mime_charset, conn_id=self.conn_id,
+            from_email=self.from_email, custom_headers=self.custom_headers)
         print(f"Sent an email to {recipients}", flush=True)

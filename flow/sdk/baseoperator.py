@@ -104,6 +104,8 @@ class BaseOperator:
         task_id: str,
         owner: str = "flow",
         email: str | Iterable[str] | None = None,
+        email_on_retry: bool = True,
+        email_on_failure: bool = True,
         retries: int = 0,
         retry_delay: timedelta | float = timedelta(seconds=300),
         retry_exponential_backoff: bool = False,
@@ -126,7 +128,16 @@ class BaseOperator:
         on_success_callback: Callable[..., Any] | None = None,
         on_failure_callback: Callable[..., Any] | None = None,
         on_retry_callback: Callable[..., Any] | None = None,
+        on_skipped_callback: Callable[..., Any] | None = None,
         max_active_tis_per_dag: int | None = None,
+        max_active_tis_per_dagrun: int | None = None,
+        executor_config: dict[str, Any] | None = None,
+        sla: timedelta | None = None,
+        inlets: Any = None,
+        outlets: Any = None,
+        doc_json: str | None = None,
+        doc_yaml: str | None = None,
+        doc_rst: str | None = None,
         start_date: Any = None,
         end_date: Any = None,
         dag: DAG | None = None,
@@ -145,6 +156,8 @@ class BaseOperator:
         self.task_id = group.child_id(task_id) if group is not None else task_id
         self.owner = owner
         self.email = email
+        self.email_on_retry = email_on_retry
+        self.email_on_failure = email_on_failure
         self.retries = int(retries or 0)
         self.retry_delay = _as_timedelta(retry_delay) or timedelta(0)
         self.retry_exponential_backoff = retry_exponential_backoff
@@ -174,7 +187,16 @@ class BaseOperator:
         self.on_success_callback = on_success_callback
         self.on_failure_callback = on_failure_callback
         self.on_retry_callback = on_retry_callback
+        self.on_skipped_callback = on_skipped_callback
         self.max_active_tis_per_dag = max_active_tis_per_dag
+        # Accepted so that Airflow DAG files import; not used by Flow yet (see
+        # docs/airflow-compatibility.md).
+        self.max_active_tis_per_dagrun = max_active_tis_per_dagrun
+        self.executor_config = dict(executor_config or {})
+        self.sla = sla
+        self.inlets = inlets
+        self.outlets = outlets
+        self.doc_json, self.doc_yaml, self.doc_rst = doc_json, doc_yaml, doc_rst
         self.start_date = start_date
         self.end_date = end_date
         self.task_display_name = task_display_name or task_id

@@ -6,6 +6,7 @@ pushes and pulls, secrets to mask, and finally one `done` frame with the outcome
 
 from __future__ import annotations
 
+import html
 import json
 import signal
 import socket
@@ -190,6 +191,9 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
             run_callbacks(task, "on_success_callback", context)
     except FlowSkipException as exc:
         print(f"Skipping task: {exc}", file=sys.stderr, flush=True)
+        if task is not None and context:
+            with set_current_context(context):
+                run_callbacks(task, "on_skipped_callback", context)
         return {"op": "done", "state": "skipped", "error": None}
     except FlowFailException as exc:
         traceback.print_exc()
@@ -238,6 +242,24 @@ def _after_failure(task: Any, context: Context, exc: BaseException, *, retrying:
     context["exception"] = exc
     with set_current_context(context):
         run_callbacks(task, "on_retry_callback" if retrying else "on_failure_callback", context)
+    if getattr(task, "email", None) and getattr(
+            task, "email_on_retry" if retrying else "email_on_failure", False):
+        _email_alert(task, context, exc, "up_for_retry" if retrying else "failed")
+
+
+def _email_alert(task: Any, context: Context, exc: BaseException, state: str) -> None:
+    """Airflow's email_on_failure / email_on_retry alert; a failure to send is logged."""
+    from flow.utils.email import send_email
+
+    ti = context["ti"]
+    subject = f"Flow alert: <TaskInstance: {ti.dag_id}.{ti.task_id} {ti.run_id} [{state}]>"
+    body = (f"Try {ti.try_number} out of {ti.max_tries}<br>Exception:<br>"
+            f"{html.escape(repr(exc))}<br>Host: {html.escape(ti.hostname)}<br>")
+    try:
+        send_email(task.email, subject, body)
+    except Exception:
+        print(f"Failed to send email to: {task.email}", file=sys.stderr, flush=True)
+        traceback.print_exc()
 
 
 def warm_up() -> None:

@@ -5,6 +5,7 @@ and TriggerDagRunOperator through the scheduler."""
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import socket
 import threading
@@ -59,7 +60,8 @@ class _Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((list(envelope.rcpt_tos),
-                              email.message_from_bytes(envelope.content)))
+                              email.message_from_bytes(envelope.content,
+                                                       policy=email.policy.default)))
         return "250 Message accepted for delivery"
 
 
@@ -181,3 +183,20 @@ def test_bash_env_append_env_and_cwd(api: Api) -> None:
     assert "greeting=hi home=unset" in api.read_log("example_bash", run_id, "env_only")
     assert "greeting=hello in / home=set" in api.read_log("example_bash", run_id,
                                                           "env_appended")
+
+
+def test_email_on_failure_alerts_once_and_not_on_retry(api: Api,
+                                                       mailbox: tuple[_Mailbox, int]) -> None:
+    """With `email` in default_args, a task that fails its last try sends one alert (not on
+    the retry, as email_on_retry=False), with the try and the exception."""
+    box, _ = mailbox
+    box.messages.clear()
+    run_id, states = _run(api, "example_failure_email", state=FAILED)
+    assert states == {"broken": "failed"}
+    [(recipients, message)] = box.messages
+    assert recipients == ["oncall@example.com"]
+    assert message["Subject"] == (
+        f"Flow alert: <TaskInstance: example_failure_email.broken {run_id} [failed]>")
+    body = message.get_payload(decode=True)
+    assert b"Try 2 out of 2" in body
+    assert b"the report could not be built" in body

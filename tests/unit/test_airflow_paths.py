@@ -32,6 +32,7 @@ PATHS = [
     ("flow.utils.trigger_rule", ["TriggerRule"]),
     ("flow.utils.task_group", ["TaskGroup"]),
     ("flow.utils.helpers", ["chain", "cross_downstream"]),
+    ("flow.utils.email", ["send_email"]),
     ("flow.exceptions", ["AirflowException", "AirflowSkipException", "AirflowFailException",
                          "FlowSkipException", "FlowFailException"]),
 ]
