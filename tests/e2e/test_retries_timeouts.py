@@ -3,6 +3,7 @@ per try, killed process groups, dagrun_timeout and DAG callbacks run on a worker
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 from collections.abc import Iterator
@@ -43,11 +44,26 @@ def retries_run(api: Api, tmp_path_factory: pytest.TempPathFactory) -> tuple[str
     return run.run_id, pid_dir
 
 
-def test_retries_give_try_numbers_and_one_log_per_try(api: Api,
-                                                      retries_run: tuple[str, object]) -> None:
-    """A task failing twice with retries=2 succeeds on try 3; each try has its own log, and
-    on_execute/on_retry/on_success callbacks run in the task's process."""
+def _finished_tries(platform: Platform, run_id: str, task_id: str) -> list[tuple[int, str]]:
+    """(try_number, state) of each finished try, from the scheduler's JSON log."""
+    found = []
+    for line in platform.services["scheduler"].log_path.read_text().splitlines():
+        if '"task_finished"' not in line:
+            continue
+        event = json.loads(line)
+        if event.get("run_id") == run_id and event.get("task_id") == task_id:
+            found.append((int(event["try_number"]), str(event["state"])))
+    return found
+
+
+def test_retries_give_try_numbers_and_one_log_per_try(
+        api: Api, platform: Platform, retries_run: tuple[str, object]) -> None:
+    """A task failing twice with retries=2 goes up_for_retry twice and succeeds on try 3;
+    each try has its own log, and on_execute/on_retry/on_success callbacks run in the task's
+    process."""
     run_id, _ = retries_run
+    assert _finished_tries(platform, run_id, "flaky") == [
+        (1, "up_for_retry"), (2, "up_for_retry"), (3, "success")]
     tis = api.task_instances("example_retries", run_id)
     assert tis["flaky"].state == common_pb2.TASK_INSTANCE_STATE_SUCCESS
     assert tis["flaky"].key.try_number == 3
@@ -65,13 +81,15 @@ def test_retries_give_try_numbers_and_one_log_per_try(api: Api,
 
 
 def test_exhausted_retries_fail_and_fail_exception_skips_retries(
-        api: Api, retries_run: tuple[str, object]) -> None:
+        api: Api, platform: Platform, retries_run: tuple[str, object]) -> None:
     """Exponential backoff capped by max_retry_delay still ends failed after its last try
     (with on_failure_callback); AirflowFailException fails at once despite retries=3."""
     run_id, _ = retries_run
     tis = api.task_instances("example_retries", run_id)
     assert tis["backoff"].state == common_pb2.TASK_INSTANCE_STATE_FAILED
     assert tis["backoff"].key.try_number == 3
+    assert _finished_tries(platform, run_id, "backoff") == [
+        (1, "up_for_retry"), (2, "up_for_retry"), (3, "failed")]
     assert "gave up (try 3" in api.read_log("example_retries", run_id, "backoff", try_number=3)
     assert "gave up" not in api.read_log("example_retries", run_id, "backoff", try_number=2)
     assert tis["fail_fast"].state == common_pb2.TASK_INSTANCE_STATE_FAILED
