@@ -83,9 +83,13 @@ def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
 class BaseOperator:
     """Base of every operator. Subclasses implement `execute(context)`.
 
-    Args mirror Airflow's BaseOperator: task_id, owner, retries, retry_delay,
-    retry_exponential_backoff, max_retry_delay, execution_timeout, trigger_rule, queue, pool,
-    pool_slots, priority_weight, weight_rule, do_xcom_push, params, doc_md and callbacks.
+    Args mirror Airflow's BaseOperator: task_id, owner, email, email_on_failure,
+    email_on_retry, retries, retry_delay, retry_exponential_backoff, max_retry_delay,
+    execution_timeout, trigger_rule, queue, pool, pool_slots, priority_weight, weight_rule,
+    do_xcom_push, params, doc_md, task_group and the on_execute/on_success/on_failure/
+    on_retry/on_skipped callbacks (a function or a list). An argument that no class of the
+    operator accepts raises TypeError with Airflow's message. docs/airflow-compatibility.md
+    says which arguments are accepted without effect yet.
     """
 
     template_fields: Sequence[str] = ()
