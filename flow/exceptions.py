@@ -7,6 +7,7 @@ from flow.sdk.exceptions import (
     AirflowSkipException,
     AirflowTaskTerminated,
     DagCycleError,
+    DagRunAlreadyExists,
     DuplicateTaskIdFound,
     FlowException,
     FlowFailException,
@@ -16,6 +17,7 @@ from flow.sdk.exceptions import (
 
 __all__ = [
     "AirflowDagCycleException", "AirflowException", "AirflowFailException",
-    "AirflowSkipException", "AirflowTaskTerminated", "DagCycleError", "DuplicateTaskIdFound",
+    "AirflowSkipException", "AirflowTaskTerminated", "DagCycleError", "DagRunAlreadyExists",
+    "DuplicateTaskIdFound",
     "FlowException", "FlowFailException", "FlowSkipException", "FlowTaskTerminated",
 ]

@@ -13,14 +13,13 @@ from typing import Any
 
 from flow.sdk.baseoperator import BaseOperator
 from flow.sdk.context import Context
-from flow.sdk.exceptions import FlowException, FlowSkipException
+from flow.sdk.exceptions import DagRunAlreadyExists, FlowException, FlowSkipException
 
 XCOM_RUN_ID = "trigger_run_id"
 XCOM_LOGICAL_DATE_ISO = "trigger_logical_date_iso"
 
 
-class DagRunAlreadyExists(FlowException):
-    """The run to trigger exists already (Airflow's DagRunAlreadyExists)."""
+__all__ = ["DagRunAlreadyExists", "TriggerDagRunOperator"]
 
 
 class TriggerDagRunOperator(BaseOperator):

@@ -19,6 +19,10 @@ class FlowTaskTerminated(FlowException):
     """Raised in a task when its supervisor stops it (time-out or worker shutdown)."""
 
 
+class DagRunAlreadyExists(FlowException):
+    """The DAG run to create exists already (TriggerDagRunOperator)."""
+
+
 class DuplicateTaskIdFound(ValueError):
     """Two tasks of one DAG share a task_id."""
 
