@@ -33,8 +33,12 @@ PATHS = [
     ("flow.utils.task_group", ["TaskGroup"]),
     ("flow.utils.helpers", ["chain", "cross_downstream"]),
     ("flow.utils.email", ["send_email"]),
+    ("flow.utils.dates", ["days_ago"]),
+    ("flow.operators.dummy", ["DummyOperator"]),
+    ("flow", ["DAG"]),
     ("flow.exceptions", ["AirflowException", "AirflowSkipException", "AirflowFailException",
-                         "FlowSkipException", "FlowFailException"]),
+                         "AirflowTaskTerminated", "DagRunAlreadyExists", "FlowSkipException",
+                         "FlowFailException"]),
 ]
 
 
