@@ -39,7 +39,13 @@ def example_taskflow_outputs() -> None:
     def command(total: int) -> str:
         return f"echo command built from {total}"
 
-    BashOperator(task_id="echo_total", bash_command=command(total))
+    echo_total = BashOperator(task_id="echo_total", bash_command=command(total))
+
+    @task
+    def show(line: str) -> None:
+        print(f"the bash task said: {line}")
+
+    show(echo_total.output)  # a classic operator's XCom into a decorated task
 
 
 example_taskflow_outputs()

@@ -113,7 +113,8 @@ def _run(api: Api, dag_id: str, state: int = SUCCESS, **kwargs: Any
 
 def test_multiple_outputs_and_xcom_args_reach_classic_operators(api: Api) -> None:
     """A dict returned with multiple_outputs is one XCom per key plus return_value; XComArgs
-    feed decorated tasks, a PythonOperator's op_args and a BashOperator's command."""
+    feed decorated tasks, a PythonOperator's op_args and a BashOperator's command, and a
+    classic operator's `.output` feeds a decorated task."""
     run_id, states = _run(api, "example_taskflow_outputs")
     assert set(states.values()) == {"success"}, states
     log = lambda task_id: api.read_log("example_taskflow_outputs", run_id, task_id)  # noqa: E731
@@ -123,6 +124,7 @@ def test_multiple_outputs_and_xcom_args_reach_classic_operators(api: Api) -> Non
     assert "sum: 10" in log("describe")
     assert "high is 7" in log("echo_high")
     assert "command built from 10" in log("echo_total")
+    assert "the bash task said: command built from 10" in log("show")
 
 
 def test_http_operator_calls_a_real_server(api: Api, http_server: str) -> None:
