@@ -1,4 +1,4 @@
-"""A Bash task templated with the run's logical date, then one that reads its output."""
+"""Bash tasks: templated with the run's logical date, output logged, env, append_env, cwd."""
 
 from datetime import UTC, datetime
 
@@ -15,3 +15,9 @@ with DAG(
     hello = BashOperator(task_id="hello", bash_command="echo 'hello from bash on {{ ds }}'")
     count = BashOperator(task_id="count", bash_command="for i in 1 2 3; do echo line $i; done")
     hello >> count
+    # env replaces the inherited environment unless append_env; cwd sets the directory.
+    BashOperator(task_id="env_only", env={"GREETING": "hi"},
+                 bash_command='echo "greeting=$GREETING home=${FLOW_HOME:-unset}"')
+    BashOperator(task_id="env_appended", cwd="/",
+                 bash_command='echo "greeting=$GREETING in $(pwd) home=${FLOW_HOME:+set}"',
+                 env={"GREETING": "hello"}, append_env=True)

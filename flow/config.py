@@ -100,6 +100,21 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class SmtpConfig:
+    """The mail server EmailOperator uses when its connection id names no connection
+    (Airflow's [smtp] section, with its defaults)."""
+
+    host: str = "localhost"
+    port: int = 25
+    user: str = ""
+    password: str = field(default="", repr=False)
+    starttls: bool = True
+    ssl: bool = False
+    mail_from: str = "flow@example.com"
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class FlowConfig:
     """Every section, plus the home directory they default under."""
 
@@ -112,6 +127,7 @@ class FlowConfig:
     logserver: LogServerConfig = LogServerConfig()
     api: ApiConfig = ApiConfig()
     auth: AuthConfig = AuthConfig()
+    smtp: SmtpConfig = SmtpConfig()
 
     @property
     def dags_folder(self) -> pathlib.Path:
@@ -236,5 +252,6 @@ def replace(config: FlowConfig, **sections: Mapping[str, object]) -> FlowConfig:
 
 __all__ = [
     "ApiConfig", "AuthConfig", "CoreConfig", "DatabaseConfig", "FlowConfig", "LogServerConfig",
-    "NatsConfig", "SchedulerConfig", "WorkerConfig", "default_home", "load_config", "replace",
+    "NatsConfig", "SchedulerConfig", "SmtpConfig", "WorkerConfig", "default_home", "load_config",
+    "replace",
 ]

@@ -5,15 +5,19 @@ from flow.sdk.exceptions import (
     AirflowException,
     AirflowFailException,
     AirflowSkipException,
+    AirflowTaskTerminated,
     DagCycleError,
+    DagRunAlreadyExists,
     DuplicateTaskIdFound,
     FlowException,
     FlowFailException,
     FlowSkipException,
+    FlowTaskTerminated,
 )
 
 __all__ = [
     "AirflowDagCycleException", "AirflowException", "AirflowFailException",
-    "AirflowSkipException", "DagCycleError", "DuplicateTaskIdFound", "FlowException",
-    "FlowFailException", "FlowSkipException",
+    "AirflowSkipException", "AirflowTaskTerminated", "DagCycleError", "DagRunAlreadyExists",
+    "DuplicateTaskIdFound",
+    "FlowException", "FlowFailException", "FlowSkipException", "FlowTaskTerminated",
 ]

@@ -13,6 +13,8 @@ TASKS_SUBJECTS = TASKS_SUBJECT_PREFIX + "*"
 RESULTS_SUBJECTS = RESULTS_SUBJECT_PREFIX + ">"
 RESULTS_CONSUMER = "flow-scheduler-results"
 HEARTBEAT_BUCKET = "flow_worker_heartbeats"
+# Core NATS (no stream): the scheduler asks a worker to stop an attempt it runs.
+CANCEL_SUBJECT_PREFIX = "flow.cancel."
 MSG_ID_HEADER = "Nats-Msg-Id"
 
 
@@ -63,3 +65,8 @@ def queue_of_subject(subject: str) -> str | None:
 def heartbeat_key(worker_id: str) -> str:
     """KV key of a worker's heartbeat (KV keys allow [-/_=.a-zA-Z0-9])."""
     return "".join(c if c.isalnum() or c in "-_=" else "_" for c in worker_id)
+
+
+def cancel_subject(worker_id: str) -> str:
+    """Subject a worker listens on for attempts to stop; the body is the attempt key."""
+    return CANCEL_SUBJECT_PREFIX + heartbeat_key(worker_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flow.sdk.baseoperator import BaseOperator
@@ -25,7 +25,7 @@ class BashOperator(BaseOperator):
         cwd: working directory; default a temporary directory.
     """
 
-    template_fields = ("bash_command", "env", "cwd")
+    template_fields: Sequence[str] = ("bash_command", "env", "cwd")
     template_ext = (".sh", ".bash")
     ui_color = "#f0ede4"
 

@@ -1,4 +1,4 @@
-"""PythonOperator: call a Python callable with op_args/op_kwargs and the context it asks for."""
+"""PythonOperator and its branching kinds: BranchPythonOperator, ShortCircuitOperator."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from flow.sdk.baseoperator import BaseOperator
-from flow.sdk.context import Context
+from flow.sdk.context import Context, get_current_context
+from flow.sdk.skipping import BranchMixin, SkipMixin, flat_downstream_ids
 
 
 def determine_kwargs(func: Callable[..., Any], args: Collection[Any],
@@ -19,6 +20,10 @@ def determine_kwargs(func: Callable[..., Any], args: Collection[Any],
         return dict(kwargs)
     positional = {p.name for p in params[: len(args)]}
     return {k: v for k, v in kwargs.items() if k in signature.parameters and k not in positional}
+
+
+__all__ = ["BranchPythonOperator", "PythonOperator", "ShortCircuitOperator",
+           "get_current_context"]
 
 
 class PythonOperator(BaseOperator):
@@ -64,3 +69,43 @@ class PythonOperator(BaseOperator):
 
     def execute_callable(self, kwargs: dict[str, Any]) -> Any:
         return self.python_callable(*self.op_args, **kwargs)
+
+
+class BranchPythonOperator(PythonOperator, BranchMixin):
+    """A PythonOperator whose callable returns the task_id(s) (or task group ids) to follow.
+
+    Direct downstream tasks not followed are skipped; the returned value is the XCom.
+    """
+
+    def execute(self, context: Context) -> Any:
+        return self.do_branch(context, super().execute(context))
+
+
+class ShortCircuitOperator(PythonOperator, SkipMixin):
+    """Continue only when the callable returns a truthy value; else skip downstream tasks.
+
+    Args:
+        ignore_downstream_trigger_rules: True (default) skips every downstream task, whatever
+            its trigger rule; False skips only the direct downstream tasks and lets the
+            trigger rules of the tasks further down decide.
+    """
+
+    def __init__(self, *, ignore_downstream_trigger_rules: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
+
+    def execute(self, context: Context) -> Any:
+        condition = super().execute(context)
+        print(f"Condition result is {condition}", flush=True)
+        if condition:
+            print("Proceeding with downstream tasks...", flush=True)
+            return condition
+        if not self.downstream_task_ids:
+            print("No downstream tasks; nothing to do.", flush=True)
+            return condition
+        to_skip = (flat_downstream_ids(self) if self.ignore_downstream_trigger_rules
+                   else set(self.downstream_task_ids))
+        print("Skipping downstream tasks", flush=True)
+        self.skip(context, to_skip)
+        print("Done.", flush=True)
+        return condition

@@ -24,6 +24,7 @@ from flow.sdk.exceptions import (
     FlowFailException,
     FlowSkipException,
 )
+from flow.sdk.task_group import TaskGroup, task_group
 from flow.sdk.trigger_rule import TriggerRule
 from flow.sdk.xcom_arg import XComArg
 
@@ -37,6 +38,7 @@ __all__ = [
     "FlowException",
     "FlowFailException",
     "FlowSkipException",
+    "TaskGroup",
     "TriggerRule",
     "XComArg",
     "chain",
@@ -44,4 +46,5 @@ __all__ = [
     "dag",
     "get_current_context",
     "task",
+    "task_group",
 ]

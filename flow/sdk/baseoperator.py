@@ -13,11 +13,13 @@ import jinja2
 
 from flow.sdk.context import Context
 from flow.sdk.dag import DAG, current_dag, validate_id
+from flow.sdk.task_group import TaskGroup, current_task_group
 from flow.sdk.trigger_rule import TriggerRule
 from flow.sdk.xcom_arg import XComArg, find_xcom_args
 
 DEFAULT_QUEUE = "default"
 DEFAULT_POOL = "default_pool"
+WEIGHT_RULES = ("downstream", "upstream", "absolute")  # Airflow's WeightRule values
 _applying_defaults: list[bool] = []
 
 
@@ -57,7 +59,11 @@ def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
             init(self, *args, **kwargs)  # an inner super().__init__(): defaults already applied
             return
         dag = kwargs.get("dag") or current_dag()
+        group = kwargs.get("task_group") or current_task_group()
+        # Airflow's order: the DAG's default_args, then the groups', then the task's own.
         defaults = dict(dag.default_args) if dag is not None else {}
+        if group is not None:
+            defaults.update(group.merged_default_args())
         defaults.update(kwargs.pop("default_args", None) or {})
         accepted = _accepted_params(type(self))
         for key, value in defaults.items():
@@ -77,9 +83,13 @@ def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
 class BaseOperator:
     """Base of every operator. Subclasses implement `execute(context)`.
 
-    Args mirror Airflow's BaseOperator: task_id, owner, retries, retry_delay,
-    retry_exponential_backoff, max_retry_delay, execution_timeout, trigger_rule, queue, pool,
-    pool_slots, priority_weight, weight_rule, do_xcom_push, params, doc_md and callbacks.
+    Args mirror Airflow's BaseOperator: task_id, owner, email, email_on_failure,
+    email_on_retry, retries, retry_delay, retry_exponential_backoff, max_retry_delay,
+    execution_timeout, trigger_rule, queue, pool, pool_slots, priority_weight, weight_rule,
+    do_xcom_push, params, doc_md, task_group and the on_execute/on_success/on_failure/
+    on_retry/on_skipped callbacks (a function or a list). An argument that no class of the
+    operator accepts raises TypeError with Airflow's message. docs/airflow-compatibility.md
+    says which arguments are accepted without effect yet.
     """
 
     template_fields: Sequence[str] = ()
@@ -98,6 +108,8 @@ class BaseOperator:
         task_id: str,
         owner: str = "flow",
         email: str | Iterable[str] | None = None,
+        email_on_retry: bool = True,
+        email_on_failure: bool = True,
         retries: int = 0,
         retry_delay: timedelta | float = timedelta(seconds=300),
         retry_exponential_backoff: bool = False,
@@ -120,15 +132,36 @@ class BaseOperator:
         on_success_callback: Callable[..., Any] | None = None,
         on_failure_callback: Callable[..., Any] | None = None,
         on_retry_callback: Callable[..., Any] | None = None,
+        on_skipped_callback: Callable[..., Any] | None = None,
         max_active_tis_per_dag: int | None = None,
+        max_active_tis_per_dagrun: int | None = None,
+        executor_config: dict[str, Any] | None = None,
+        sla: timedelta | None = None,
+        inlets: Any = None,
+        outlets: Any = None,
+        doc_json: str | None = None,
+        doc_yaml: str | None = None,
+        doc_rst: str | None = None,
         start_date: Any = None,
         end_date: Any = None,
         dag: DAG | None = None,
+        task_group: TaskGroup | None = None,
         task_display_name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        self.task_id = validate_id("task_id", task_id)
+        if kwargs:
+            # Airflow's message for arguments no class in the operator's chain accepts.
+            raise TypeError(
+                f"Invalid arguments were passed to {type(self).__name__} (task_id: {task_id}). "
+                f"Invalid arguments were:\n**kwargs: {kwargs}")
+        validate_id("task_id", task_id)
+        group = task_group or current_task_group()
+        self.task_group: TaskGroup | None = group
+        self.task_id = group.child_id(task_id) if group is not None else task_id
         self.owner = owner
         self.email = email
+        self.email_on_retry = email_on_retry
+        self.email_on_failure = email_on_failure
         self.retries = int(retries or 0)
         self.retry_delay = _as_timedelta(retry_delay) or timedelta(0)
         self.retry_exponential_backoff = retry_exponential_backoff
@@ -146,6 +179,9 @@ class BaseOperator:
         self.pool = pool
         self.pool_slots = pool_slots
         self.priority_weight = priority_weight
+        if weight_rule not in WEIGHT_RULES:
+            raise ValueError(f"The weight_rule must be one of {list(WEIGHT_RULES)}; "
+                             f"'{task_id}' has '{weight_rule}'")
         self.weight_rule = weight_rule
         self.do_xcom_push = do_xcom_push
         self.multiple_outputs = multiple_outputs
@@ -155,17 +191,28 @@ class BaseOperator:
         self.on_success_callback = on_success_callback
         self.on_failure_callback = on_failure_callback
         self.on_retry_callback = on_retry_callback
+        self.on_skipped_callback = on_skipped_callback
         self.max_active_tis_per_dag = max_active_tis_per_dag
+        # Accepted so that Airflow DAG files import; not used by Flow yet (see
+        # docs/airflow-compatibility.md).
+        self.max_active_tis_per_dagrun = max_active_tis_per_dagrun
+        self.executor_config = dict(executor_config or {})
+        self.sla = sla
+        self.inlets = inlets
+        self.outlets = outlets
+        self.doc_json, self.doc_yaml, self.doc_rst = doc_json, doc_yaml, doc_rst
         self.start_date = start_date
         self.end_date = end_date
         self.task_display_name = task_display_name or task_id
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         self.dag: DAG | None = None
-        target = dag or current_dag()
+        target = dag or (group.dag if group is not None else None) or current_dag()
         if target is not None:
             self.dag = target
             target.add_task(self)
+        if group is not None:
+            group.add(self)
 
     def _finish_init(self) -> None:
         """After the whole __init__ chain: template fields holding XComArgs become upstreams."""
@@ -189,6 +236,10 @@ class BaseOperator:
     def _relate(self, other: Any, *, upstream: bool) -> None:
         items = other if isinstance(other, list | tuple | set) else [other]
         for item in items:
+            if isinstance(item, TaskGroup):  # a group: its leaves upstream, its roots downstream
+                self._relate(item.get_leaves() if upstream else item.get_roots(),
+                             upstream=upstream)
+                continue
             task = item.operator if isinstance(item, XComArg) else item
             if not isinstance(task, BaseOperator):
                 raise TypeError(f"Relationships are between tasks; got {type(item).__name__}")

@@ -13,6 +13,7 @@ from flow.sdk.exceptions import DagCycleError, DuplicateTaskIdFound
 
 if TYPE_CHECKING:
     from flow.sdk.baseoperator import BaseOperator
+    from flow.sdk.task_group import TaskGroup
 
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _dag_stack: list[DAG] = []
@@ -66,10 +67,12 @@ class DAG:
         is_paused_upon_creation: bool | None = None,
         dag_display_name: str | None = None,
         fileloc: str | None = None,
+        schedule_interval: str | timedelta | None = None,
     ) -> None:
         self.dag_id = validate_id("dag_id", dag_id)
         self.description = description
-        self.schedule = schedule
+        # Airflow 2's name for `schedule`, still common in DAG files to port.
+        self.schedule = schedule if schedule is not None else schedule_interval
         self.start_date = start_date
         self.end_date = end_date
         self.catchup = catchup
@@ -89,8 +92,10 @@ class DAG:
         self.user_defined_filters = dict(user_defined_filters or {})
         self.is_paused_upon_creation = is_paused_upon_creation
         self.dag_display_name = dag_display_name or dag_id
-        self.fileloc = fileloc or _caller_file()
+        caller_file, self.lineno = _caller()
+        self.fileloc = fileloc or caller_file
         self.task_dict: dict[str, BaseOperator] = {}
+        self.task_groups: dict[str, TaskGroup] = {}
         _created.append(self)
 
     def __repr__(self) -> str:
@@ -108,6 +113,10 @@ class DAG:
         return list(self.task_dict.values())
 
     @property
+    def task_group_ids(self) -> set[str]:
+        return set(self.task_groups)
+
+    @property
     def task_ids(self) -> list[str]:
         return list(self.task_dict)
 
@@ -117,6 +126,10 @@ class DAG:
 
     def add_task(self, task: BaseOperator) -> None:
         """Attach a task; a second task with the same id is an error, as in Airflow."""
+        if task.task_id in self.task_groups:
+            raise DuplicateTaskIdFound(
+                f"Task id '{task.task_id}' is already the id of a task group of the DAG "
+                f"'{self.dag_id}'")
         if task.task_id in self.task_dict and self.task_dict[task.task_id] is not task:
             raise DuplicateTaskIdFound(
                 f"Task id '{task.task_id}' has already been added to the DAG '{self.dag_id}'"
@@ -177,15 +190,15 @@ class DAG:
         return order
 
 
-def _caller_file() -> str:
-    """The file of the first frame outside flow.sdk: where the DAG was defined."""
+def _caller() -> tuple[str, int]:
+    """File and line of the first frame outside flow.sdk: where the DAG was defined."""
     frame = inspect.currentframe()
     while frame is not None:
         filename = frame.f_code.co_filename
         if "/flow/sdk/" not in filename.replace("\\", "/"):
-            return filename
+            return filename, frame.f_lineno
         frame = frame.f_back
-    return ""
+    return "", 0
 
 
 def dag(

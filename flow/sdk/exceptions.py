@@ -15,6 +15,14 @@ class FlowFailException(FlowException):
     """Raised by a task to fail at once, without using its remaining retries."""
 
 
+class FlowTaskTerminated(FlowException):
+    """Raised in a task when its supervisor stops it (time-out or worker shutdown)."""
+
+
+class DagRunAlreadyExists(FlowException):
+    """The DAG run to create exists already (TriggerDagRunOperator)."""
+
+
 class DuplicateTaskIdFound(ValueError):
     """Two tasks of one DAG share a task_id."""
 
@@ -26,4 +34,5 @@ class DagCycleError(ValueError):
 AirflowException = FlowException
 AirflowSkipException = FlowSkipException
 AirflowFailException = FlowFailException
+AirflowTaskTerminated = FlowTaskTerminated
 AirflowDagCycleException = DagCycleError

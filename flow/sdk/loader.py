@@ -13,6 +13,7 @@ import traceback
 
 from flow.sdk.dag import DAG
 from flow.sdk.dag import _created as created_dags
+from flow.sdk.exceptions import DagCycleError
 
 
 class DagImportError(Exception):
@@ -67,7 +68,12 @@ def load_dags_from_file(path: str | pathlib.Path) -> list[DAG]:
             found[candidate.dag_id] = candidate
         for dag in found.values():
             dag.fileloc = str(path)
-            dag.check_cycle()
+            try:
+                dag.check_cycle()
+            except DagCycleError as exc:  # found after the import: name the DAG's line
+                raise DagImportError(
+                    f'  File "{path}", line {dag.lineno}, in <module>\n'
+                    f"{type(exc).__name__}: {exc}") from exc
         return list(found.values())
     except DagImportError:
         raise

@@ -3,10 +3,11 @@
 The shape is a plain JSON object, versioned by SERIALIZATION_VERSION:
 {"dag_id", "fileloc", "description", "schedule", "start_date", "end_date", "catchup", "tags",
  "owners", "max_active_runs", "max_active_tasks", "dagrun_timeout", "doc_md", "params",
+ "has_on_success_callback", "has_on_failure_callback",
  "tasks": [{"task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule",
             "queue", "pool", "pool_slots", "priority_weight", "weight_rule", "retries",
             "retry_delay", "retry_exponential_backoff", "max_retry_delay", "execution_timeout",
-            "owner", "doc_md", "depends_on_past", "max_active_tis_per_dag"}]}
+            "owner", "doc_md", "depends_on_past", "max_active_tis_per_dag", "has_callbacks"}]}
 Durations are seconds (float or null); datetimes are ISO 8601 strings with offset.
 Tasks are in topological order.
 """
@@ -70,6 +71,10 @@ def serialize_task(task: BaseOperator) -> dict[str, Any]:
         "doc_md": task.doc_md,
         "depends_on_past": task.depends_on_past,
         "max_active_tis_per_dag": task.max_active_tis_per_dag,
+        # An EmptyOperator without callbacks is finished by the scheduler (as Airflow does).
+        "has_callbacks": any(getattr(task, name, None) is not None for name in (
+            "on_execute_callback", "on_success_callback", "on_failure_callback",
+            "on_retry_callback")),
     }
 
 
@@ -91,5 +96,8 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         "dagrun_timeout": _seconds(dag.dagrun_timeout),
         "doc_md": dag.doc_md,
         "params": {k: _jsonable(v) for k, v in dag.params.items()},
+        # Whether the scheduler should have a worker run a DAG callback when a run ends.
+        "has_on_success_callback": dag.on_success_callback is not None,
+        "has_on_failure_callback": dag.on_failure_callback is not None,
         "tasks": [serialize_task(t) for t in dag.topological_sort()],
     }

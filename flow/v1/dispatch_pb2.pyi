@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TaskDispatch(_message.Message):
-    __slots__ = ("key", "fileloc", "queue", "execution_timeout_seconds", "queued_at", "logical_date", "conf_json", "max_tries")
+    __slots__ = ("key", "fileloc", "queue", "execution_timeout_seconds", "queued_at", "logical_date", "conf_json", "max_tries", "dag_callback")
     KEY_FIELD_NUMBER: _ClassVar[int]
     FILELOC_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,7 @@ class TaskDispatch(_message.Message):
     LOGICAL_DATE_FIELD_NUMBER: _ClassVar[int]
     CONF_JSON_FIELD_NUMBER: _ClassVar[int]
     MAX_TRIES_FIELD_NUMBER: _ClassVar[int]
+    DAG_CALLBACK_FIELD_NUMBER: _ClassVar[int]
     key: _common_pb2.TaskInstanceKey
     fileloc: str
     queue: str
@@ -28,7 +29,16 @@ class TaskDispatch(_message.Message):
     logical_date: _timestamp_pb2.Timestamp
     conf_json: str
     max_tries: int
-    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., fileloc: _Optional[str] = ..., queue: _Optional[str] = ..., execution_timeout_seconds: _Optional[float] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf_json: _Optional[str] = ..., max_tries: _Optional[int] = ...) -> None: ...
+    dag_callback: DagCallbackRequest
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., fileloc: _Optional[str] = ..., queue: _Optional[str] = ..., execution_timeout_seconds: _Optional[float] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf_json: _Optional[str] = ..., max_tries: _Optional[int] = ..., dag_callback: _Optional[_Union[DagCallbackRequest, _Mapping]] = ...) -> None: ...
+
+class DagCallbackRequest(_message.Message):
+    __slots__ = ("callback", "reason")
+    CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    callback: str
+    reason: str
+    def __init__(self, callback: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class TaskError(_message.Message):
     __slots__ = ("type", "message", "traceback", "non_retryable")
@@ -43,7 +53,7 @@ class TaskError(_message.Message):
     def __init__(self, type: _Optional[str] = ..., message: _Optional[str] = ..., traceback: _Optional[str] = ..., non_retryable: _Optional[bool] = ...) -> None: ...
 
 class TaskEvent(_message.Message):
-    __slots__ = ("key", "state", "start_date", "end_date", "worker_id", "error", "xcom_keys", "exit_code")
+    __slots__ = ("key", "state", "start_date", "end_date", "worker_id", "error", "xcom_keys", "exit_code", "skip_task_ids")
     KEY_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     START_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +62,7 @@ class TaskEvent(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     XCOM_KEYS_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    SKIP_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
     key: _common_pb2.TaskInstanceKey
     state: _common_pb2.TaskInstanceState
     start_date: _timestamp_pb2.Timestamp
@@ -60,4 +71,5 @@ class TaskEvent(_message.Message):
     error: TaskError
     xcom_keys: _containers.RepeatedScalarFieldContainer[str]
     exit_code: int
-    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.TaskInstanceState, str]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., worker_id: _Optional[str] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ..., xcom_keys: _Optional[_Iterable[str]] = ..., exit_code: _Optional[int] = ...) -> None: ...
+    skip_task_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.TaskInstanceState, str]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., worker_id: _Optional[str] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ..., xcom_keys: _Optional[_Iterable[str]] = ..., exit_code: _Optional[int] = ..., skip_task_ids: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -23,35 +23,36 @@ _sym_db = _symbol_database.Default()
 
 
 from flow.v1 import common_pb2 as flow_dot_v1_dot_common__pb2
+from flow.v1 import dag_run_service_pb2 as flow_dot_v1_dot_dag__run__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$flow/v1/task_execution_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\"a\n\x13\x43laimAttemptRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"f\n\x14\x43laimAttemptResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\x12,\n\rtask_instance\x18\x02 \x01(\x0b\x32\x15.flow.v1.TaskInstance\"D\n\x14\x43laimAttemptsRequest\x12,\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x1c.flow.v1.ClaimAttemptRequest\"@\n\x15\x43laimAttemptsResponse\x12\'\n\x08outcomes\x18\x01 \x03(\x0b\x32\x15.flow.v1.ClaimOutcome\"`\n\x0c\x43laimOutcome\x12,\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1d.flow.v1.ClaimAttemptResponse\x12\"\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x13.flow.v1.ClaimError\";\n\nClaimError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"o\n\x0fPushXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\x12\n\x10PushXComResponse\"J\n\x0fPullXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\"F\n\x10PullXComResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t2\xb5\x02\n\x14TaskExecutionService\x12K\n\x0c\x43laimAttempt\x12\x1c.flow.v1.ClaimAttemptRequest\x1a\x1d.flow.v1.ClaimAttemptResponse\x12N\n\rClaimAttempts\x12\x1d.flow.v1.ClaimAttemptsRequest\x1a\x1e.flow.v1.ClaimAttemptsResponse\x12?\n\x08PushXCom\x12\x18.flow.v1.PushXComRequest\x1a\x19.flow.v1.PushXComResponse\x12?\n\x08PullXCom\x12\x18.flow.v1.PullXComRequest\x1a\x19.flow.v1.PullXComResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$flow/v1/task_execution_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1d\x66low/v1/dag_run_service.proto\"a\n\x13\x43laimAttemptRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"f\n\x14\x43laimAttemptResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\x12,\n\rtask_instance\x18\x02 \x01(\x0b\x32\x15.flow.v1.TaskInstance\"D\n\x14\x43laimAttemptsRequest\x12,\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x1c.flow.v1.ClaimAttemptRequest\"@\n\x15\x43laimAttemptsResponse\x12\'\n\x08outcomes\x18\x01 \x03(\x0b\x32\x15.flow.v1.ClaimOutcome\"`\n\x0c\x43laimOutcome\x12,\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1d.flow.v1.ClaimAttemptResponse\x12\"\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x13.flow.v1.ClaimError\";\n\nClaimError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"o\n\x0fPushXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\x12\n\x10PushXComResponse\"J\n\x0fPullXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\"F\n\x10PullXComResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t2\xc9\x03\n\x14TaskExecutionService\x12K\n\x0c\x43laimAttempt\x12\x1c.flow.v1.ClaimAttemptRequest\x1a\x1d.flow.v1.ClaimAttemptResponse\x12N\n\rClaimAttempts\x12\x1d.flow.v1.ClaimAttemptsRequest\x1a\x1e.flow.v1.ClaimAttemptsResponse\x12?\n\x08PushXCom\x12\x18.flow.v1.PushXComRequest\x1a\x19.flow.v1.PushXComResponse\x12?\n\x08PullXCom\x12\x18.flow.v1.PullXComRequest\x1a\x19.flow.v1.PullXComResponse\x12N\n\rTriggerDagRun\x12\x1d.flow.v1.TriggerDagRunRequest\x1a\x1e.flow.v1.TriggerDagRunResponse\x12\x42\n\tGetDagRun\x12\x19.flow.v1.GetDagRunRequest\x1a\x1a.flow.v1.GetDagRunResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flow.v1.task_execution_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLAIMATTEMPTREQUEST']._serialized_start=71
-  _globals['_CLAIMATTEMPTREQUEST']._serialized_end=168
-  _globals['_CLAIMATTEMPTRESPONSE']._serialized_start=170
-  _globals['_CLAIMATTEMPTRESPONSE']._serialized_end=272
-  _globals['_CLAIMATTEMPTSREQUEST']._serialized_start=274
-  _globals['_CLAIMATTEMPTSREQUEST']._serialized_end=342
-  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_start=344
-  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_end=408
-  _globals['_CLAIMOUTCOME']._serialized_start=410
-  _globals['_CLAIMOUTCOME']._serialized_end=506
-  _globals['_CLAIMERROR']._serialized_start=508
-  _globals['_CLAIMERROR']._serialized_end=567
-  _globals['_PUSHXCOMREQUEST']._serialized_start=569
-  _globals['_PUSHXCOMREQUEST']._serialized_end=680
-  _globals['_PUSHXCOMRESPONSE']._serialized_start=682
-  _globals['_PUSHXCOMRESPONSE']._serialized_end=700
-  _globals['_PULLXCOMREQUEST']._serialized_start=702
-  _globals['_PULLXCOMREQUEST']._serialized_end=776
-  _globals['_PULLXCOMRESPONSE']._serialized_start=778
-  _globals['_PULLXCOMRESPONSE']._serialized_end=848
-  _globals['_TASKEXECUTIONSERVICE']._serialized_start=851
-  _globals['_TASKEXECUTIONSERVICE']._serialized_end=1160
+  _globals['_CLAIMATTEMPTREQUEST']._serialized_start=102
+  _globals['_CLAIMATTEMPTREQUEST']._serialized_end=199
+  _globals['_CLAIMATTEMPTRESPONSE']._serialized_start=201
+  _globals['_CLAIMATTEMPTRESPONSE']._serialized_end=303
+  _globals['_CLAIMATTEMPTSREQUEST']._serialized_start=305
+  _globals['_CLAIMATTEMPTSREQUEST']._serialized_end=373
+  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_start=375
+  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_end=439
+  _globals['_CLAIMOUTCOME']._serialized_start=441
+  _globals['_CLAIMOUTCOME']._serialized_end=537
+  _globals['_CLAIMERROR']._serialized_start=539
+  _globals['_CLAIMERROR']._serialized_end=598
+  _globals['_PUSHXCOMREQUEST']._serialized_start=600
+  _globals['_PUSHXCOMREQUEST']._serialized_end=711
+  _globals['_PUSHXCOMRESPONSE']._serialized_start=713
+  _globals['_PUSHXCOMRESPONSE']._serialized_end=731
+  _globals['_PULLXCOMREQUEST']._serialized_start=733
+  _globals['_PULLXCOMREQUEST']._serialized_end=807
+  _globals['_PULLXCOMRESPONSE']._serialized_start=809
+  _globals['_PULLXCOMRESPONSE']._serialized_end=879
+  _globals['_TASKEXECUTIONSERVICE']._serialized_start=882
+  _globals['_TASKEXECUTIONSERVICE']._serialized_end=1339
 # @@protoc_insertion_point(module_scope)

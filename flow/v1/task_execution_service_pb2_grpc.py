@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from flow.v1 import dag_run_service_pb2 as flow_dot_v1_dot_dag__run__service__pb2
 from flow.v1 import task_execution_service_pb2 as flow_dot_v1_dot_task__execution__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -56,6 +57,16 @@ class TaskExecutionServiceStub:
                 request_serializer=flow_dot_v1_dot_task__execution__service__pb2.PullXComRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.PullXComResponse.FromString,
                 _registered_method=True)
+        self.TriggerDagRun = channel.unary_unary(
+                '/flow.v1.TaskExecutionService/TriggerDagRun',
+                request_serializer=flow_dot_v1_dot_dag__run__service__pb2.TriggerDagRunRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__run__service__pb2.TriggerDagRunResponse.FromString,
+                _registered_method=True)
+        self.GetDagRun = channel.unary_unary(
+                '/flow.v1.TaskExecutionService/GetDagRun',
+                request_serializer=flow_dot_v1_dot_dag__run__service__pb2.GetDagRunRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__run__service__pb2.GetDagRunResponse.FromString,
+                _registered_method=True)
 
 
 class TaskExecutionServiceServicer:
@@ -94,6 +105,20 @@ class TaskExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TriggerDagRun(self, request, context):
+        """Starts a run of a DAG (TriggerDagRunOperator), as the public TriggerDagRun does.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDagRun(self, request, context):
+        """Reads a run's state (TriggerDagRunOperator with wait_for_completion).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskExecutionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -116,6 +141,16 @@ def add_TaskExecutionServiceServicer_to_server(servicer, server):
                     servicer.PullXCom,
                     request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.PullXComRequest.FromString,
                     response_serializer=flow_dot_v1_dot_task__execution__service__pb2.PullXComResponse.SerializeToString,
+            ),
+            'TriggerDagRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.TriggerDagRun,
+                    request_deserializer=flow_dot_v1_dot_dag__run__service__pb2.TriggerDagRunRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__run__service__pb2.TriggerDagRunResponse.SerializeToString,
+            ),
+            'GetDagRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDagRun,
+                    request_deserializer=flow_dot_v1_dot_dag__run__service__pb2.GetDagRunRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__run__service__pb2.GetDagRunResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -228,6 +263,60 @@ class TaskExecutionService:
             '/flow.v1.TaskExecutionService/PullXCom',
             flow_dot_v1_dot_task__execution__service__pb2.PullXComRequest.SerializeToString,
             flow_dot_v1_dot_task__execution__service__pb2.PullXComResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TriggerDagRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskExecutionService/TriggerDagRun',
+            flow_dot_v1_dot_dag__run__service__pb2.TriggerDagRunRequest.SerializeToString,
+            flow_dot_v1_dot_dag__run__service__pb2.TriggerDagRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDagRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskExecutionService/GetDagRun',
+            flow_dot_v1_dot_dag__run__service__pb2.GetDagRunRequest.SerializeToString,
+            flow_dot_v1_dot_dag__run__service__pb2.GetDagRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

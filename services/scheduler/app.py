@@ -24,9 +24,14 @@ from flow.grpcutil import Registration, serve
 from flow.log import configure_logging
 from flow.service import run_service
 from flow.v1 import scheduler_service_pb2_grpc, task_execution_service_pb2_grpc
-from services.scheduler.bus import DispatchPublisher, consume_results, watch_liveness
+from services.scheduler.bus import (
+    CancelPublisher,
+    DispatchPublisher,
+    consume_results,
+    watch_liveness,
+)
 from services.scheduler.core.event_applier import SchedulingCore
-from services.scheduler.dag_processor import DagProcessor
+from services.scheduler.dag_processor.processor import DagProcessor
 from services.scheduler.events import Broadcaster
 from services.scheduler.fleet import Fleet
 from services.scheduler.servicer_control import SchedulerControlServicer
@@ -52,7 +57,8 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         broadcaster = Broadcaster()
         stack.callback(broadcaster.close)
         core = SchedulingCore(create_sessions(engine), DispatchPublisher(js), broadcaster.publish,
-                              max_xcom_size=config.core.max_xcom_size)
+                              max_xcom_size=config.core.max_xcom_size,
+                              cancel=CancelPublisher(nc))
         processor = DagProcessor(core, config.dags_folder,
                                  timeout=config.scheduler.parse_timeout_seconds,
                                  interval=config.scheduler.parse_interval_seconds,

@@ -41,6 +41,18 @@ class DispatchPublisher:
                                for d in dispatches))
 
 
+class CancelPublisher:
+    """Tells workers to stop attempts (core NATS: at most once, nothing to store)."""
+
+    def __init__(self, nc: Any) -> None:
+        self._nc = nc
+
+    async def __call__(self, cancels: Sequence[tuple[str, str]]) -> None:
+        for worker_id, attempt in cancels:
+            await self._nc.publish(subjects.cancel_subject(worker_id), attempt.encode())
+        await self._nc.flush()
+
+
 async def consume_results(js: JetStreamContext, config: NatsConfig, core: SchedulingCore) -> None:
     """Fetch task events in batches, apply each batch in one transaction, then ack it."""
     sub = await jetstream.results_subscription(js, config)

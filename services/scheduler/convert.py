@@ -129,11 +129,15 @@ def change_to_proto(change: Change) -> common_pb2.StateChange:
 
 
 def dispatch_to_proto(dispatch: Dispatch) -> dispatch_pb2.TaskDispatch:
-    return dispatch_pb2.TaskDispatch(
+    out = dispatch_pb2.TaskDispatch(
         key=key_to_proto(dispatch.key, dispatch.try_number), fileloc=dispatch.fileloc,
         queue=dispatch.queue, execution_timeout_seconds=dispatch.execution_timeout or 0.0,
         queued_at=timestamp(dispatch.queued_at), logical_date=timestamp(dispatch.logical_date),
         conf_json=json.dumps(dispatch.conf), max_tries=dispatch.max_tries)
+    if dispatch.callback:
+        out.dag_callback.CopyFrom(dispatch_pb2.DagCallbackRequest(
+            callback=dispatch.callback, reason=dispatch.callback_reason))
+    return out
 
 
 def event_to_result(event: dispatch_pb2.TaskEvent) -> TaskResult:
@@ -154,7 +158,8 @@ def event_to_result(event: dispatch_pb2.TaskEvent) -> TaskResult:
         start_date=from_timestamp(event.start_date, event.HasField("start_date")),
         end_date=from_timestamp(event.end_date, event.HasField("end_date")),
         worker_id=event.worker_id, error=error,
-        non_retryable=event.HasField("error") and event.error.non_retryable)
+        non_retryable=event.HasField("error") and event.error.non_retryable,
+        skip_task_ids=tuple(event.skip_task_ids) if state == TaskInstanceState.SUCCESS else ())
 
 
 def page(size: int, token: str, *, default: int = 100, maximum: int = 1000) -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""TaskExecutionService: what workers call (claim an attempt, push and pull XCom). Thin."""
+"""TaskExecutionService: what workers call (claim an attempt, push and pull XCom, trigger and
+read DAG runs for TriggerDagRunOperator). Thin."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Any
 
 import grpc
 
-from flow.errors import FlowError, InvalidArgumentError
-from flow.v1 import task_execution_service_pb2, task_execution_service_pb2_grpc
+from flow.errors import FlowError, InvalidArgumentError, NotFoundError
+from flow.v1 import dag_run_service_pb2, task_execution_service_pb2, task_execution_service_pb2_grpc
 from services.scheduler import convert, store
 from services.scheduler.core.commands import ClaimRequest
 from services.scheduler.core.event_applier import SchedulingCore
@@ -52,6 +53,25 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
             return task_execution_service_pb2.PullXComResponse(found=False)
         return task_execution_service_pb2.PullXComResponse(
             found=True, value=row.value, content_type=row.content_type)
+
+    async def TriggerDagRun(self, request: Any, context: Ctx) -> Any:
+        if not request.dag_id:
+            raise InvalidArgumentError("dag_id is required.", field="dag_id")
+        run = await self._core.trigger_dag_run(
+            request.dag_id, request.run_id,
+            convert.from_struct(request.conf) if request.HasField("conf") else {},
+            convert.from_timestamp(request.logical_date, request.HasField("logical_date")))
+        return dag_run_service_pb2.TriggerDagRunResponse(dag_run=convert.dag_run_to_proto(run))
+
+    async def GetDagRun(self, request: Any, context: Ctx) -> Any:
+        if not (request.dag_id and request.run_id):
+            raise InvalidArgumentError("dag_id and run_id are required.", field="dag_id")
+        async with self._core.sessions() as session:
+            row = await store.find_run(session, request.dag_id, request.run_id)
+        if row is None:
+            raise NotFoundError(f"DAG run '{request.run_id}' of DAG '{request.dag_id}' not "
+                                "found.", reason="DAG_RUN_NOT_FOUND")
+        return dag_run_service_pb2.GetDagRunResponse(dag_run=convert.dag_run_to_proto(row))
 
 
 def _claim_request(request: Any) -> ClaimRequest:

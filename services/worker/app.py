@@ -16,7 +16,9 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import structlog
+from nats.aio.msg import Msg
 
+from flow.bus import subjects
 from flow.bus.jetstream import connect_bus, ensure_streams, heartbeat_bucket, queue_subscription
 from flow.config import FlowConfig, load_config, replace
 from flow.errors import FlowError, InvalidArgumentError
@@ -24,7 +26,7 @@ from flow.grpcutil import open_channel
 from flow.log import configure_logging, register_secret
 from flow.service import run_service
 from flow.v1 import log_service_pb2_grpc, task_execution_service_pb2_grpc
-from services.worker.attempt import AttemptRunner, WorkerContext
+from services.worker.attempt import AttemptRunner, WorkerContext, on_cancel_request
 from services.worker.consumer import QueueConsumer
 from services.worker.heartbeat import Heartbeat
 from services.worker.log_shipper import LogMux
@@ -85,6 +87,11 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
             launcher=launcher, worker_id=worker_id, ack_wait=config.nats.ack_wait_seconds,
             kill_grace=wc.kill_grace_seconds)
         runner = AttemptRunner(ctx)
+
+        async def cancel_requested(msg: Msg) -> None:
+            on_cancel_request(ctx, msg.data.decode(errors="replace"))
+
+        await nc.subscribe(subjects.cancel_subject(worker_id), cb=cancel_requested)
         slots = asyncio.Semaphore(wc.concurrency)
         fetch_timeout = 5.0 if len(wc.queues) == 1 else 1.0  # a held slot waits at most this
         consumers = [QueueConsumer(q, await queue_subscription(js, q, config.nats), slots,

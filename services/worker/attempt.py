@@ -25,15 +25,22 @@ from nats.js import JetStreamContext
 from flow.bus import subjects
 from flow.bus.jetstream import publish_event
 from flow.errors import ConflictError, FlowError, NotFoundError, UnavailableError
-from flow.v1 import common_pb2, dispatch_pb2, task_execution_service_pb2
+from flow.v1 import common_pb2, dag_run_service_pb2, dispatch_pb2, task_execution_service_pb2
 from services.worker.log_shipper import LogMux, LogShipper, supervisor_line
 from services.worker.process_pool import ProcessLauncher
 from services.worker.scheduler_client import RPC_TIMEOUT, ClaimBatcher, call_scheduler
-from services.worker.supervisor import Outcome, Supervisor, XComBackend
+from services.worker.supervisor import (
+    CancelEvent,
+    Outcome,
+    RunsBackend,
+    Supervisor,
+    XComBackend,
+)
 
 log = structlog.get_logger(__name__)
 
 RECENT_SECONDS = 300.0  # how long a running task waits out a scheduler restart
+CALLBACK_TIME_LIMIT_SECONDS = 300.0  # a DAG callback is killed after this
 _STATES = {"success": common_pb2.TASK_INSTANCE_STATE_SUCCESS,
            "failed": common_pb2.TASK_INSTANCE_STATE_FAILED,
            "skipped": common_pb2.TASK_INSTANCE_STATE_SKIPPED}
@@ -79,6 +86,35 @@ class GrpcXCom(XComBackend):
         return (True, json.loads(reply.value)) if reply.found else (False, None)
 
 
+class GrpcRuns(RunsBackend):
+    """DAG runs through TaskExecutionService.TriggerDagRun / GetDagRun."""
+
+    def __init__(self, stub: Any) -> None:
+        self._stub = stub
+
+    @staticmethod
+    def _run(run: Any) -> dict[str, Any]:
+        return {"dag_id": run.dag_id, "run_id": run.run_id,
+                "state": common_pb2.DagRunState.Name(run.state).removeprefix(
+                    "DAG_RUN_STATE_").lower(),
+                "logical_date": run.logical_date.ToDatetime(tzinfo=UTC).isoformat()
+                if run.HasField("logical_date") else None}
+
+    async def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any],
+                      logical_date: str | None) -> dict[str, Any]:
+        request = dag_run_service_pb2.TriggerDagRunRequest(dag_id=dag_id, run_id=run_id)
+        request.conf.update(conf)
+        if logical_date:
+            request.logical_date.FromDatetime(datetime.fromisoformat(logical_date))
+        reply = await call_scheduler(self._stub.TriggerDagRun, request)
+        return self._run(reply.dag_run)
+
+    async def get(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        reply = await call_scheduler(self._stub.GetDagRun, dag_run_service_pb2.GetDagRunRequest(
+            dag_id=dag_id, run_id=run_id))
+        return self._run(reply.dag_run)
+
+
 @dataclass
 class WorkerContext:
     """What every attempt shares: connections, identity and the running attempts."""
@@ -92,7 +128,7 @@ class WorkerContext:
     kill_grace: float
     hostname: str = field(default_factory=socket.gethostname)
     claims: ClaimBatcher = field(init=False)
-    running: dict[str, asyncio.Event] = field(default_factory=dict)
+    running: dict[str, CancelEvent] = field(default_factory=dict)
     # Attempts whose result was published lately (key -> monotonic time): still listed in
     # heartbeats for a while, so the scheduler's zombie check never races a result it has
     # not applied yet.
@@ -138,7 +174,8 @@ def _payload(dispatch: Any, claim: Any, ctx: WorkerContext) -> dict[str, Any]:
 def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.TaskEvent:
     event = dispatch_pb2.TaskEvent(key=dispatch.key, state=_STATES[outcome.state],
                                    worker_id=worker_id, xcom_keys=outcome.xcom_keys,
-                                   exit_code=outcome.exit_code)
+                                   exit_code=outcome.exit_code,
+                                   skip_task_ids=outcome.skip_task_ids)
     event.start_date.FromDatetime(outcome.start_date)
     event.end_date.FromDatetime(outcome.end_date)
     if outcome.error:
@@ -147,6 +184,17 @@ def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.Task
             traceback=str(outcome.error.get("traceback", "")),
             non_retryable=bool(outcome.error.get("non_retryable", False))))
     return event
+
+
+def on_cancel_request(ctx: WorkerContext, attempt_key: str) -> bool:
+    """The scheduler asks to stop an attempt (its run timed out); False if it is not running
+    here (finished meanwhile)."""
+    cancel = ctx.running.get(attempt_key)
+    if cancel is None:
+        return False
+    log.info("attempt_cancel_requested", attempt=attempt_key)
+    cancel.cancel("its DAG run was stopped by the scheduler (dagrun_timeout)")
+    return True
 
 
 class AttemptRunner:
@@ -168,9 +216,39 @@ class AttemptRunner:
                 try_number=k.try_number):
             keepalive = asyncio.create_task(_keep_in_progress(msg, self._ctx.ack_wait / 3))
             try:
-                await self._handle(msg, dispatch, queue)
+                if dispatch.HasField("dag_callback"):
+                    await self._handle_dag_callback(msg, dispatch)
+                else:
+                    await self._handle(msg, dispatch, queue)
             finally:
                 keepalive.cancel()
+
+    async def _handle_dag_callback(self, msg: Msg, dispatch: Any) -> None:
+        """Run a DAG's on_success/on_failure_callback in a task process of its own, its output
+        logged under the dispatch's key; nothing to claim and no result to publish. A
+        redelivery may run it again: callbacks are at-least-once."""
+        ctx = self._ctx
+        request = dispatch.dag_callback
+        shipper = LogShipper(ctx.log_mux, dispatch.key)
+        await shipper.write(supervisor_line(
+            f"Running DAG callback {request.callback} (reason {request.reason}) on worker "
+            f"{ctx.worker_id}"))
+        payload = {**_payload(dispatch, task_execution_service_pb2.ClaimAttemptResponse(), ctx),
+                   "dag_callback": request.callback, "reason": request.reason}
+        supervisor = Supervisor(ctx.launcher, shipper, GrpcXCom(ctx.execution_stub, dispatch.key),
+                                kill_grace=ctx.kill_grace, runs=GrpcRuns(ctx.execution_stub))
+        try:
+            outcome = await supervisor.run(payload, cancel=asyncio.Event(),
+                                           time_limit=CALLBACK_TIME_LIMIT_SECONDS)
+        except OSError as exc:
+            log.error("dag_callback_start_failed", error=str(exc))
+            await shipper.write(supervisor_line(f"Could not start the callback: {exc}", "ERROR"))
+        else:
+            await shipper.write(supervisor_line(
+                f"DAG callback {request.callback} ended with state {outcome.state}"))
+            log.info("dag_callback_finished", callback=request.callback, state=outcome.state)
+        await shipper.close()
+        await msg.ack()
 
     async def _handle(self, msg: Msg, dispatch: Any, queue: str) -> None:
         ctx = self._ctx
@@ -195,7 +273,7 @@ class AttemptRunner:
         key = dispatch.key
         attempt_key = subjects.attempt_key(key.dag_id, key.run_id, key.task_id, key.map_index,
                                            key.try_number)
-        cancel = ctx.running[attempt_key] = asyncio.Event()
+        cancel = ctx.running[attempt_key] = CancelEvent()
         started = time.monotonic()
         try:
             outcome = await self._run(dispatch, claim, cancel)
@@ -215,7 +293,7 @@ class AttemptRunner:
             run_ms=round((ran - started) * 1e3, 2),
             publish_ms=round((time.monotonic() - ran) * 1e3, 2))
 
-    async def _run(self, dispatch: Any, claim: Any, cancel: asyncio.Event) -> Outcome:
+    async def _run(self, dispatch: Any, claim: Any, cancel: CancelEvent) -> Outcome:
         ctx = self._ctx
         key = dispatch.key
         shipper = LogShipper(ctx.log_mux, key)
@@ -223,7 +301,7 @@ class AttemptRunner:
         await shipper.write(supervisor_line(
             f"Starting attempt {key.try_number}{tries} on worker {ctx.worker_id}"))
         supervisor = Supervisor(ctx.launcher, shipper, GrpcXCom(ctx.execution_stub, key),
-                                kill_grace=ctx.kill_grace)
+                                kill_grace=ctx.kill_grace, runs=GrpcRuns(ctx.execution_stub))
         try:
             outcome = await supervisor.run(
                 _payload(dispatch, claim, ctx), cancel=cancel,

@@ -42,6 +42,31 @@ class XComBackend:
         raise NotImplementedError
 
 
+class CancelEvent(asyncio.Event):
+    """Set to stop a running attempt; `reason` says why, in its log and error."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason = "the worker is shutting down"
+
+    def cancel(self, reason: str) -> None:
+        self.reason = reason
+        self.set()
+
+
+class RunsBackend:
+    """What the supervisor needs from the scheduler for TriggerDagRunOperator (attempt.py).
+
+    Both return the run as {"dag_id", "run_id", "state", "logical_date"}."""
+
+    async def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any],
+                      logical_date: str | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def get(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+
 @dataclass
 class Outcome:
     """How an attempt ended."""
@@ -53,6 +78,7 @@ class Outcome:
     error: dict[str, Any] | None = None
     xcom_keys: list[str] = field(default_factory=list)
     spawn_seconds: float = 0.0
+    skip_task_ids: list[str] = field(default_factory=list)
 
 
 def _describe_exit(code: int) -> str:
@@ -79,10 +105,12 @@ class Supervisor:
 
     def __init__(self, launcher: ProcessLauncher, shipper: LogShipper, xcom: XComBackend, *,
                  kill_grace: float, on_started: Callable[[int], Awaitable[None]] | None = None,
-                 ) -> None:
+                 runs: RunsBackend | None = None) -> None:
         self._launcher = launcher
         self._shipper = shipper
         self._xcom = xcom
+        self._runs = runs
+        self._cancel_reason = ""
         self._kill_grace = kill_grace
         self._on_started = on_started
         self._state = _State()
@@ -116,6 +144,7 @@ class Supervisor:
                 cancelled.cancel()
             if exited not in done:
                 killed_for = "timeout" if not done else "cancelled"
+                self._cancel_reason = getattr(cancel, "reason", "the worker is shutting down")
                 await self._terminate(proc, exited, killed_for, timeout)
         finally:
             loop.remove_reader(proc.sentinel)
@@ -132,7 +161,8 @@ class Supervisor:
                          time_limit: float | None) -> None:
         timeout = time_limit
         text = (f"Task timed out after {timeout:g} s; killing its process group"
-                if why == "timeout" else "Attempt cancelled (worker shutting down); killing it")
+                if why == "timeout" else
+                f"Attempt cancelled ({self._cancel_reason}); killing its process group")
         await self._shipper.write(supervisor_line(text, "ERROR"))
         log.warning("task_process_killing", reason=why, pid=proc.pid)
         _kill_group(proc.pid, signal.SIGTERM)
@@ -159,8 +189,8 @@ class Supervisor:
                      f"of {timeout:g} s and was killed", "traceback": "", "non_retryable": False}
             return Outcome("failed", exit_code, start, end, error, state.xcom_keys)
         if killed_for == "cancelled":
-            error = {"type": "WorkerShutdown", "message": "The worker shut down and killed the "
-                     "attempt", "traceback": "", "non_retryable": False}
+            error = {"type": "AttemptCancelled", "message": "The attempt was killed: "
+                     f"{self._cancel_reason}", "traceback": "", "non_retryable": False}
             return Outcome("failed", exit_code, start, end, error, state.xcom_keys)
         if state.done is None:
             error = {"type": "TaskProcessDied", "message": "Task process ended without reporting "
@@ -172,8 +202,10 @@ class Supervisor:
         done_state = str(state.done.get("state"))
         if done_state not in ("success", "failed", "skipped"):
             done_state = "failed"
+        skips = state.done.get("skip_task_ids") if done_state == "success" else None
         return Outcome(done_state, exit_code, start, end, state.done.get("error"),
-                       state.xcom_keys)
+                       state.xcom_keys,
+                       skip_task_ids=[str(t) for t in skips] if isinstance(skips, list) else [])
 
     async def _pump(self, fd: int) -> None:
         """Copy one pipe to the shipper, whole lines at a time where possible."""
@@ -241,5 +273,27 @@ class Supervisor:
                 reply["error"] = f"Could not read XCom: {exc}"
             with contextlib.suppress(ConnectionError):
                 await write_frame(writer, reply)
+        elif op in ("trigger_dag_run", "get_dag_run"):
+            await self._serve_runs(frame, writer)
         else:
             log.warning("control_unknown_op", op=op)
+
+    async def _serve_runs(self, frame: Frame, writer: asyncio.StreamWriter) -> None:
+        """Answer a task's request to trigger or read a DAG run, through the scheduler."""
+        reply: Frame = {"id": frame.get("id")}
+        try:
+            if self._runs is None:
+                raise FlowError("This worker cannot reach the scheduler's run API.")
+            if frame.get("op") == "trigger_dag_run":
+                conf = frame.get("conf")
+                reply["run"] = await self._runs.trigger(
+                    str(frame.get("dag_id")), str(frame.get("run_id") or ""),
+                    conf if isinstance(conf, dict) else {},
+                    str(frame["logical_date"]) if frame.get("logical_date") else None)
+            else:
+                reply["run"] = await self._runs.get(str(frame.get("dag_id")),
+                                                    str(frame.get("run_id")))
+        except FlowError as exc:
+            reply.update(error=exc.message, reason=exc.reason)
+        with contextlib.suppress(ConnectionError):
+            await write_frame(writer, reply)

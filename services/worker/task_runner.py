@@ -6,7 +6,9 @@ pushes and pulls, secrets to mask, and finally one `done` frame with the outcome
 
 from __future__ import annotations
 
+import html
 import json
+import signal
 import socket
 import sys
 import traceback
@@ -15,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flow.sdk.context import Context, set_current_context
-from flow.sdk.exceptions import FlowFailException, FlowSkipException
+from flow.sdk.exceptions import FlowFailException, FlowSkipException, FlowTaskTerminated
 from flow.sdk.loader import load_dags_from_file
 from flow.sdk.xcom_arg import XCOM_RETURN_KEY
 from services.worker.protocol import FrameChannel
@@ -56,6 +58,8 @@ class RuntimeTaskInstance:
         self.max_tries: int = int(payload.get("max_tries") or 0)
         self.hostname: str = payload.get("hostname", "")
         self.task = task
+        # Tasks to skip when this attempt's result is stored (branching, short circuits).
+        self.skip_task_ids: list[str] = []
         self._channel = channel
         self._next_id = 0
 
@@ -90,16 +94,23 @@ class RuntimeTaskInstance:
         return [self._pull_one(t, key, i) for t, i in zip(ids, indexes, strict=False)]
 
     def _pull_one(self, task_id: str, key: str, map_index: int) -> Any:
-        self._next_id += 1
-        request_id = self._next_id
-        self._channel.send({"op": "xcom_pull", "task_id": task_id, "map_index": map_index,
-                            "key": key, "id": request_id})
-        reply = self._channel.recv()
-        if reply is None or reply.get("id") != request_id:
+        reply = self.request({"op": "xcom_pull", "task_id": task_id, "map_index": map_index,
+                              "key": key})
+        if reply is None:
             raise XComPullError(f"no answer from the worker for XCom '{key}' of '{task_id}'")
         if reply.get("error"):
             raise XComPullError(str(reply["error"]))
         return reply.get("value") if reply.get("found") else None
+
+    def request(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        """Send `frame` to the supervisor and return its answer (None if it did not answer)."""
+        self._next_id += 1
+        request_id = self._next_id
+        self._channel.send({**frame, "id": request_id})
+        reply = self._channel.recv()
+        if reply is None or reply.get("id") != request_id:
+            return None
+        return reply
 
 
 def _build_context(payload: dict[str, Any], dag: Any, task: Any,
@@ -126,17 +137,40 @@ def _error(exc: BaseException, *, non_retryable: bool = False) -> dict[str, Any]
             "traceback": "".join(traceback.format_exception(exc)), "non_retryable": non_retryable}
 
 
+def _callbacks(task: Any, name: str) -> list[Any]:
+    found = getattr(task, name, None)
+    if found is None:
+        return []
+    return list(found) if isinstance(found, list | tuple) else [found]
+
+
+def run_callbacks(task: Any, name: str, context: Context) -> None:
+    """Call the task's `name` callback(s) with the context; an error in one is logged and does
+    not change the task's outcome (as in Airflow)."""
+    for callback in _callbacks(task, name):
+        print(f"Executing {name} {getattr(callback, '__name__', callback)}", flush=True)
+        try:
+            callback(context)
+        except Exception:
+            print(f"Error when executing {name}", file=sys.stderr, flush=True)
+            traceback.print_exc()
+
+
 def execute(payload: dict[str, Any], channel: FrameChannel,
             dags: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the attempt; returns the `done` frame (never raises for user-code errors).
 
     `dags` are the DAGs of the file when a template imported it already."""
+    task: Any = None
+    context: Context = {}
     try:
         if dags is None:
             dags = {d.dag_id: d for d in load_dags_from_file(payload["fileloc"])}
         dag = dags.get(payload["dag_id"])
         if dag is None:
             raise LookupError(f"DAG '{payload['dag_id']}' is not defined in {payload['fileloc']}")
+        if payload.get("dag_callback"):
+            return run_dag_callback(payload, channel, dag)
         if not dag.has_task(payload["task_id"]):
             raise LookupError(f"DAG '{dag.dag_id}' has no task '{payload['task_id']}'")
         task = dag.get_task(payload["task_id"])
@@ -144,6 +178,7 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
         context = _build_context(payload, dag, task, ti)
         with set_current_context(context):
             task.render_template_fields(context)
+            run_callbacks(task, "on_execute_callback", context)
             result = task.execute(context)
             if getattr(task, "do_xcom_push", True) and result is not None:
                 problem = json_problem(result)
@@ -153,16 +188,78 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
                         f"{type(result).__name__} that is not JSON serializable ({problem}); "
                         "return JSON data or set do_xcom_push=False.")
                 ti.send_xcom(XCOM_RETURN_KEY, result)
+            run_callbacks(task, "on_success_callback", context)
     except FlowSkipException as exc:
         print(f"Skipping task: {exc}", file=sys.stderr, flush=True)
+        if task is not None and context:
+            with set_current_context(context):
+                run_callbacks(task, "on_skipped_callback", context)
         return {"op": "done", "state": "skipped", "error": None}
     except FlowFailException as exc:
         traceback.print_exc()
+        _after_failure(task, context, exc, retrying=False)
         return {"op": "done", "state": "failed", "error": _error(exc, non_retryable=True)}
     except Exception as exc:
         traceback.print_exc()
+        try_number, max_tries = int(payload.get("try_number") or 1), int(
+            payload.get("max_tries") or 0)
+        _after_failure(task, context, exc, retrying=try_number < max_tries)
         return {"op": "done", "state": "failed", "error": _error(exc)}
+    return {"op": "done", "state": "success", "error": None,
+            "skip_task_ids": context["ti"].skip_task_ids}
+
+
+def run_dag_callback(payload: dict[str, Any], channel: FrameChannel, dag: Any,
+                     ) -> dict[str, Any]:
+    """Call the DAG's on_success_callback or on_failure_callback with the run's context (and
+    `reason`); an error in it is logged and reported as a failed callback."""
+    name = str(payload["dag_callback"])
+    if name not in ("on_success_callback", "on_failure_callback"):
+        raise ValueError(f"unknown DAG callback {name!r}")
+    ti = RuntimeTaskInstance(payload, channel, None)
+    context = _build_context(payload, dag, None, ti)
+    context.update(reason=payload.get("reason", ""), ti=None, task_instance=None, task=None)
+    failed = False
+    with set_current_context(context):
+        for callback in _callbacks(dag, name):
+            print(f"Executing {name} {getattr(callback, '__name__', callback)}", flush=True)
+            try:
+                callback(context)
+            except Exception as exc:
+                failed = True
+                print(f"Error when executing {name}", file=sys.stderr, flush=True)
+                traceback.print_exc()
+                error = _error(exc)
+    if failed:
+        return {"op": "done", "state": "failed", "error": error}
     return {"op": "done", "state": "success", "error": None}
+
+
+def _after_failure(task: Any, context: Context, exc: BaseException, *, retrying: bool) -> None:
+    """on_retry_callback when the scheduler will retry the task, else on_failure_callback."""
+    if task is None or not context:
+        return
+    context["exception"] = exc
+    with set_current_context(context):
+        run_callbacks(task, "on_retry_callback" if retrying else "on_failure_callback", context)
+    if getattr(task, "email", None) and getattr(
+            task, "email_on_retry" if retrying else "email_on_failure", False):
+        _email_alert(task, context, exc, "up_for_retry" if retrying else "failed")
+
+
+def _email_alert(task: Any, context: Context, exc: BaseException, state: str) -> None:
+    """Airflow's email_on_failure / email_on_retry alert; a failure to send is logged."""
+    from flow.utils.email import send_email
+
+    ti = context["ti"]
+    subject = f"Flow alert: <TaskInstance: {ti.dag_id}.{ti.task_id} {ti.run_id} [{state}]>"
+    body = (f"Try {ti.try_number} out of {ti.max_tries}<br>Exception:<br>"
+            f"{html.escape(repr(exc))}<br>Host: {html.escape(ti.hostname)}<br>")
+    try:
+        send_email(task.email, subject, body)
+    except Exception:
+        print(f"Failed to send email to: {task.email}", file=sys.stderr, flush=True)
+        traceback.print_exc()
 
 
 def warm_up() -> None:
@@ -182,10 +279,20 @@ def warm_up() -> None:
 warm_up()
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """The supervisor stops the attempt (time-out, shutdown) with SIGTERM to its group, and
+    SIGKILL after a grace period. As Airflow, the task sees an exception, so that its
+    on_failure/on_retry callbacks run within that grace period."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process
+    print("Received SIGTERM. Terminating subprocesses.", file=sys.stderr, flush=True)
+    raise FlowTaskTerminated("Task received SIGTERM signal")
+
+
 def run_task(payload: dict[str, Any], control: socket.socket,
              dags: dict[str, Any] | None = None) -> int:
     """Entry point used by the process pool; returns the process exit code."""
     channel = FrameChannel(control)
+    signal.signal(signal.SIGTERM, _terminated)
     done = execute(payload, channel, dags)
     sys.stdout.flush()
     sys.stderr.flush()

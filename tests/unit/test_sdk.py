@@ -147,3 +147,27 @@ def test_example_dags_all_load() -> None:
     root = pathlib.Path(__file__).resolve().parents[2] / "dags"
     ids = {d.dag_id for f in list_dag_files(root) for d in load_dags_from_file(f)}
     assert {"example_bash", "example_python", "example_taskflow", "example_fanout"} <= ids
+
+
+def test_unknown_operator_argument_and_weight_rule_are_refused() -> None:
+    """An argument no class of the operator takes raises Airflow's message naming the task
+    and the argument; so does an unknown weight_rule."""
+    with DAG("args"):
+        with pytest.raises(TypeError, match=r"(?s)Invalid arguments were passed to BashOperator "
+                                            r"\(task_id: b\).*'bash_comand'"):
+            BashOperator(task_id="b", bash_command="true", bash_comand="x")
+        with pytest.raises(ValueError, match="weight_rule must be one of"):
+            EmptyOperator(task_id="w", weight_rule="heaviest")
+
+
+def test_pendulum_dates_and_schedule_interval_are_accepted() -> None:
+    """pendulum datetimes serialize like aware stdlib ones; Airflow 2's schedule_interval
+    is taken as the schedule."""
+    import pendulum
+
+    with DAG("pend", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+             schedule_interval="@daily") as d:
+        EmptyOperator(task_id="a")
+    data = serialize_dag(d)
+    assert data["start_date"] == "2024-01-01T00:00:00+00:00"
+    assert data["schedule"] == "@daily"

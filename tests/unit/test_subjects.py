@@ -8,7 +8,7 @@ from flow.bus import subjects
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LITERALS = ('"flow.tasks', '"flow.results', "'flow.tasks", "'flow.results", '"FLOW_TASKS"',
-            '"FLOW_RESULTS"', '"flow_worker_heartbeats"')
+            '"FLOW_RESULTS"', '"flow_worker_heartbeats"', '"flow.cancel', "'flow.cancel")
 
 
 def test_only_subjects_module_spells_nats_names() -> None:
@@ -29,3 +29,4 @@ def test_attempt_key_is_the_documented_shape() -> None:
     assert subjects.task_subject("etl") == "flow.tasks.etl"
     assert subjects.consumer_name("etl") == "flow-queue-etl"
     assert subjects.heartbeat_key("host.a:1") == "host_a_1"
+    assert subjects.cancel_subject("host.a:1") == "flow.cancel.host_a_1"

@@ -98,3 +98,14 @@ def test_retry_delay() -> None:
     assert retry_delay(3, 10, exponential=True) == timedelta(seconds=40)
     assert retry_delay(5, 10, exponential=True, max_delay_seconds=60) == timedelta(seconds=60)
     assert retry_delay(1, None) == timedelta(seconds=300)
+
+
+def test_exponential_retry_delay_has_airflows_deterministic_jitter() -> None:
+    """With a jitter key the backoff lies in [delay * 2**(n-1), 2 * that), the same for the
+    same key, at least 1 s, and still capped by max_retry_delay (Airflow's formula)."""
+    first = retry_delay(3, 10, exponential=True, jitter_key="d#t#2024-01-01#3")
+    assert timedelta(seconds=40) <= first < timedelta(seconds=80)
+    assert first == retry_delay(3, 10, exponential=True, jitter_key="d#t#2024-01-01#3")
+    assert retry_delay(1, 0, exponential=True) == timedelta(seconds=1)
+    assert retry_delay(6, 10, exponential=True, max_delay_seconds=30,
+                       jitter_key="k") == timedelta(seconds=30)

@@ -22,7 +22,7 @@ from flow.errors import (
     FlowError,
     NotFoundError,
 )
-from flow.states import DagRunState, DagRunType, TaskInstanceState
+from flow.states import TI_UNFINISHED, DagRunState, DagRunType, TaskInstanceState
 from services.scheduler import store
 from services.scheduler.core.scheduling import retry_delay
 from services.scheduler.core.types import (
@@ -83,6 +83,7 @@ async def trigger(unit: UnitOfWork, dag_id: str, run_id: str, conf: dict[str, An
                          for t in spec.tasks.values()})
     unit.index[(dag_id, run_id)] = run
     await unit.set_run_state(run, DagRunState.RUNNING, {"start_date": unit.now})
+    unit.watch_timeout(run)
     await unit.start(run)
     unit.touched[(dag_id, run_id)] = run
     log.info("dag_run_created", dag_id=dag_id, run_id=run_id, tasks=len(spec.tasks))
@@ -106,8 +107,21 @@ async def apply_results(unit: UnitOfWork, results: Sequence[TaskResult]) -> None
     for run, result, target, values in finished:
         with _bound(result):
             _record_finished(unit, run, result, target, values)
-            if target != TI.UP_FOR_RETRY:
-                await unit.cascade(run, [result.key.task_id])
+            if target == TI.UP_FOR_RETRY:
+                continue
+            # Skips first, so that the evaluation below never queues a task being skipped.
+            skipped = await _apply_skips(unit, run, result) if target == TI.SUCCESS else []
+            await unit.cascade(run, [result.key.task_id, *skipped])
+
+
+async def _apply_skips(unit: UnitOfWork, run: RunRecord, result: TaskResult) -> list[str]:
+    """Mark the tasks the attempt skipped as SKIPPED, if they have not started; their ids."""
+    ids = sorted({t for t in result.skip_task_ids if t in run.tis
+                  and run.tis[t].state in (TI.NONE, TI.SCHEDULED)})
+    if ids:
+        await unit.set_state(run, ids, TI.SKIPPED, {"end_date": unit.now})
+        log.info("tasks_skipped", by=result.key.task_id, skipped=ids)
+    return ids
 
 
 def _bound(result: TaskResult) -> Any:
@@ -140,7 +154,8 @@ def _prepare_result(unit: UnitOfWork, result: TaskResult, seen: set[tuple[TIKey,
     if target == TI.UP_FOR_RETRY:
         ti.next_retry_at = values["next_retry_at"] = unit.now + retry_delay(
             ti.try_number, spec.retry_delay, exponential=spec.retry_exponential_backoff,
-            max_delay_seconds=spec.max_retry_delay)
+            max_delay_seconds=spec.max_retry_delay,
+            jitter_key=f"{run.dag_id}#{ti.task_id}#{run.logical_date}#{ti.try_number}")
     return run, result, target, values
 
 
@@ -168,6 +183,30 @@ async def requeue(unit: UnitOfWork, keys: Sequence[TIKey]) -> None:
             unit.retries.append((ti.next_retry_at, key))
             continue
         await unit.queue(run, [key.task_id])
+
+
+async def time_out_runs(unit: UnitOfWork, runs: Sequence[tuple[str, str]]) -> None:
+    """Fail runs whose dagrun_timeout passed. As Airflow, their unfinished task instances
+    become SKIPPED (not failed), and their running attempts are stopped (after the commit)."""
+    for dag_id, run_id in runs:
+        run = unit.index.get((dag_id, run_id))
+        if run is None or run.state != DagRunState.RUNNING or run.start_date is None \
+                or run.spec.dagrun_timeout is None:
+            continue
+        due = run.start_date + timedelta(seconds=run.spec.dagrun_timeout)
+        if due > unit.now:  # e.g. a run restarted after a clear: not yet
+            unit.run_deadlines.append((due, (dag_id, run_id)))
+            continue
+        unfinished = [t for t, ti in run.tis.items() if ti.state in TI_UNFINISHED]
+        unit.cancels.extend(
+            (ti.worker_id, subjects.attempt_key(dag_id, run_id, t, -1, ti.try_number))
+            for t, ti in run.tis.items() if ti.state == TI.RUNNING and ti.worker_id)
+        await unit.set_state(run, unfinished, TI.SKIPPED, {"end_date": unit.now})
+        await unit.set_run_state(run, DagRunState.FAILED, {"end_date": unit.now})
+        unit.index.pop((dag_id, run_id), None)
+        log.warning("dag_run_timed_out", dag_id=dag_id, run_id=run_id,
+                    timeout=run.spec.dagrun_timeout, skipped=unfinished)
+        unit.dispatch_callback(run, DagRunState.FAILED, "timed_out")
 
 
 @dataclass(frozen=True)

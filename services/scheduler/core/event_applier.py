@@ -30,6 +30,8 @@ T = TypeVar("T")
 Op = Callable[[UnitOfWork], Awaitable[Any]]
 Publish = Callable[[Sequence[Dispatch]], Awaitable[None]]
 Notify = Callable[[Sequence[Change]], None]
+# Asks the workers to stop attempts: (worker_id, attempt key) pairs; at most once.
+Cancel = Callable[[Sequence[tuple[str, str]]], Awaitable[None]]
 
 
 ClaimOutcome = tuple[RunRecord, Any] | FlowError
@@ -50,12 +52,14 @@ class SchedulingCore:
     """Owns the run index, the write lock and the retry timers."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publish,
-                 notify: Notify, *, max_xcom_size: int = 1 << 20) -> None:
+                 notify: Notify, *, max_xcom_size: int = 1 << 20,
+                 cancel: Cancel | None = None) -> None:
         self.sessions = sessions
         self.index: RunIndex = {}
         self.timers: DeadlineTimer[TIKey] = DeadlineTimer()
+        self.run_deadlines: DeadlineTimer[tuple[str, str]] = DeadlineTimer()  # dagrun_timeout
         self.republish_needed = False
-        self._publish, self._notify = publish, notify
+        self._publish, self._notify, self._cancel = publish, notify, cancel
         self._max_xcom_size = max_xcom_size
         self._lock = asyncio.Lock()
         self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
@@ -129,8 +133,15 @@ class SchedulingCore:
     async def _after_commit(self, unit: UnitOfWork) -> None:
         for when, key in unit.retries:
             self.timers.add(when, key)
+        for when, run_key in unit.run_deadlines:
+            self.run_deadlines.add(when, run_key)
         if unit.changes:
             self._notify(unit.changes)
+        if unit.cancels and self._cancel is not None:
+            try:
+                await self._cancel(unit.cancels)
+            except Exception:  # the attempt then runs on; its late result is ignored
+                log.exception("attempt_cancel_failed", count=len(unit.cancels))
         await self.publish(unit.dispatches)
 
     async def publish(self, dispatches: Sequence[Dispatch]) -> None:
@@ -153,7 +164,7 @@ class SchedulingCore:
         an empty or rolled-back index."""
         fresh: RunIndex = {}
         async with self.sessions() as session:
-            await load_index(session, fresh, self.timers)
+            await load_index(session, fresh, self.timers, self.run_deadlines)
         self.index.clear()
         self.index.update(fresh)
         self._stale = False
@@ -232,8 +243,15 @@ class SchedulingCore:
         """Timer callback: queue the next try of task instances whose delay passed."""
         await self.submit(lambda unit: commands.requeue(unit, keys))
 
+    async def time_out_due(self, runs: Sequence[tuple[str, str]]) -> None:
+        """Timer callback: fail the runs whose dagrun_timeout passed."""
+        await self.submit(lambda unit: commands.time_out_runs(unit, runs))
+
     async def run_timers(self) -> None:
-        await self.timers.run(self.requeue_due)
+        """Retry delays and dagrun timeouts, each on its own deadline heap."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self.timers.run(self.requeue_due), name="retry_delays")
+            tg.create_task(self.run_deadlines.run(self.time_out_due), name="dagrun_timeouts")
 
     async def fail_zombies(self, is_running: Callable[[str, str], bool],
                            ttl_seconds: float) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +16,10 @@ from services.scheduler.core.unit import RunIndex
 log = structlog.get_logger(__name__)
 
 
-async def load_index(session: AsyncSession, index: RunIndex, timers: DeadlineTimer[TIKey]) -> None:
-    """Fill `index` with every queued or running run; add timers for pending retries."""
+async def load_index(session: AsyncSession, index: RunIndex, timers: DeadlineTimer[TIKey],
+                     run_deadlines: DeadlineTimer[tuple[str, str]] | None = None) -> None:
+    """Fill `index` with every queued or running run; add timers for pending retries and
+    for the dagrun_timeout of running runs (due at start_date + timeout, both stored)."""
     runs = await store.active_runs(session)
     specs: dict[str, DagSpec | None] = {}
     for row in runs:
@@ -32,6 +36,9 @@ async def load_index(session: AsyncSession, index: RunIndex, timers: DeadlineTim
             conf=dict(row.conf or {}), queued_at=row.queued_at, start_date=row.start_date,
             end_date=row.end_date, data_interval_start=row.data_interval_start,
             data_interval_end=row.data_interval_end)
+        if run_deadlines is not None and spec.dagrun_timeout is not None and row.start_date:
+            run_deadlines.add(row.start_date + timedelta(seconds=spec.dagrun_timeout),
+                              (row.dag_id, row.run_id))
     for ti in await store.tis_of_runs(session, list(index)):
         run = index.get((ti.dag_id, ti.run_id))
         if run is None or ti.map_index != -1 or ti.task_id not in run.spec.tasks:

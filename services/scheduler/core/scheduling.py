@@ -7,6 +7,8 @@ may be decided SKIPPED or UPSTREAM_FAILED as soon as the outcome is certain.
 from __future__ import annotations
 
 import enum
+import hashlib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -137,11 +139,23 @@ def run_final_state(
 
 def retry_delay(
     try_number: int, delay_seconds: float | None, *, exponential: bool = False,
-    max_delay_seconds: float | None = None,
+    max_delay_seconds: float | None = None, jitter_key: str | None = None,
 ) -> timedelta:
-    """How long to wait before try `try_number + 1` (Airflow's default delay is 300 s)."""
+    """How long to wait before try `try_number + 1` (Airflow's default delay is 300 s).
+
+    Exponential backoff is Airflow's: at least 1 s and ceil(delay * 2**(try_number - 1));
+    with `jitter_key` (Airflow hashes dag_id#task_id#logical_date#try_number) a deterministic
+    part of that again is added, so the delay lies in [backoff, 2 * backoff). Then capped by
+    max_retry_delay."""
     base = 300.0 if delay_seconds is None else max(0.0, delay_seconds)
-    seconds = base * (2 ** max(0, try_number - 1)) if exponential else base
+    seconds = base
+    if exponential:
+        backoff = max(1, math.ceil(base * (2 ** max(0, try_number - 1))))
+        jitter = 0
+        if jitter_key is not None:
+            digest = hashlib.sha1(jitter_key.encode(), usedforsecurity=False).hexdigest()
+            jitter = int(digest, 16) % backoff
+        seconds = min(backoff + jitter, timedelta.max.total_seconds() - 1)
     if max_delay_seconds is not None:
         seconds = min(seconds, max_delay_seconds)
     return timedelta(seconds=seconds)

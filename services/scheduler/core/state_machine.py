@@ -27,7 +27,10 @@ TI_TRANSITIONS: Mapping[TaskInstanceState, frozenset[TaskInstanceState]] = {
     TI.UP_FOR_RESCHEDULE: frozenset({TI.RUNNING}),
     # decided by trigger rules, before a task ever ran.
     TI.UPSTREAM_FAILED: frozenset({TI.NONE, TI.SCHEDULED}),
-    TI.SKIPPED: frozenset({TI.NONE, TI.SCHEDULED, TI.RUNNING}),
+    # skipped: by trigger rules, a branch or a short circuit (none/scheduled), by the task
+    # itself (running), or because its run timed out (any unfinished state, as Airflow).
+    TI.SKIPPED: frozenset({TI.NONE, TI.SCHEDULED, TI.RUNNING, TI.QUEUED, TI.UP_FOR_RETRY,
+                           TI.UP_FOR_RESCHEDULE}),
     TI.REMOVED: frozenset({TI.NONE, TI.SCHEDULED}),
     # clearing a task instance starts it over.
     TI.NONE: frozenset({TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED,

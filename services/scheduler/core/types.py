@@ -31,6 +31,7 @@ class TaskSpec:
     retry_exponential_backoff: bool = False
     max_retry_delay: float | None = None
     execution_timeout: float | None = None
+    has_callbacks: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TaskSpec:
@@ -49,6 +50,7 @@ class TaskSpec:
             retry_exponential_backoff=bool(data.get("retry_exponential_backoff")),
             max_retry_delay=data.get("max_retry_delay"),
             execution_timeout=data.get("execution_timeout"),
+            has_callbacks=bool(data.get("has_callbacks")),
         )
 
 
@@ -59,12 +61,24 @@ class DagSpec:
     dag_id: str
     fileloc: str
     tasks: dict[str, TaskSpec]
+    dagrun_timeout: float | None = None
+    has_on_success_callback: bool = False
+    has_on_failure_callback: bool = False
 
     @classmethod
     def from_json(cls, text: str) -> DagSpec:
         data = json.loads(text)
         tasks = [TaskSpec.from_json(t) for t in data.get("tasks", [])]
-        return cls(data["dag_id"], data.get("fileloc") or "", {t.task_id: t for t in tasks})
+        return cls(data["dag_id"], data.get("fileloc") or "", {t.task_id: t for t in tasks},
+                   dagrun_timeout=data.get("dagrun_timeout"),
+                   has_on_success_callback=bool(data.get("has_on_success_callback")),
+                   has_on_failure_callback=bool(data.get("has_on_failure_callback")))
+
+    @property
+    def callback_queue(self) -> str:
+        """Where a DAG callback is dispatched: the queue of the DAG's first task."""
+        first = next(iter(self.tasks.values()), None)
+        return first.queue if first is not None else "default"
 
     @property
     def leaves(self) -> list[str]:
@@ -92,6 +106,9 @@ class Dispatch:
     logical_date: datetime
     conf: dict[str, Any]
     execution_timeout: float | None = None
+    # When set: run the DAG's callback of this name (e.g. "on_failure_callback"), not a task.
+    callback: str = ""
+    callback_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,8 @@ class TaskResult:
     worker_id: str = ""
     error: str = ""
     non_retryable: bool = False
+    # Tasks of the run the attempt skipped (branching, short circuits); applied with it.
+    skip_task_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

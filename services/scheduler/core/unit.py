@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -23,6 +23,8 @@ from services.scheduler.core.types import Change, Dispatch, RunRecord, TIKey
 log = structlog.get_logger(__name__)
 TI = TaskInstanceState
 EMPTY_OPERATOR = "EmptyOperator"
+# The key a DAG callback's dispatch and log are filed under (no task of the DAG).
+DAG_CALLBACK_TASK_ID = "__dag_callback__"
 RunIndex = dict[tuple[str, str], RunRecord]
 
 
@@ -40,6 +42,10 @@ class UnitOfWork:
         self.dispatches: list[Dispatch] = []
         self.changes: list[Change] = []
         self.retries: list[tuple[datetime, TIKey]] = []
+        # dagrun_timeout deadlines of runs started in this unit (added to the timer after commit)
+        self.run_deadlines: list[tuple[datetime, tuple[str, str]]] = []
+        # Running attempts to stop after the commit: (worker_id, attempt key).
+        self.cancels: list[tuple[str, str]] = []
         self.touched: dict[tuple[str, str], RunRecord] = {}
         self._history: list[dict[str, Any]] = []
 
@@ -99,7 +105,9 @@ class UnitOfWork:
 
     async def queue(self, run: RunRecord, task_ids: Sequence[str]) -> None:
         """Queue tasks whose trigger rule passed; EmptyOperator succeeds without dispatch."""
-        empties = [t for t in task_ids if run.spec.tasks[t].operator == EMPTY_OPERATOR]
+        # As Airflow: an EmptyOperator with callbacks runs on a worker, for its callbacks.
+        empties = [t for t in task_ids if run.spec.tasks[t].operator == EMPTY_OPERATOR
+                   and not run.spec.tasks[t].has_callbacks]
         others = [t for t in task_ids if t not in empties]
         if others:
             for task_id in others:
@@ -170,3 +178,26 @@ class UnitOfWork:
             await self.set_run_state(run, final, {"end_date": self.now})
             self.index.pop((run.dag_id, run.run_id), None)
             log.info("dag_run_finished", dag_id=run.dag_id, run_id=run.run_id, state=str(final))
+            self.dispatch_callback(
+                run, final, "success" if final == DagRunState.SUCCESS else "task_failure")
+
+    def watch_timeout(self, run: RunRecord) -> None:
+        """Arm the run's dagrun_timeout: due at its start plus the timeout (both in the DB)."""
+        if run.spec.dagrun_timeout is not None and run.start_date is not None:
+            self.run_deadlines.append((
+                run.start_date + timedelta(seconds=run.spec.dagrun_timeout),
+                (run.dag_id, run.run_id)))
+
+    def dispatch_callback(self, run: RunRecord, final: DagRunState, reason: str) -> None:
+        """Have a worker run the DAG's on_success/on_failure_callback for a finished run (the
+        scheduler never runs user code); published after the commit, as every dispatch."""
+        success = final == DagRunState.SUCCESS
+        if not (run.spec.has_on_success_callback if success
+                else run.spec.has_on_failure_callback):
+            return
+        self.dispatches.append(Dispatch(
+            key=TIKey(run.dag_id, run.run_id, DAG_CALLBACK_TASK_ID), try_number=1,
+            fileloc=run.spec.fileloc, queue=run.spec.callback_queue, max_tries=1,
+            queued_at=self.now, logical_date=run.logical_date, conf=run.conf,
+            callback="on_success_callback" if success else "on_failure_callback",
+            callback_reason=reason))

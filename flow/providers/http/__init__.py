@@ -1,0 +1,1 @@
+"""Airflow provider paths, with the `airflow` prefix replaced by `flow`."""

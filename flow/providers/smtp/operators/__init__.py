@@ -1,0 +1,1 @@
+"""Airflow's `airflow.providers.smtp.operators` path."""

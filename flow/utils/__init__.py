@@ -1,0 +1,1 @@
+"""Airflow 2's `airflow.utils` paths that DAG files import."""
