@@ -4,6 +4,10 @@ Operators call `lookup(conn_id)`. It uses the SDK's `Connection.get` (read throu
 scheduler) when the SDK provides one; without it, or when the id is unknown, it returns None
 and each operator falls back to its own settings (EmailOperator: the `[smtp]` config
 section; HttpOperator: a full URL in `endpoint`).
+
+Contract with `Connection.get(conn_id)`: it returns an object with Airflow's attributes
+(conn_type, host, port, login, password, schema, extra_dejson), and returns None or raises a
+LookupError subclass when no such connection exists; any other error propagates.
 """
 
 from __future__ import annotations
