@@ -19,6 +19,7 @@ from typing import Any
 
 from flow.sdk.baseoperator import BaseOperator
 from flow.sdk.dag import DAG
+from flow.sdk.param import serialize_params
 
 SERIALIZATION_VERSION = 1
 
@@ -90,6 +91,6 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         "max_active_tasks": dag.max_active_tasks,
         "dagrun_timeout": _seconds(dag.dagrun_timeout),
         "doc_md": dag.doc_md,
-        "params": {k: _jsonable(v) for k, v in dag.params.items()},
+        "params": serialize_params(dag.params),
         "tasks": [serialize_task(t) for t in dag.topological_sort()],
     }

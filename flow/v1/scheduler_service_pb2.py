@@ -23,17 +23,20 @@ _sym_db = _symbol_database.Default()
 
 
 from flow.v1 import dag_run_service_pb2 as flow_dot_v1_dot_dag__run__service__pb2
+from flow.v1 import connection_service_pb2 as flow_dot_v1_dot_connection__service__pb2
 from flow.v1 import dag_service_pb2 as flow_dot_v1_dot_dag__service__pb2
 from flow.v1 import task_instance_service_pb2 as flow_dot_v1_dot_task__instance__service__pb2
+from flow.v1 import variable_service_pb2 as flow_dot_v1_dot_variable__service__pb2
+from flow.v1 import xcom_service_pb2 as flow_dot_v1_dot_xcom__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x66low/v1/scheduler_service.proto\x12\x07\x66low.v1\x1a\x1d\x66low/v1/dag_run_service.proto\x1a\x19\x66low/v1/dag_service.proto\x1a#flow/v1/task_instance_service.proto2\xd5\x05\n\x10SchedulerService\x12?\n\x08ListDags\x12\x18.flow.v1.ListDagsRequest\x1a\x19.flow.v1.ListDagsResponse\x12\x39\n\x06GetDag\x12\x16.flow.v1.GetDagRequest\x1a\x17.flow.v1.GetDagResponse\x12W\n\x10ListImportErrors\x12 .flow.v1.ListImportErrorsRequest\x1a!.flow.v1.ListImportErrorsResponse\x12N\n\rTriggerDagRun\x12\x1d.flow.v1.TriggerDagRunRequest\x1a\x1e.flow.v1.TriggerDagRunResponse\x12H\n\x0bListDagRuns\x12\x1b.flow.v1.ListDagRunsRequest\x1a\x1c.flow.v1.ListDagRunsResponse\x12\x42\n\tGetDagRun\x12\x19.flow.v1.GetDagRunRequest\x1a\x1a.flow.v1.GetDagRunResponse\x12\\\n\x11WatchStateChanges\x12!.flow.v1.WatchStateChangesRequest\x1a\".flow.v1.WatchStateChangesResponse0\x01\x12Z\n\x11ListTaskInstances\x12!.flow.v1.ListTaskInstancesRequest\x1a\".flow.v1.ListTaskInstancesResponse\x12T\n\x0fGetTaskInstance\x12\x1f.flow.v1.GetTaskInstanceRequest\x1a .flow.v1.GetTaskInstanceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x66low/v1/scheduler_service.proto\x12\x07\x66low.v1\x1a\x1d\x66low/v1/dag_run_service.proto\x1a flow/v1/connection_service.proto\x1a\x19\x66low/v1/dag_service.proto\x1a#flow/v1/task_instance_service.proto\x1a\x1e\x66low/v1/variable_service.proto\x1a\x1a\x66low/v1/xcom_service.proto2\xaa\r\n\x10SchedulerService\x12?\n\x08ListDags\x12\x18.flow.v1.ListDagsRequest\x1a\x19.flow.v1.ListDagsResponse\x12\x39\n\x06GetDag\x12\x16.flow.v1.GetDagRequest\x1a\x17.flow.v1.GetDagResponse\x12W\n\x10ListImportErrors\x12 .flow.v1.ListImportErrorsRequest\x1a!.flow.v1.ListImportErrorsResponse\x12N\n\rTriggerDagRun\x12\x1d.flow.v1.TriggerDagRunRequest\x1a\x1e.flow.v1.TriggerDagRunResponse\x12H\n\x0bListDagRuns\x12\x1b.flow.v1.ListDagRunsRequest\x1a\x1c.flow.v1.ListDagRunsResponse\x12\x42\n\tGetDagRun\x12\x19.flow.v1.GetDagRunRequest\x1a\x1a.flow.v1.GetDagRunResponse\x12\\\n\x11WatchStateChanges\x12!.flow.v1.WatchStateChangesRequest\x1a\".flow.v1.WatchStateChangesResponse0\x01\x12Z\n\x11ListTaskInstances\x12!.flow.v1.ListTaskInstancesRequest\x1a\".flow.v1.ListTaskInstancesResponse\x12T\n\x0fGetTaskInstance\x12\x1f.flow.v1.GetTaskInstanceRequest\x1a .flow.v1.GetTaskInstanceResponse\x12]\n\x12\x43learTaskInstances\x12\".flow.v1.ClearTaskInstancesRequest\x1a#.flow.v1.ClearTaskInstancesResponse\x12\x63\n\x14SetTaskInstanceState\x12$.flow.v1.SetTaskInstanceStateRequest\x1a%.flow.v1.SetTaskInstanceStateResponse\x12H\n\x0bGetVariable\x12\x1b.flow.v1.GetVariableRequest\x1a\x1c.flow.v1.GetVariableResponse\x12N\n\rListVariables\x12\x1d.flow.v1.ListVariablesRequest\x1a\x1e.flow.v1.ListVariablesResponse\x12H\n\x0bSetVariable\x12\x1b.flow.v1.SetVariableRequest\x1a\x1c.flow.v1.SetVariableResponse\x12Q\n\x0e\x44\x65leteVariable\x12\x1e.flow.v1.DeleteVariableRequest\x1a\x1f.flow.v1.DeleteVariableResponse\x12N\n\rGetConnection\x12\x1d.flow.v1.GetConnectionRequest\x1a\x1e.flow.v1.GetConnectionResponse\x12T\n\x0fListConnections\x12\x1f.flow.v1.ListConnectionsRequest\x1a .flow.v1.ListConnectionsResponse\x12W\n\x10\x43reateConnection\x12 .flow.v1.CreateConnectionRequest\x1a!.flow.v1.CreateConnectionResponse\x12W\n\x10\x44\x65leteConnection\x12 .flow.v1.DeleteConnectionRequest\x1a!.flow.v1.DeleteConnectionResponse\x12<\n\x07GetXCom\x12\x17.flow.v1.GetXComRequest\x1a\x18.flow.v1.GetXComResponse\x12\x42\n\tListXComs\x12\x19.flow.v1.ListXComsRequest\x1a\x1a.flow.v1.ListXComsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flow.v1.scheduler_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SCHEDULERSERVICE']._serialized_start=140
-  _globals['_SCHEDULERSERVICE']._serialized_end=865
+  _globals['_SCHEDULERSERVICE']._serialized_start=234
+  _globals['_SCHEDULERSERVICE']._serialized_end=1940
 # @@protoc_insertion_point(module_scope)

@@ -23,27 +23,49 @@ _sym_db = _symbol_database.Default()
 
 
 from flow.v1 import common_pb2 as flow_dot_v1_dot_common__pb2
+from flow.v1 import connection_service_pb2 as flow_dot_v1_dot_connection__service__pb2
+from flow.v1 import variable_service_pb2 as flow_dot_v1_dot_variable__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$flow/v1/task_execution_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\"a\n\x13\x43laimAttemptRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"f\n\x14\x43laimAttemptResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\x12,\n\rtask_instance\x18\x02 \x01(\x0b\x32\x15.flow.v1.TaskInstance\"o\n\x0fPushXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\x12\n\x10PushXComResponse\"J\n\x0fPullXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\"F\n\x10PullXComResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t2\xe5\x01\n\x14TaskExecutionService\x12K\n\x0c\x43laimAttempt\x12\x1c.flow.v1.ClaimAttemptRequest\x1a\x1d.flow.v1.ClaimAttemptResponse\x12?\n\x08PushXCom\x12\x18.flow.v1.PushXComRequest\x1a\x19.flow.v1.PushXComResponse\x12?\n\x08PullXCom\x12\x18.flow.v1.PullXComRequest\x1a\x19.flow.v1.PullXComResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$flow/v1/task_execution_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a flow/v1/connection_service.proto\x1a\x1e\x66low/v1/variable_service.proto\"a\n\x13\x43laimAttemptRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"f\n\x14\x43laimAttemptResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\x12,\n\rtask_instance\x18\x02 \x01(\x0b\x32\x15.flow.v1.TaskInstance\"o\n\x0fPushXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\x12\n\x10PushXComResponse\"J\n\x0fPullXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\"F\n\x10PullXComResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\"U\n\x16GetTaskVariableRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x14\n\x0cvariable_key\x18\x02 \x01(\t\">\n\x17GetTaskVariableResponse\x12#\n\x08variable\x18\x01 \x01(\x0b\x32\x11.flow.v1.Variable\"d\n\x16SetTaskVariableRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12#\n\x08variable\x18\x02 \x01(\x0b\x32\x11.flow.v1.Variable\"\x19\n\x17SetTaskVariableResponse\"R\n\x18GetTaskConnectionRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x63onn_id\x18\x02 \x01(\t\"D\n\x19GetTaskConnectionResponse\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"_\n\x18SetRenderedFieldsRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x1c\n\x14rendered_fields_json\x18\x02 \x01(\t\"\x1b\n\x19SetRenderedFieldsResponse\"A\n\x18GetRenderedFieldsRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\"\\\n\x19GetRenderedFieldsResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x1c\n\x14rendered_fields_json\x18\x02 \x01(\t\x12\x12\n\ntry_number\x18\x03 \x01(\x05\x32\xa5\x05\n\x14TaskExecutionService\x12K\n\x0c\x43laimAttempt\x12\x1c.flow.v1.ClaimAttemptRequest\x1a\x1d.flow.v1.ClaimAttemptResponse\x12?\n\x08PushXCom\x12\x18.flow.v1.PushXComRequest\x1a\x19.flow.v1.PushXComResponse\x12?\n\x08PullXCom\x12\x18.flow.v1.PullXComRequest\x1a\x19.flow.v1.PullXComResponse\x12T\n\x0fGetTaskVariable\x12\x1f.flow.v1.GetTaskVariableRequest\x1a .flow.v1.GetTaskVariableResponse\x12T\n\x0fSetTaskVariable\x12\x1f.flow.v1.SetTaskVariableRequest\x1a .flow.v1.SetTaskVariableResponse\x12Z\n\x11GetTaskConnection\x12!.flow.v1.GetTaskConnectionRequest\x1a\".flow.v1.GetTaskConnectionResponse\x12Z\n\x11SetRenderedFields\x12!.flow.v1.SetRenderedFieldsRequest\x1a\".flow.v1.SetRenderedFieldsResponse\x12Z\n\x11GetRenderedFields\x12!.flow.v1.GetRenderedFieldsRequest\x1a\".flow.v1.GetRenderedFieldsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flow.v1.task_execution_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLAIMATTEMPTREQUEST']._serialized_start=71
-  _globals['_CLAIMATTEMPTREQUEST']._serialized_end=168
-  _globals['_CLAIMATTEMPTRESPONSE']._serialized_start=170
-  _globals['_CLAIMATTEMPTRESPONSE']._serialized_end=272
-  _globals['_PUSHXCOMREQUEST']._serialized_start=274
-  _globals['_PUSHXCOMREQUEST']._serialized_end=385
-  _globals['_PUSHXCOMRESPONSE']._serialized_start=387
-  _globals['_PUSHXCOMRESPONSE']._serialized_end=405
-  _globals['_PULLXCOMREQUEST']._serialized_start=407
-  _globals['_PULLXCOMREQUEST']._serialized_end=481
-  _globals['_PULLXCOMRESPONSE']._serialized_start=483
-  _globals['_PULLXCOMRESPONSE']._serialized_end=553
-  _globals['_TASKEXECUTIONSERVICE']._serialized_start=556
-  _globals['_TASKEXECUTIONSERVICE']._serialized_end=785
+  _globals['_CLAIMATTEMPTREQUEST']._serialized_start=137
+  _globals['_CLAIMATTEMPTREQUEST']._serialized_end=234
+  _globals['_CLAIMATTEMPTRESPONSE']._serialized_start=236
+  _globals['_CLAIMATTEMPTRESPONSE']._serialized_end=338
+  _globals['_PUSHXCOMREQUEST']._serialized_start=340
+  _globals['_PUSHXCOMREQUEST']._serialized_end=451
+  _globals['_PUSHXCOMRESPONSE']._serialized_start=453
+  _globals['_PUSHXCOMRESPONSE']._serialized_end=471
+  _globals['_PULLXCOMREQUEST']._serialized_start=473
+  _globals['_PULLXCOMREQUEST']._serialized_end=547
+  _globals['_PULLXCOMRESPONSE']._serialized_start=549
+  _globals['_PULLXCOMRESPONSE']._serialized_end=619
+  _globals['_GETTASKVARIABLEREQUEST']._serialized_start=621
+  _globals['_GETTASKVARIABLEREQUEST']._serialized_end=706
+  _globals['_GETTASKVARIABLERESPONSE']._serialized_start=708
+  _globals['_GETTASKVARIABLERESPONSE']._serialized_end=770
+  _globals['_SETTASKVARIABLEREQUEST']._serialized_start=772
+  _globals['_SETTASKVARIABLEREQUEST']._serialized_end=872
+  _globals['_SETTASKVARIABLERESPONSE']._serialized_start=874
+  _globals['_SETTASKVARIABLERESPONSE']._serialized_end=899
+  _globals['_GETTASKCONNECTIONREQUEST']._serialized_start=901
+  _globals['_GETTASKCONNECTIONREQUEST']._serialized_end=983
+  _globals['_GETTASKCONNECTIONRESPONSE']._serialized_start=985
+  _globals['_GETTASKCONNECTIONRESPONSE']._serialized_end=1053
+  _globals['_SETRENDEREDFIELDSREQUEST']._serialized_start=1055
+  _globals['_SETRENDEREDFIELDSREQUEST']._serialized_end=1150
+  _globals['_SETRENDEREDFIELDSRESPONSE']._serialized_start=1152
+  _globals['_SETRENDEREDFIELDSRESPONSE']._serialized_end=1179
+  _globals['_GETRENDEREDFIELDSREQUEST']._serialized_start=1181
+  _globals['_GETRENDEREDFIELDSREQUEST']._serialized_end=1246
+  _globals['_GETRENDEREDFIELDSRESPONSE']._serialized_start=1248
+  _globals['_GETRENDEREDFIELDSRESPONSE']._serialized_end=1340
+  _globals['_TASKEXECUTIONSERVICE']._serialized_start=1343
+  _globals['_TASKEXECUTIONSERVICE']._serialized_end=2020
 # @@protoc_insertion_point(module_scope)

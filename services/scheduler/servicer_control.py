@@ -16,9 +16,12 @@ from flow.v1 import (
     task_instance_service_pb2,
 )
 from services.scheduler import convert, store
+from services.scheduler.connections import Connections
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.core.types import Change
 from services.scheduler.events import Broadcaster
+from services.scheduler.servicer_resources import ResourceServicerMixin
+from services.scheduler.variables import Variables
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -29,10 +32,14 @@ def _required(value: str, field: str) -> str:
     return value
 
 
-class SchedulerControlServicer(scheduler_service_pb2_grpc.SchedulerServiceServicer):  # type: ignore[misc]
-    def __init__(self, core: SchedulingCore, broadcaster: Broadcaster) -> None:
+class SchedulerControlServicer(ResourceServicerMixin,
+                               scheduler_service_pb2_grpc.SchedulerServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: SchedulingCore, broadcaster: Broadcaster, variables: Variables,
+                 connections: Connections) -> None:
         self._core = core
         self._broadcaster = broadcaster
+        self._variables = variables
+        self._connections = connections
 
     async def ListDags(self, request: Any, context: Ctx) -> Any:
         offset, limit = convert.page(request.page_size, request.page_token)

@@ -1,7 +1,9 @@
-"""TaskExecutionService: what workers call (claim an attempt, push and pull XCom). Thin."""
+"""TaskExecutionService: what workers call (claim an attempt, XCom, variables, connections,
+rendered fields). Thin."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import grpc
@@ -9,26 +11,33 @@ import grpc
 from flow.errors import InvalidArgumentError
 from flow.v1 import task_execution_service_pb2, task_execution_service_pb2_grpc
 from services.scheduler import convert, store
+from services.scheduler.connections import Connections
 from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.core.unit import UnitOfWork
+from services.scheduler.variables import Variables
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+pb = task_execution_service_pb2
 
 
 class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionServiceServicer):  # type: ignore[misc]
-    def __init__(self, core: SchedulingCore) -> None:
+    def __init__(self, core: SchedulingCore, variables: Variables,
+                 connections: Connections) -> None:
         self._core = core
+        self._variables = variables
+        self._connections = connections
 
     async def ClaimAttempt(self, request: Any, context: Ctx) -> Any:
         run, ti = await self._core.claim_attempt(
             convert.key_from_proto(request.key), request.key.try_number, request.worker_id,
             request.hostname)
-        return task_execution_service_pb2.ClaimAttemptResponse(
+        return pb.ClaimAttemptResponse(
             dag_run=convert.dag_run_to_proto(run), task_instance=convert.ti_to_proto(ti))
 
     async def PushXCom(self, request: Any, context: Ctx) -> Any:
         await self._core.push_xcom(convert.key_from_proto(request.key), request.xcom_key,
                                    request.value, request.content_type)
-        return task_execution_service_pb2.PushXComResponse()
+        return pb.PushXComResponse()
 
     async def PullXCom(self, request: Any, context: Ctx) -> Any:
         key = convert.key_from_proto(request.key)
@@ -38,6 +47,43 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
         async with self._core.sessions() as session:
             row = await store.get_xcom(session, key, request.xcom_key)
         if row is None:
-            return task_execution_service_pb2.PullXComResponse(found=False)
-        return task_execution_service_pb2.PullXComResponse(
-            found=True, value=row.value, content_type=row.content_type)
+            return pb.PullXComResponse(found=False)
+        return pb.PullXComResponse(found=True, value=row.value, content_type=row.content_type)
+
+    async def GetTaskVariable(self, request: Any, context: Ctx) -> Any:
+        record = await self._variables.get(request.variable_key)
+        return pb.GetTaskVariableResponse(variable=convert.variable_to_proto(record))
+
+    async def SetTaskVariable(self, request: Any, context: Ctx) -> Any:
+        await self._variables.set(convert.variable_from_proto(request.variable))
+        return pb.SetTaskVariableResponse()
+
+    async def GetTaskConnection(self, request: Any, context: Ctx) -> Any:
+        record = await self._connections.get(request.conn_id)
+        return pb.GetTaskConnectionResponse(connection=convert.connection_to_proto(record))
+
+    async def SetRenderedFields(self, request: Any, context: Ctx) -> Any:
+        key = convert.key_from_proto(request.key)
+        try:
+            fields = json.loads(request.rendered_fields_json or "{}")
+        except ValueError:
+            fields = None
+        if not isinstance(fields, dict) or not (key.dag_id and key.run_id and key.task_id):
+            raise InvalidArgumentError("key and rendered_fields_json (a JSON object) are "
+                                       "required.", field="rendered_fields_json")
+
+        async def op(unit: UnitOfWork) -> None:
+            await store.put_rendered_fields(unit.session, key, request.key.try_number, fields)
+
+        await self._core.submit(op)
+        return pb.SetRenderedFieldsResponse()
+
+    async def GetRenderedFields(self, request: Any, context: Ctx) -> Any:
+        key = convert.key_from_proto(request.key)
+        async with self._core.sessions() as session:
+            row = await store.get_rendered_fields(session, key)
+        if row is None:
+            return pb.GetRenderedFieldsResponse(found=False)
+        return pb.GetRenderedFieldsResponse(
+            found=True, rendered_fields_json=json.dumps(row.rendered_fields),
+            try_number=row.try_number)

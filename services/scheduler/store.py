@@ -17,6 +17,7 @@ from flow.db.models import (
     Dag,
     DagRun,
     ImportError_,
+    RenderedTaskInstanceFields,
     SerializedDag,
     TaskInstance,
     TaskInstanceHistory,
@@ -166,6 +167,34 @@ async def put_xcom(session: AsyncSession, key: TIKey, xcom_key: str, value: byte
 
 async def get_xcom(session: AsyncSession, key: TIKey, xcom_key: str) -> XCom | None:
     return await session.get(XCom, (key.dag_id, key.run_id, key.task_id, key.map_index, xcom_key))
+
+
+async def list_xcoms(session: AsyncSession, dag_id: str, run_id: str, task_id: str,
+                     offset: int, limit: int) -> Sequence[XCom]:
+    stmt = (select(XCom).where(XCom.dag_id == dag_id, XCom.run_id == run_id)
+            .order_by(XCom.task_id, XCom.map_index, XCom.key).offset(offset).limit(limit))
+    if task_id:
+        stmt = stmt.where(XCom.task_id == task_id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def put_rendered_fields(session: AsyncSession, key: TIKey, try_number: int,
+                              fields: dict[str, Any]) -> None:
+    """Keep the rendered template fields of a task instance's latest try."""
+    row = await session.get(RenderedTaskInstanceFields,
+                            (key.dag_id, key.run_id, key.task_id, key.map_index))
+    if row is None:
+        session.add(RenderedTaskInstanceFields(
+            dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index,
+            try_number=try_number, rendered_fields=fields))
+    else:
+        row.try_number, row.rendered_fields = try_number, fields
+
+
+async def get_rendered_fields(session: AsyncSession,
+                              key: TIKey) -> RenderedTaskInstanceFields | None:
+    return await session.get(RenderedTaskInstanceFields,
+                             (key.dag_id, key.run_id, key.task_id, key.map_index))
 
 
 # --- DAGs and import errors -------------------------------------------------------------

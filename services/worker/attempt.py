@@ -27,10 +27,11 @@ from flow.bus import subjects
 from flow.bus.jetstream import publish_event
 from flow.errors import ConflictError, FlowError, NotFoundError, UnavailableError
 from flow.grpcutil import error_from_rpc
-from flow.v1 import common_pb2, dispatch_pb2, task_execution_service_pb2
+from flow.v1 import common_pb2, dispatch_pb2, variable_service_pb2
+from flow.v1 import task_execution_service_pb2 as pb
 from services.worker.log_shipper import LogShipper, supervisor_line
 from services.worker.process_pool import ProcessLauncher
-from services.worker.supervisor import Outcome, Supervisor, XComBackend
+from services.worker.supervisor import ExecutionApi, Outcome, Supervisor
 
 log = structlog.get_logger(__name__)
 
@@ -80,26 +81,50 @@ async def call_scheduler(method: Any, request: Any, *, window: float = RETRY_WIN
         delay = min(delay * 2, 2.0)
 
 
-class GrpcXCom(XComBackend):
-    """XCom through TaskExecutionService.PushXCom / PullXCom, as JSON."""
+class GrpcExecutionApi(ExecutionApi):
+    """XCom (as JSON), variables, connections and rendered fields through
+    TaskExecutionService, for one attempt."""
 
     def __init__(self, stub: Any, key: Any) -> None:
         self._stub = stub
         self._key = key
 
     async def push(self, key: str, value: Any) -> None:
-        request = task_execution_service_pb2.PushXComRequest(
+        request = pb.PushXComRequest(
             key=self._key, xcom_key=key, value=json.dumps(value).encode(),
             content_type="application/json")
         await call_scheduler(self._stub.PushXCom, request)
 
-    async def pull(self, task_id: str, map_index: int, key: str) -> tuple[bool, Any]:
-        source = common_pb2.TaskInstanceKey(dag_id=self._key.dag_id, run_id=self._key.run_id,
-                                            task_id=task_id, map_index=map_index)
-        reply = await call_scheduler(
-            self._stub.PullXCom,
-            task_execution_service_pb2.PullXComRequest(key=source, xcom_key=key))
+    async def pull(self, task_id: str, map_index: int, key: str,
+                   dag_id: str | None = None) -> tuple[bool, Any]:
+        source = common_pb2.TaskInstanceKey(dag_id=dag_id or self._key.dag_id,
+                                            run_id=self._key.run_id, task_id=task_id,
+                                            map_index=map_index)
+        reply = await call_scheduler(self._stub.PullXCom,
+                                     pb.PullXComRequest(key=source, xcom_key=key))
         return (True, json.loads(reply.value)) if reply.found else (False, None)
+
+    async def get_variable(self, key: str) -> str:
+        reply = await call_scheduler(self._stub.GetTaskVariable, pb.GetTaskVariableRequest(
+            key=self._key, variable_key=key))
+        return str(reply.variable.value)
+
+    async def set_variable(self, key: str, value: str, description: str) -> None:
+        await call_scheduler(self._stub.SetTaskVariable, pb.SetTaskVariableRequest(
+            key=self._key, variable=variable_service_pb2.Variable(
+                key=key, value=value, description=description)))
+
+    async def get_connection(self, conn_id: str) -> dict[str, Any]:
+        reply = await call_scheduler(self._stub.GetTaskConnection, pb.GetTaskConnectionRequest(
+            key=self._key, conn_id=conn_id))
+        c = reply.connection
+        return {"conn_type": c.conn_type, "description": c.description, "host": c.host,
+                "schema": c.schema, "login": c.login, "password": c.password,
+                "port": c.port or None, "extra": c.extra}
+
+    async def set_rendered_fields(self, fields_json: str) -> None:
+        await call_scheduler(self._stub.SetRenderedFields, pb.SetRenderedFieldsRequest(
+            key=self._key, rendered_fields_json=fields_json))
 
 
 @dataclass
@@ -151,7 +176,20 @@ def _payload(dispatch: Any, claim: Any, ctx: WorkerContext) -> dict[str, Any]:
             "max_tries": dispatch.max_tries, "fileloc": dispatch.fileloc,
             "logical_date": logical.ToDatetime(tzinfo=UTC).isoformat() if logical else None,
             "conf": conf if isinstance(conf, dict) else {}, "hostname": ctx.hostname,
-            "worker_id": ctx.worker_id}
+            "worker_id": ctx.worker_id, **_run_dates(claim)}
+
+
+def _run_dates(claim: Any) -> dict[str, Any]:
+    """The run's data interval and type from the claim answer, for the task's context."""
+    if not claim.HasField("dag_run"):
+        return {}
+    run = claim.dag_run
+    out: dict[str, Any] = {"run_type": common_pb2.DagRunType.Name(run.run_type).removeprefix(
+        "DAG_RUN_TYPE_").lower()}
+    for name in ("data_interval_start", "data_interval_end"):
+        if run.HasField(name):
+            out[name] = getattr(run, name).ToDatetime(tzinfo=UTC).isoformat()
+    return out
 
 
 def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.TaskEvent:
@@ -194,7 +232,7 @@ class AttemptRunner:
     async def _handle(self, msg: Msg, dispatch: Any, queue: str) -> None:
         ctx = self._ctx
         received = time.monotonic()
-        request = task_execution_service_pb2.ClaimAttemptRequest(
+        request = pb.ClaimAttemptRequest(
             key=dispatch.key, worker_id=ctx.worker_id, hostname=ctx.hostname)
         try:
             # While the scheduler restarts, wait here (the message is kept in progress)
@@ -243,7 +281,7 @@ class AttemptRunner:
         tries = f" of {dispatch.max_tries}" if dispatch.max_tries else ""
         await shipper.write(supervisor_line(
             f"Starting attempt {key.try_number}{tries} on worker {ctx.worker_id}"))
-        supervisor = Supervisor(ctx.launcher, shipper, GrpcXCom(ctx.execution_stub, key),
+        supervisor = Supervisor(ctx.launcher, shipper, GrpcExecutionApi(ctx.execution_stub, key),
                                 kill_grace=ctx.kill_grace)
         try:
             outcome = await supervisor.run(

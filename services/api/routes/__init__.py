@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from services.api.routes import dag_runs, dags, task_instances
+from services.api.routes import (
+    connections,
+    dag_runs,
+    dags,
+    task_instances,
+    variables,
+    xcom,
+)
 from services.api.routes.common import API_PREFIX, Operation
 
 OPERATIONS: tuple[Operation, ...] = (
-    *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS)
+    *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *xcom.OPERATIONS,
+    *variables.OPERATIONS, *connections.OPERATIONS)
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation"]

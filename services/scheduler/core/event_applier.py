@@ -49,13 +49,15 @@ class SchedulingCore:
     """Owns the run index, the write lock and the retry timers."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publish,
-                 notify: Notify, *, max_xcom_size: int = 1 << 20) -> None:
+                 notify: Notify, *, max_xcom_size: int = 1 << 20,
+                 conf_overrides_params: bool = True) -> None:
         self.sessions = sessions
         self.index: RunIndex = {}
         self.timers: DeadlineTimer[TIKey] = DeadlineTimer()
         self.republish_needed = False
         self._publish, self._notify = publish, notify
         self._max_xcom_size = max_xcom_size
+        self._conf_overrides_params = conf_overrides_params
         self._lock = asyncio.Lock()
         self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -187,7 +189,8 @@ class SchedulingCore:
         if not dag_id:
             raise InvalidArgumentError("dag_id is required.", field="dag_id")
         return await self.submit(lambda unit: commands.trigger(
-            unit, dag_id, run_id, dict(conf or {}), logical_date))
+            unit, dag_id, run_id, dict(conf or {}), logical_date,
+            conf_overrides_params=self._conf_overrides_params))
 
     async def apply_results(self, results: Sequence[TaskResult]) -> None:
         await self.submit(lambda unit: commands.apply_results(unit, results))

@@ -59,12 +59,15 @@ class DagSpec:
     dag_id: str
     fileloc: str
     tasks: dict[str, TaskSpec]
+    # name -> {"default"?, "schema", "description"} (flow.sdk.param.serialize_params)
+    params: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, text: str) -> DagSpec:
         data = json.loads(text)
         tasks = [TaskSpec.from_json(t) for t in data.get("tasks", [])]
-        return cls(data["dag_id"], data.get("fileloc") or "", {t.task_id: t for t in tasks})
+        return cls(data["dag_id"], data.get("fileloc") or "", {t.task_id: t for t in tasks},
+                   dict(data.get("params") or {}))
 
     @property
     def leaves(self) -> list[str]:
