@@ -69,7 +69,19 @@ def struct(value: dict[str, Any] | None) -> struct_pb2.Struct:
 
 
 def from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
-    return dict(json_format.MessageToDict(value))
+    """A Struct as JSON data. Struct keeps every number as a double; whole numbers come back
+    as ints, so a conf of {"days": 3} reads as 3 (not 3.0) in params and templates."""
+    return dict(_whole_numbers(json_format.MessageToDict(value)))
+
+
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
 
 
 def key_from_proto(key: common_pb2.TaskInstanceKey) -> TIKey:
