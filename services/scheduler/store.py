@@ -39,11 +39,14 @@ async def transition_tis(
     session: AsyncSession, dag_id: str, run_id: str, task_ids: Sequence[str],
     target: TaskInstanceState, values: dict[str, Any] | None = None,
     *, try_number: int | None = None, map_index: int = -1,
+    sources: frozenset[TaskInstanceState] | None = None,
 ) -> int:
-    """Move task instances to `target` where the table allows it; returns the row count."""
+    """Move task instances to `target` where the table allows it (or, for operator commands,
+    from `sources` of the state machine's mark table); returns the row count."""
     stmt = update(TI).where(
         TI.dag_id == dag_id, TI.run_id == run_id, TI.task_id.in_(list(task_ids)),
-        TI.map_index == map_index, TI.state.in_(allowed_sources(target)),
+        TI.map_index == map_index,
+        TI.state.in_(allowed_sources(target) if sources is None else sources),
     ).values(state=target, **(values or {})).execution_options(synchronize_session=False)
     if try_number is not None:
         stmt = stmt.where(TI.try_number == try_number)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from flow.errors import FlowError, InvalidArgumentError, UnavailableError
 from flow.states import TaskInstanceState
 from services.scheduler import store
-from services.scheduler.core import commands
+from services.scheduler.core import commands, operations
 from services.scheduler.core.loading import load_index
 from services.scheduler.core.timers import DeadlineTimer
 from services.scheduler.core.types import Change, Dispatch, RunRecord, TaskResult, TIKey
@@ -191,6 +191,17 @@ class SchedulingCore:
         return await self.submit(lambda unit: commands.trigger(
             unit, dag_id, run_id, dict(conf or {}), logical_date,
             conf_overrides_params=self._conf_overrides_params))
+
+    async def clear_task_instances(self, request: operations.ClearRequest) -> list[str]:
+        if not (request.dag_id and request.run_id):
+            raise InvalidArgumentError("dag_id and run_id are required.", field="dag_id")
+        return await self.submit(lambda unit: operations.clear(unit, request))
+
+    async def mark_task_instances(self, request: operations.MarkRequest) -> list[str]:
+        if not (request.dag_id and request.run_id and request.task_id):
+            raise InvalidArgumentError("dag_id, run_id and task_id are required.",
+                                       field="task_id")
+        return await self.submit(lambda unit: operations.mark(unit, request))
 
     async def apply_results(self, results: Sequence[TaskResult]) -> None:
         await self.submit(lambda unit: commands.apply_results(unit, results))
