@@ -27,6 +27,7 @@ from flow.bus import subjects
 from flow.bus.jetstream import publish_event
 from flow.errors import ConflictError, FlowError, NotFoundError, UnavailableError
 from flow.grpcutil import error_from_rpc
+from flow.log import mask_text
 from flow.v1 import common_pb2, dispatch_pb2, variable_service_pb2
 from flow.v1 import task_execution_service_pb2 as pb
 from services.worker.log_shipper import LogShipper, supervisor_line
@@ -199,9 +200,12 @@ def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.Task
     event.start_date.FromDatetime(outcome.start_date)
     event.end_date.FromDatetime(outcome.end_date)
     if outcome.error:
+        # The error text comes from user code: mask the secrets the attempt read, as its log
+        # is masked, before it reaches the scheduler's log and the DB.
         event.error.CopyFrom(dispatch_pb2.TaskError(
-            type=str(outcome.error.get("type", "")), message=str(outcome.error.get("message", "")),
-            traceback=str(outcome.error.get("traceback", "")),
+            type=str(outcome.error.get("type", "")),
+            message=mask_text(str(outcome.error.get("message", ""))),
+            traceback=mask_text(str(outcome.error.get("traceback", ""))),
             non_retryable=bool(outcome.error.get("non_retryable", False))))
     return event
 

@@ -31,6 +31,14 @@ with DAG("unknown_variable", schedule=None, start_date=datetime(2024, 1, 1, tzin
     def read():
         return Variable.get("no_such_variable_here")
     read()
+
+with DAG("leaky_error", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)):
+    @task(retries=0)
+    def leak():
+        from flow.sdk import Connection
+        conn = Connection.get("leaky")
+        raise ValueError(f"could not log in with {conn.password}")
+    leak()
 '''
 
 
@@ -47,6 +55,17 @@ def api(platform: Platform) -> Iterator[RuntimeApi]:
     client = RuntimeApi(platform)
     yield client
     client.close()
+
+
+def _db_rows(platform: Platform, table: str) -> list[str]:
+    """Every row of a metadata table, as text (the test reads the DB the scheduler owns)."""
+    engine = create_engine(sync_url(platform.database_url or
+                                    f"sqlite+aiosqlite:///{platform.home / 'flow.db'}"))
+    try:
+        with engine.connect() as connection:
+            return [str(r) for r in connection.execute(text(f"SELECT * FROM {table}"))]
+    finally:
+        engine.dispose()
 
 
 def _set(api: RuntimeApi, key: str, value: str, description: str = "") -> None:
@@ -186,14 +205,7 @@ def test_tasks_read_variables_and_connections_with_secrets_masked(api: RuntimeAp
     assert "region=eu-west-1 batch=500 host=db.example.com" in log
     stored = api.call(api.variables.GetVariable, vpb.GetVariableRequest(key="last_region"))
     assert stored.variable.value == "eu-west-1"
-    engine = create_engine(sync_url(platform.database_url or
-                                    f"sqlite+aiosqlite:///{platform.home / 'flow.db'}"))
-    try:
-        with engine.connect() as connection:
-            rows = [str(r) for r in connection.execute(text("SELECT * FROM variable"))]
-            rows += [str(r) for r in connection.execute(text("SELECT * FROM connection"))]
-    finally:
-        engine.dispose()
+    rows = _db_rows(platform, "variable") + _db_rows(platform, "connection")
     assert rows and not any(API_KEY in r or PASSWORD in r or "sslmode" in r for r in rows)
 
 
@@ -208,3 +220,22 @@ def test_unknown_variable_fails_the_task_with_a_key_error(api: RuntimeApi) -> No
     log = api.read_log("unknown_variable", run.run_id, "read")
     assert "KeyError" in log and "Variable no_such_variable_here does not exist" in log
     api.call(api.variables.ListVariables, vpb.ListVariablesRequest())  # still serving
+
+
+def test_secrets_in_a_task_error_are_masked_everywhere(api: RuntimeApi,
+                                                       platform: Platform) -> None:
+    """An exception whose message holds a connection password is masked in the task log, and
+    never reaches the scheduler's log or the stored try history."""
+    secret = "pw-in-error-9d1e"
+    api.call(api.connections.CreateConnection, cpb.CreateConnectionRequest(
+        connection=cpb.Connection(conn_id="leaky", conn_type="http", password=secret)))
+    api.wait_for_dag("leaky_error")
+    run = api.trigger("leaky_error")
+    assert api.wait_for_run("leaky_error", run.run_id).state == common_pb2.DAG_RUN_STATE_FAILED
+    log = api.read_log("leaky_error", run.run_id, "leak")
+    assert "could not log in with ***" in log and secret not in log
+    for service_log in platform.service_log_dir.glob("*.log"):
+        assert secret not in service_log.read_text(errors="replace"), service_log.name
+    history = _db_rows(platform, "task_instance_history")
+    assert any("could not log in with ***" in row for row in history)
+    assert not any(secret in row for row in history)
