@@ -28,7 +28,7 @@ from flow.v1 import scheduler_service_pb2_grpc, task_execution_service_pb2_grpc
 from services.scheduler.bus import DispatchPublisher, consume_results, watch_liveness
 from services.scheduler.connections import Connections
 from services.scheduler.core.event_applier import SchedulingCore
-from services.scheduler.dag_processor import DagProcessor
+from services.scheduler.dag_processor.processor import DagProcessor
 from services.scheduler.events import Broadcaster
 from services.scheduler.servicer_control import SchedulerControlServicer
 from services.scheduler.servicer_execution import TaskExecutionServicer

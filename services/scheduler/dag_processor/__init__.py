@@ -1,8 +1,6 @@
 """Parse DAG files in child processes with a time limit; store their structure and errors.
 
-User code never runs in the scheduler's process (DESIGN invariant 5).
+User code never runs in the scheduler's process (DESIGN invariant 5). This package imports
+nothing itself: each child (`python -m services.scheduler.dag_processor.child`) is a fresh
+interpreter, and importing the scheduler there first would double its start-up time.
 """
-
-from services.scheduler.dag_processor.processor import DagProcessor
-
-__all__ = ["DagProcessor"]
