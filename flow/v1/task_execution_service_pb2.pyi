@@ -100,18 +100,6 @@ class GetTaskConnectionResponse(_message.Message):
     connection: _connection_service_pb2.Connection
     def __init__(self, connection: _Optional[_Union[_connection_service_pb2.Connection, _Mapping]] = ...) -> None: ...
 
-class SetRenderedFieldsRequest(_message.Message):
-    __slots__ = ("key", "rendered_fields_json")
-    KEY_FIELD_NUMBER: _ClassVar[int]
-    RENDERED_FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
-    key: _common_pb2.TaskInstanceKey
-    rendered_fields_json: str
-    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., rendered_fields_json: _Optional[str] = ...) -> None: ...
-
-class SetRenderedFieldsResponse(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
-
 class GetRenderedFieldsRequest(_message.Message):
     __slots__ = ("key",)
     KEY_FIELD_NUMBER: _ClassVar[int]

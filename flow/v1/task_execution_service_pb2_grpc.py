@@ -66,11 +66,6 @@ class TaskExecutionServiceStub:
                 request_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionResponse.FromString,
                 _registered_method=True)
-        self.SetRenderedFields = channel.unary_unary(
-                '/flow.v1.TaskExecutionService/SetRenderedFields',
-                request_serializer=flow_dot_v1_dot_task__execution__service__pb2.SetRenderedFieldsRequest.SerializeToString,
-                response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.SetRenderedFieldsResponse.FromString,
-                _registered_method=True)
         self.GetRenderedFields = channel.unary_unary(
                 '/flow.v1.TaskExecutionService/GetRenderedFields',
                 request_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsRequest.SerializeToString,
@@ -127,15 +122,9 @@ class TaskExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def SetRenderedFields(self, request, context):
-        """Stores the rendered template fields of a running attempt (shown by the API later).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def GetRenderedFields(self, request, context):
-        """Reads the rendered template fields of a task instance's latest rendered try.
+        """Reads the rendered template fields of a task instance's latest try that rendered any
+        (they arrive with the attempt's TaskEvent).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -173,11 +162,6 @@ def add_TaskExecutionServiceServicer_to_server(servicer, server):
                     servicer.GetTaskConnection,
                     request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionRequest.FromString,
                     response_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionResponse.SerializeToString,
-            ),
-            'SetRenderedFields': grpc.unary_unary_rpc_method_handler(
-                    servicer.SetRenderedFields,
-                    request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.SetRenderedFieldsRequest.FromString,
-                    response_serializer=flow_dot_v1_dot_task__execution__service__pb2.SetRenderedFieldsResponse.SerializeToString,
             ),
             'GetRenderedFields': grpc.unary_unary_rpc_method_handler(
                     servicer.GetRenderedFields,
@@ -349,33 +333,6 @@ class TaskExecutionService:
             '/flow.v1.TaskExecutionService/GetTaskConnection',
             flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionRequest.SerializeToString,
             flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def SetRenderedFields(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/flow.v1.TaskExecutionService/SetRenderedFields',
-            flow_dot_v1_dot_task__execution__service__pb2.SetRenderedFieldsRequest.SerializeToString,
-            flow_dot_v1_dot_task__execution__service__pb2.SetRenderedFieldsResponse.FromString,
             options,
             channel_credentials,
             insecure,

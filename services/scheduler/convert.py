@@ -174,7 +174,19 @@ def event_to_result(event: dispatch_pb2.TaskEvent) -> TaskResult:
         start_date=from_timestamp(event.start_date, event.HasField("start_date")),
         end_date=from_timestamp(event.end_date, event.HasField("end_date")),
         worker_id=event.worker_id, error=error,
-        non_retryable=event.HasField("error") and event.error.non_retryable)
+        non_retryable=event.HasField("error") and event.error.non_retryable,
+        rendered_fields=_json_object(event.rendered_fields_json))
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """A JSON object from a worker, or None when empty or not an object."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def page(size: int, token: str, *, default: int = 100, maximum: int = 1000) -> tuple[int, int]:

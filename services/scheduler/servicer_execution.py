@@ -1,5 +1,5 @@
-"""TaskExecutionService: what workers call (claim an attempt, XCom, variables, connections,
-rendered fields). Thin."""
+"""TaskExecutionService: what workers call (claim an attempt, XCom, variables, connections;
+rendered fields to read). Thin."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from flow.v1 import task_execution_service_pb2, task_execution_service_pb2_grpc
 from services.scheduler import convert, store
 from services.scheduler.connections import Connections
 from services.scheduler.core.event_applier import SchedulingCore
-from services.scheduler.core.unit import UnitOfWork
 from services.scheduler.variables import Variables
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -61,22 +60,6 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
     async def GetTaskConnection(self, request: Any, context: Ctx) -> Any:
         record = await self._connections.get(request.conn_id)
         return pb.GetTaskConnectionResponse(connection=convert.connection_to_proto(record))
-
-    async def SetRenderedFields(self, request: Any, context: Ctx) -> Any:
-        key = convert.key_from_proto(request.key)
-        try:
-            fields = json.loads(request.rendered_fields_json or "{}")
-        except ValueError:
-            fields = None
-        if not isinstance(fields, dict) or not (key.dag_id and key.run_id and key.task_id):
-            raise InvalidArgumentError("key and rendered_fields_json (a JSON object) are "
-                                       "required.", field="rendered_fields_json")
-
-        async def op(unit: UnitOfWork) -> None:
-            await store.put_rendered_fields(unit.session, key, request.key.try_number, fields)
-
-        await self._core.submit(op)
-        return pb.SetRenderedFieldsResponse()
 
     async def GetRenderedFields(self, request: Any, context: Ctx) -> Any:
         key = convert.key_from_proto(request.key)

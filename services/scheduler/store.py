@@ -181,17 +181,20 @@ async def list_xcoms(session: AsyncSession, dag_id: str, run_id: str, task_id: s
     return (await session.execute(stmt)).scalars().all()
 
 
-async def put_rendered_fields(session: AsyncSession, key: TIKey, try_number: int,
-                              fields: dict[str, Any]) -> None:
-    """Keep the rendered template fields of a task instance's latest try."""
-    row = await session.get(RenderedTaskInstanceFields,
-                            (key.dag_id, key.run_id, key.task_id, key.map_index))
-    if row is None:
-        session.add(RenderedTaskInstanceFields(
-            dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index,
-            try_number=try_number, rendered_fields=fields))
-    else:
-        row.try_number, row.rendered_fields = try_number, fields
+async def put_rendered_fields(session: AsyncSession,
+                              rows: Sequence[tuple[TIKey, int, dict[str, Any]]]) -> None:
+    """Keep the rendered template fields of each task instance's latest try: one delete and
+    one insert for a batch of results."""
+    if not rows:
+        return
+    R = RenderedTaskInstanceFields
+    keys = [(k.dag_id, k.run_id, k.task_id, k.map_index) for k, _, _ in rows]
+    await session.execute(delete(R).where(
+        tuple_(R.dag_id, R.run_id, R.task_id, R.map_index).in_(keys)))
+    await session.execute(insert(R), [
+        {"dag_id": k.dag_id, "run_id": k.run_id, "task_id": k.task_id,
+         "map_index": k.map_index, "try_number": n, "rendered_fields": fields}
+        for k, n, fields in rows])
 
 
 async def get_rendered_fields(session: AsyncSession,

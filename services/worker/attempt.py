@@ -83,8 +83,8 @@ async def call_scheduler(method: Any, request: Any, *, window: float = RETRY_WIN
 
 
 class GrpcExecutionApi(ExecutionApi):
-    """XCom (as JSON), variables, connections and rendered fields through
-    TaskExecutionService, for one attempt."""
+    """XCom (as JSON), variables and connections through TaskExecutionService, for one
+    attempt."""
 
     def __init__(self, stub: Any, key: Any) -> None:
         self._stub = stub
@@ -122,10 +122,6 @@ class GrpcExecutionApi(ExecutionApi):
         return {"conn_type": c.conn_type, "description": c.description, "host": c.host,
                 "schema": c.schema, "login": c.login, "password": c.password,
                 "port": c.port or None, "extra": c.extra}
-
-    async def set_rendered_fields(self, fields_json: str) -> None:
-        await call_scheduler(self._stub.SetRenderedFields, pb.SetRenderedFieldsRequest(
-            key=self._key, rendered_fields_json=fields_json))
 
 
 @dataclass
@@ -196,7 +192,8 @@ def _run_dates(claim: Any) -> dict[str, Any]:
 def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.TaskEvent:
     event = dispatch_pb2.TaskEvent(key=dispatch.key, state=_STATES[outcome.state],
                                    worker_id=worker_id, xcom_keys=outcome.xcom_keys,
-                                   exit_code=outcome.exit_code)
+                                   exit_code=outcome.exit_code,
+                                   rendered_fields_json=outcome.rendered_fields_json)
     event.start_date.FromDatetime(outcome.start_date)
     event.end_date.FromDatetime(outcome.end_date)
     if outcome.error:

@@ -60,8 +60,6 @@ class ExecutionApi:
     async def get_connection(self, conn_id: str) -> dict[str, Any]:
         raise NotImplementedError
 
-    async def set_rendered_fields(self, fields_json: str) -> None:
-        raise NotImplementedError
 
 
 @dataclass
@@ -75,6 +73,7 @@ class Outcome:
     error: dict[str, Any] | None = None
     xcom_keys: list[str] = field(default_factory=list)
     spawn_seconds: float = 0.0
+    rendered_fields_json: str = ""
 
 
 def _describe_exit(code: int) -> str:
@@ -94,6 +93,7 @@ class _State:
     done: Frame | None = None
     xcom_keys: list[str] = field(default_factory=list)
     xcom_error: dict[str, Any] | None = None
+    rendered_fields_json: str = ""
 
 
 class Supervisor:
@@ -148,6 +148,7 @@ class Supervisor:
         proc.close()
         outcome = self._outcome(exit_code, start, end, killed_for, timeout)
         outcome.spawn_seconds = proc.spawn_seconds
+        outcome.rendered_fields_json = self._state.rendered_fields_json
         return outcome
 
     async def _terminate(self, proc: TaskProcess, exited: asyncio.Future[None], why: str,
@@ -252,11 +253,8 @@ class Supervisor:
                 self._state.xcom_error = {"type": "XComPushError", "message": f"Could not store "
                                           f"XCom '{key}': {exc}", "traceback": "",
                                           "non_retryable": False}
-        elif op == "rendered_fields":
-            try:
-                await self._xcom.set_rendered_fields(mask_text(json.dumps(frame.get("fields"))))
-            except (FlowError, TypeError, ValueError) as exc:  # shown later; not the outcome
-                log.warning("rendered_fields_not_stored", error=str(exc))
+        elif op == "rendered_fields":  # sent with the result; masked with what the task read
+            self._state.rendered_fields_json = mask_text(json.dumps(frame.get("fields") or {}))
         elif op in _REQUESTS:
             reply: Frame = {"id": frame.get("id"), "found": False}
             try:

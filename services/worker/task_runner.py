@@ -199,7 +199,9 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
         context = _build_context(payload, dag, task, ti)
         with set_current_context(context), installed(comms.request):
             task.render_template_fields(context)
-            comms.send({"op": "rendered_fields", "fields": task.rendered_fields()})
+            rendered = task.rendered_fields()
+            if any(value not in (None, "", [], {}) for value in rendered.values()):
+                comms.send({"op": "rendered_fields", "fields": rendered})
             result = task.execute(context)
             if getattr(task, "do_xcom_push", True) and result is not None:
                 problem = json_problem(result)

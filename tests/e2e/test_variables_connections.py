@@ -24,6 +24,7 @@ PASSWORD = "pw-canary-51ce"
 
 UNKNOWN_VARIABLE_DAG = '''
 from datetime import UTC, datetime
+from flow.operators.bash import BashOperator
 from flow.sdk import DAG, Variable, task
 
 with DAG("unknown_variable", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)):
@@ -39,6 +40,7 @@ with DAG("leaky_error", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UT
         conn = Connection.get("leaky")
         raise ValueError(f"could not log in with {conn.password}")
     leak()
+    BashOperator(task_id="render_secret", bash_command="echo pw={{ conn.leaky.password }}")
 '''
 
 
@@ -225,7 +227,8 @@ def test_unknown_variable_fails_the_task_with_a_key_error(api: RuntimeApi) -> No
 def test_secrets_in_a_task_error_are_masked_everywhere(api: RuntimeApi,
                                                        platform: Platform) -> None:
     """An exception whose message holds a connection password is masked in the task log, and
-    never reaches the scheduler's log or the stored try history."""
+    never reaches the scheduler's log or the stored try history; a template rendering it is
+    stored masked."""
     secret = "pw-in-error-9d1e"
     api.call(api.connections.CreateConnection, cpb.CreateConnectionRequest(
         connection=cpb.Connection(conn_id="leaky", conn_type="http", password=secret)))
@@ -236,6 +239,10 @@ def test_secrets_in_a_task_error_are_masked_everywhere(api: RuntimeApi,
     assert "could not log in with ***" in log and secret not in log
     for service_log in platform.service_log_dir.glob("*.log"):
         assert secret not in service_log.read_text(errors="replace"), service_log.name
+    assert "pw=***" in api.read_log("leaky_error", run.run_id, "render_secret")
+    rendered = _db_rows(platform, "rendered_task_instance_fields")
+    assert any("echo pw=***" in row for row in rendered)
+    assert not any(secret in row for row in rendered)
     history = _db_rows(platform, "task_instance_history")
     assert any("could not log in with ***" in row for row in history)
     assert not any(secret in row for row in history)

@@ -114,6 +114,9 @@ async def apply_results(unit: UnitOfWork, results: Sequence[TaskResult]) -> None
             finished.append(item)
     await unit.finish_tries([(run, result.key.task_id, target, values)
                              for run, result, target, values in finished])
+    await store.put_rendered_fields(unit.session, [
+        (result.key, result.try_number, result.rendered_fields)
+        for _run, result, _target, _values in finished if result.rendered_fields is not None])
     for run, result, target, values in finished:
         with _bound(result):
             _record_finished(unit, run, result, target, values)

@@ -109,6 +109,7 @@ class TaskResult:
     worker_id: str = ""
     error: str = ""
     non_retryable: bool = False
+    rendered_fields: dict[str, Any] | None = None  # template field -> rendered value
 
 
 @dataclass(frozen=True)
