@@ -24,7 +24,11 @@ async def get_variable(args: argparse.Namespace, client: FlowClient) -> int:
         return 0
     value: Any = response.variable.value
     if args.json:
-        value = json.dumps(json.loads(value), indent=2)
+        try:
+            value = json.dumps(json.loads(value), indent=2)
+        except ValueError:
+            raise InvalidArgumentError(f"Variable {args.key} is not JSON; get it without "
+                                       "--json.", field="json") from None
     if args.output != "table":
         emit(render_data(response.variable, args.output))
         return 0

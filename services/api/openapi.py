@@ -82,6 +82,9 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
                               "content": {"text/event-stream": {"schema": {"type": "string"}}}}
     elif op.operation_id == "readTaskLog":
         ok = {"description": "OK", "content": {"application/json": {"schema": _LOG}}}
+    elif op.response_schema is not None:
+        ok = {"description": "OK", "content": {"application/json": {
+            "schema": op.response_schema}}}
     else:
         assert op.response_type is not None
         ok = {"description": "OK", "content": {"application/json": {

@@ -161,6 +161,8 @@ def test_flowcli_variables_and_connections(api: RuntimeApi, tmp_path: object) ->
     (folder / "in.json").write_text(json.dumps({"imported": "yes", "nested": {"b": 2}}))
     assert api.cli("variables", "import", str(folder / "in.json"))[0] == 0
     assert api.cli("variables", "get", "nested", "-j")[1].strip().startswith("{")
+    code, _, err = api.cli("variables", "get", "imported", "--json")
+    assert code == 2 and "Variable imported is not JSON" in err
     assert api.cli("variables", "delete", "imported")[0] == 0
     code, _, _ = api.cli("connections", "add", "cli_conn", "--conn-uri",
                          f"postgresql://etl:{PASSWORD}@db.example.com:5432/dw?sslmode=require")

@@ -50,6 +50,7 @@ class Operation:
     body: bool = False
     body_field: str = ""  # when set, the JSON body is this field of the request message
     prepare_body: Callable[[dict[str, Any]], dict[str, Any]] = _identity  # Airflow spellings
+    response_schema: dict[str, Any] | None = None  # OpenAPI schema when `render` reshapes
     event: str = "message"  # the SSE event name of each streamed item
     tags: tuple[str, ...] = field(default=())
 

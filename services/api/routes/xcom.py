@@ -30,17 +30,27 @@ def render_entries(response: Any) -> dict[str, Any]:
             "next_page_token": response.next_page_token}
 
 
+_ENTRY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "dag_id": {"type": "string"}, "run_id": {"type": "string"}, "task_id": {"type": "string"},
+    "map_index": {"type": "integer"}, "key": {"type": "string"},
+    "value": {"description": "The XCom value as JSON (any type)."},
+    "content_type": {"type": "string"}, "timestamp": {"type": "string", "format": "date-time"}}}
+
 OPERATIONS = (
     Operation(
         "GET", _TI, "listXComEntries",
         "Lists the XComs of a task instance, values included as JSON.",
         pb.ListXComsRequest, pb.ListXComsResponse,
         call=lambda core, req: core.list_xcoms(req), render=render_entries,
-        query=("page_size", "page_token"), tags=("XCom",)),
+        query=("page_size", "page_token"), tags=("XCom",),
+        response_schema={"type": "object", "properties": {
+            "xcoms": {"type": "array", "items": _ENTRY_SCHEMA},
+            "next_page_token": {"type": "string"}}}),
     Operation(
         "GET", _TI + "/{key}", "getXComEntry",
         "Gets one XCom value as JSON; map_index defaults to -1.",
         pb.GetXComRequest, pb.GetXComResponse,
         call=lambda core, req: core.get_xcom(req), render=render_entry,
-        query=("map_index",), tags=("XCom",)),
+        query=("map_index",), tags=("XCom",),
+        response_schema={"type": "object", "properties": {"xcom": _ENTRY_SCHEMA}}),
 )
