@@ -1,8 +1,9 @@
 """How SDK objects inside a task process ask the worker's supervisor for things.
 
-The task runner installs a requester for the duration of an attempt; Variable, Connection and
-the task instance's XCom calls go through it, and from the supervisor to the scheduler over
-gRPC. Nothing here opens a database.
+The task runner installs a requester for the duration of an attempt (and the DAG processor's
+parse child one for a DAG file's top-level code); Variable, Connection and the task
+instance's XCom calls go through it, from the supervisor to the scheduler over gRPC. Nothing
+here opens a database.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ def request(op: str, **fields: Any) -> dict[str, Any]:
     """
     if not _requesters:
         raise RuntimeError(
-            f"'{op}' needs a running task: Variables, Connections and XComs are read through "
-            "the worker while a task executes, not while a DAG file is parsed. Use a template "
-            "('{{ var.value.key }}') or read it inside the task's callable.")
+            f"'{op}' needs a running task (or a DAG file being parsed by the scheduler): "
+            "Variables, Connections and XComs are read through the worker or the scheduler, "
+            "never the DB. Read it inside the task's callable or in a template "
+            "('{{ var.value.key }}').")
     reply = _requesters[-1]({"op": op, **fields})
     if reply.get("error"):
         raise SupervisorRequestError(str(reply["error"]))

@@ -28,6 +28,7 @@ from flow.v1 import scheduler_service_pb2_grpc, task_execution_service_pb2_grpc
 from services.scheduler.bus import DispatchPublisher, consume_results, watch_liveness
 from services.scheduler.connections import Connections
 from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.dag_processor.parse_comms import ParseSecrets
 from services.scheduler.dag_processor.processor import DagProcessor
 from services.scheduler.events import Broadcaster
 from services.scheduler.servicer_control import SchedulerControlServicer
@@ -61,7 +62,8 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         processor = DagProcessor(core, config.dags_folder,
                                  timeout=config.scheduler.parse_timeout_seconds,
                                  interval=config.scheduler.parse_interval_seconds,
-                                 processes=config.scheduler.parse_processes)
+                                 processes=config.scheduler.parse_processes,
+                                 secrets=ParseSecrets(variables.value, connections.fields))
         await core.load()
         await core.republish_queued()
         served = await stack.enter_async_context(serve(config.scheduler.grpc_bind, [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -88,6 +89,13 @@ class Connections:
         if row is None:
             raise _not_found(conn_id)
         return self._record(row)
+
+    async def fields(self, conn_id: str) -> dict[str, Any]:
+        """The connection as the SDK's Connection fields, password in plain text."""
+        record = await self.get(conn_id)
+        return {"conn_type": record.conn_type, "description": record.description,
+                "host": record.host, "schema": record.schema, "login": record.login,
+                "password": record.password, "port": record.port, "extra": record.extra}
 
     async def list(self, offset: int, limit: int) -> list[ConnectionRecord]:
         async with self._core.sessions() as session:

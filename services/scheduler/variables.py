@@ -58,6 +58,10 @@ class Variables:
             raise _not_found(key)
         return self._record(row)
 
+    async def value(self, key: str) -> str:
+        """The plain value of `key` (NotFoundError when it does not exist)."""
+        return (await self.get(key)).value
+
     async def list(self, offset: int, limit: int) -> list[VariableRecord]:
         async with self._core.sessions() as session:
             rows = (await session.execute(select(VariableRow).order_by(VariableRow.key)

@@ -16,11 +16,30 @@ from flow.platform import Platform
 from flow.v1 import common_pb2
 from flow.v1 import connection_service_pb2 as cpb
 from flow.v1 import variable_service_pb2 as vpb
+from tests.e2e.api import eventually
 from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
 
 pytestmark = pytest.mark.e2e
 API_KEY = "ak-7f3c9e21-canary"
 PASSWORD = "pw-canary-51ce"
+
+PARSE_TIME_DAG = '''
+from datetime import UTC, datetime
+from flow.operators.empty import EmptyOperator
+from flow.sdk import DAG, Connection, Variable
+
+OWNER = Variable.get("parse_owner", default_var="nobody")  # top level, as Airflow allows
+with DAG("parse_time_variable", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)):
+    EmptyOperator(task_id=f"owner_{OWNER}")
+'''
+PARSE_TIME_MISSING_DAG = '''
+from datetime import UTC, datetime
+from flow.sdk import DAG, Variable
+
+Variable.get("parse_time_missing")
+with DAG("parse_time_missing", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)):
+    pass
+'''
 
 UNKNOWN_VARIABLE_DAG = '''
 from datetime import UTC, datetime
@@ -48,7 +67,10 @@ with DAG("leaky_error", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UT
 def platform(tmp_path_factory: pytest.TempPathFactory,
              request: pytest.FixtureRequest) -> Iterator[Platform]:
     with started_platform(tmp_path_factory, request, ["example_variables.py"],
-                          {"unknown_variable.py": UNKNOWN_VARIABLE_DAG}) as started:
+                          {"unknown_variable.py": UNKNOWN_VARIABLE_DAG,
+                           "parse_time_variable.py": PARSE_TIME_DAG,
+                           "parse_time_missing.py": PARSE_TIME_MISSING_DAG},
+                          {"FLOW_SCHEDULER__PARSE_INTERVAL_SECONDS": "1"}) as started:
         yield started
 
 
@@ -248,3 +270,27 @@ def test_secrets_in_a_task_error_are_masked_everywhere(api: RuntimeApi,
     history = _db_rows(platform, "task_instance_history")
     assert any("could not log in with ***" in row for row in history)
     assert not any(secret in row for row in history)
+
+
+def test_dag_files_read_variables_at_parse_time(api: RuntimeApi, platform: Platform) -> None:
+    """Top-level Variable.get works while a DAG file is parsed (through the scheduler, not
+    the DB); a changed variable shows after the file is parsed again; a missing one without a
+    default is an import error naming it."""
+    from flow.v1 import dag_service_pb2
+
+    api.wait_for_dag("parse_time_variable")
+    dag = api.dags.GetDag(dag_service_pb2.GetDagRequest(dag_id="parse_time_variable"),
+                          metadata=api.metadata, timeout=10).dag
+    assert [t.task_id for t in dag.tasks] == ["owner_nobody"]
+    _set(api, "parse_owner", "alice")
+    path = platform.dags_folder / "parse_time_variable.py"
+    path.write_text(path.read_text() + "\n# touched\n")
+
+    def reparsed() -> bool:
+        dag = api.dags.GetDag(dag_service_pb2.GetDagRequest(dag_id="parse_time_variable"),
+                              metadata=api.metadata, timeout=10).dag
+        return [t.task_id for t in dag.tasks] == ["owner_alice"]
+
+    eventually(reparsed, timeout=60)
+    errors = {e.filename.rsplit("/", 1)[-1]: e.stacktrace for e in api.import_errors()}
+    assert "Variable parse_time_missing does not exist" in errors["parse_time_missing.py"]
