@@ -29,6 +29,11 @@ class CoreConfig:
 
     dags_folder: str = ""  # default: $FLOW_HOME/dags
     max_xcom_size: int = 1 << 20  # bytes of serialized JSON per XCom value
+    # Fernet key(s) for variables and connections, comma-separated for rotation (the first
+    # encrypts); standalone and the test platform keep one in $FLOW_HOME/fernet.key.
+    fernet_key: str = field(default="", repr=False)
+    # Airflow's [core] dag_run_conf_overrides_params: trigger conf replaces param values.
+    dag_run_conf_overrides_params: bool = True
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import MutableMapping
@@ -14,8 +15,10 @@ from typing import Any
 import structlog
 
 MASK = "***"
+# Airflow's DEFAULT_SENSITIVE_FIELDS, plus access_key.
 _SENSITIVE_KEYS = ("password", "secret", "token", "passwd", "api_key", "apikey",
-                   "private_key", "authorization", "access_key")
+                   "private_key", "authorization", "access_key", "passphrase", "keyfile_dict",
+                   "service_account")
 _secrets: set[str] = set()
 
 
@@ -23,6 +26,45 @@ def register_secret(value: str) -> None:
     """Mask `value` wherever it appears in later log events (ignored when shorter than 4)."""
     if value and len(value) >= 4:
         _secrets.add(value)
+
+
+def register_sensitive_text(value: str) -> None:
+    """Mask `value` and, when it is JSON, every string and number inside it (as Airflow
+    masks a sensitive variable read with deserialize_json)."""
+    register_secret(value)
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str | int | float) and not isinstance(item, bool):
+            register_secret(str(item))
+
+
+def register_sensitive_fields(extra: str) -> None:
+    """Mask the values of sensitive keys (at any depth) of a JSON object, e.g. a connection's
+    extra."""
+    try:
+        data = json.loads(extra) if extra else None
+    except ValueError:
+        return
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if is_sensitive_key(str(key)) and isinstance(value, str | int | float):
+                    register_secret(str(value))
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def is_sensitive_key(key: str) -> bool:

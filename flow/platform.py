@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flow.config import load_config
+from flow.crypto import load_or_create_key
 from flow.natsserver import NatsServer
 
 SERVICES = ("logserver", "scheduler", "worker", "api")
@@ -166,6 +168,9 @@ class Platform:
             env["FLOW_DATABASE__URL"] = self.database_url
         env.update(self.extra_env)
         env.update(overrides)
+        if not env.get("FLOW_CORE__FERNET_KEY") and not load_config(env).core.fernet_key:
+            # No key configured: keep one under FLOW_HOME, so a restart decrypts what it stored.
+            env["FLOW_CORE__FERNET_KEY"] = load_or_create_key(self.home)
         return env
 
     @property

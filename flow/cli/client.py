@@ -19,10 +19,13 @@ from flow.config import default_home
 from flow.errors import FlowError, UnavailableError
 from flow.grpcutil import STATUS_DETAILS_KEY, error_from_rpc, open_channel
 from flow.v1 import (
+    connection_service_pb2_grpc,
     dag_run_service_pb2_grpc,
     dag_service_pb2_grpc,
     task_instance_service_pb2_grpc,
+    variable_service_pb2_grpc,
     worker_service_pb2_grpc,
+    xcom_service_pb2_grpc,
 )
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
@@ -79,7 +82,7 @@ def translate(exc: grpc.aio.AioRpcError, address: str) -> FlowError:
 
 
 class FlowClient:
-    """The public gRPC services (DAGs, runs, task instances, workers), errors translated."""
+    """The public flow.v1 services, with errors translated."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -91,6 +94,9 @@ class FlowClient:
             "runs": dag_run_service_pb2_grpc.DagRunServiceStub(self._channel),
             "tasks": task_instance_service_pb2_grpc.TaskInstanceServiceStub(self._channel),
             "workers": worker_service_pb2_grpc.WorkerServiceStub(self._channel),
+            "xcom": xcom_service_pb2_grpc.XComServiceStub(self._channel),
+            "variables": variable_service_pb2_grpc.VariableServiceStub(self._channel),
+            "connections": connection_service_pb2_grpc.ConnectionServiceStub(self._channel),
         }
 
     async def call(self, service: str, method: str, request: Any) -> Any:

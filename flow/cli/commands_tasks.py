@@ -1,4 +1,5 @@
-"""`flowcli tasks list|logs`: a run's task instances, and one try's log as raw bytes."""
+"""`flowcli tasks list|logs|clear|mark`: a run's task instances, one try's log as raw bytes,
+and the operator commands (clear to run again, mark success/failed)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, BinaryIO
 
 from flow.cli.client import FlowClient
 from flow.cli.commands_runs import TI_HEADERS, ti_row
-from flow.cli.output import emit, render_data, render_table
+from flow.cli.output import emit, render_data, render_table, state_name
 from flow.v1 import common_pb2, task_instance_service_pb2
 
 
@@ -49,6 +50,64 @@ async def show_logs(args: argparse.Namespace, client: FlowClient,
     return 0
 
 
+def _confirm(verb: str, tis: list[Any], yes: bool) -> bool:
+    """List what would change and ask, as Airflow's CLI does (skipped with --yes)."""
+    if yes:
+        return True
+    emit(f"You are about to {verb} these {len(tis)} task instances:")
+    for ti in tis:
+        emit(f"  <TaskInstance: {ti.key.dag_id}.{ti.key.task_id} {ti.key.run_id} "
+             f"[{state_name(common_pb2.TaskInstanceState, ti.state)}]>")
+    try:
+        answer = input("Are you sure? [y/n] ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def clear_tasks(args: argparse.Namespace, client: FlowClient) -> int:
+    request = task_instance_service_pb2.ClearTaskInstancesRequest(
+        dag_id=args.dag_id, run_id=args.run_id, task_regex=args.task_regex or "",
+        include_downstream=args.downstream, include_upstream=args.upstream,
+        only_failed=args.only_failed, dry_run=True)
+    preview = await client.call("tasks", "ClearTaskInstances", request)
+    if not preview.task_instances:
+        emit("No task instances to clear.")
+        return 0
+    if not _confirm("clear", list(preview.task_instances), args.yes):
+        emit("Cancelled, nothing was cleared.")
+        return 1
+    request.dry_run = False
+    done = await client.call("tasks", "ClearTaskInstances", request)
+    if args.output != "table":
+        emit(render_data(list(done.task_instances), args.output))
+        return 0
+    emit(render_table(TI_HEADERS, [ti_row(ti) for ti in done.task_instances]))
+    return 0
+
+
+async def mark_tasks(args: argparse.Namespace, client: FlowClient) -> int:
+    state = (common_pb2.TASK_INSTANCE_STATE_SUCCESS if args.state == "success"
+             else common_pb2.TASK_INSTANCE_STATE_FAILED)
+    request = task_instance_service_pb2.SetTaskInstanceStateRequest(
+        dag_id=args.dag_id, run_id=args.run_id, task_id=args.task_id, state=state,
+        include_upstream=args.upstream, include_downstream=args.downstream, dry_run=True)
+    preview = await client.call("tasks", "SetTaskInstanceState", request)
+    if not preview.task_instances:
+        emit(f"Nothing to mark: already {args.state}.")
+        return 0
+    if not _confirm(f"mark {args.state}", list(preview.task_instances), args.yes):
+        emit("Cancelled, nothing was marked.")
+        return 1
+    request.dry_run = False
+    done = await client.call("tasks", "SetTaskInstanceState", request)
+    if args.output != "table":
+        emit(render_data(list(done.task_instances), args.output))
+        return 0
+    emit(render_table(TI_HEADERS, [ti_row(ti) for ti in done.task_instances]))
+    return 0
+
+
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     tasks = subparsers.add_parser("tasks", help="task instances and their logs")
     verbs = tasks.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -66,3 +125,24 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--follow", action="store_true",
                    help="keep streaming new lines until the try ends")
     p.set_defaults(handler=show_logs)
+    p = verbs.add_parser("clear", parents=[common],
+                         help="clear task instances so they run again (next try number)")
+    p.add_argument("dag_id")
+    p.add_argument("run_id")
+    p.add_argument("-t", "--task-regex", default=None,
+                   help="only tasks whose id matches this regular expression")
+    p.add_argument("-d", "--downstream", action="store_true", help="also their downstream")
+    p.add_argument("-u", "--upstream", action="store_true", help="also their upstream")
+    p.add_argument("-f", "--only-failed", action="store_true",
+                   help="only failed and upstream_failed task instances")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=clear_tasks)
+    p = verbs.add_parser("mark", parents=[common], help="mark a task instance success or failed")
+    p.add_argument("dag_id")
+    p.add_argument("run_id")
+    p.add_argument("task_id")
+    p.add_argument("--state", choices=("success", "failed"), required=True)
+    p.add_argument("-u", "--upstream", action="store_true", help="also its upstream tasks")
+    p.add_argument("-d", "--downstream", action="store_true", help="also its downstream tasks")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=mark_tasks)

@@ -14,7 +14,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from flow.cli import commands_dags, commands_runs, commands_tasks, commands_workers
+from flow.cli import (
+    commands_connections,
+    commands_dags,
+    commands_runs,
+    commands_tasks,
+    commands_variables,
+    commands_workers,
+    commands_xcom,
+)
 from flow.cli.client import FlowClient, resolve_target
 from flow.cli.output import FORMATS
 from flow.errors import FlowError
@@ -58,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
-    for module in (commands_dags, commands_runs, commands_tasks, commands_workers):
+    for module in (commands_dags, commands_runs, commands_tasks, commands_xcom,
+                   commands_variables, commands_connections, commands_workers):
         module.register(subparsers, common)
     db = subparsers.add_parser("db", help="the metadata database")
     db_verbs = db.add_subparsers(dest="verb", required=True, metavar="VERB")

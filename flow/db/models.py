@@ -181,4 +181,45 @@ class ImportError_(Base):
     timestamp: Mapped[datetime]
 
 
+class Variable(Base):
+    """A Variable (Airflow's `variable` table); `val` is Fernet ciphertext."""
+
+    __tablename__ = "variable"
+
+    key: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    val: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime]
+
+
+class Connection(Base):
+    """A Connection (Airflow's `connection` table); password and extra are Fernet ciphertext."""
+
+    __tablename__ = "connection"
+
+    conn_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    conn_type: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    host: Mapped[str] = mapped_column(String(500), default="")
+    schema: Mapped[str] = mapped_column(String(500), default="")
+    login: Mapped[str] = mapped_column(Text, default="")
+    password: Mapped[str] = mapped_column(Text, default="")
+    port: Mapped[int | None] = mapped_column(Integer)
+    extra: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime]
+
+
+class RenderedTaskInstanceFields(Base):
+    """The rendered template fields of a task instance's latest try (Airflow's table name)."""
+
+    __tablename__ = "rendered_task_instance_fields"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    map_index: Mapped[int] = mapped_column(primary_key=True)
+    try_number: Mapped[int] = mapped_column(default=1)
+    rendered_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 Index("ix_dag_run__dag_id__logical_date", DagRun.dag_id, DagRun.logical_date)

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from flow.sdk.baseoperator import BaseOperator, chain, cross_downstream
+from flow.sdk.connections import Connection
 from flow.sdk.context import Context, get_current_context
 from flow.sdk.dag import DAG, dag
 from flow.sdk.decorators import task
@@ -24,8 +25,10 @@ from flow.sdk.exceptions import (
     FlowFailException,
     FlowSkipException,
 )
+from flow.sdk.param import Param, ParamsDict
 from flow.sdk.task_group import TaskGroup, task_group
 from flow.sdk.trigger_rule import TriggerRule
+from flow.sdk.variables import Variable
 from flow.sdk.xcom_arg import XComArg
 
 __all__ = [
@@ -34,12 +37,16 @@ __all__ = [
     "AirflowFailException",
     "AirflowSkipException",
     "BaseOperator",
+    "Connection",
     "Context",
     "FlowException",
     "FlowFailException",
     "FlowSkipException",
+    "Param",
+    "ParamsDict",
     "TaskGroup",
     "TriggerRule",
+    "Variable",
     "XComArg",
     "chain",
     "cross_downstream",

@@ -14,6 +14,7 @@ import jinja2
 from flow.sdk.context import Context
 from flow.sdk.dag import DAG, current_dag, validate_id
 from flow.sdk.task_group import TaskGroup, current_task_group
+from flow.sdk.templating import jsonable, render_string, template_env
 from flow.sdk.trigger_rule import TriggerRule
 from flow.sdk.xcom_arg import XComArg, find_xcom_args
 
@@ -298,26 +299,40 @@ class BaseOperator:
 
     def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None,
                                ) -> None:
-        """Resolve XComArgs and render Jinja templates in every template field, in place."""
-        env = jinja_env or default_jinja_env()
+        """Resolve XComArgs and render Jinja templates in every template field, in place.
+
+        Strings ending with one of `template_ext` (e.g. `.sh`) name template files, read
+        relative to the DAG file's folder (and its template_searchpath), as in Airflow.
+
+        Raises:
+            TemplateRenderError: a syntax error, an undefined name or a missing file, naming
+                the field and the task.
+        """
+        env = jinja_env or template_env(self.dag)
         for name in self.template_fields:
             value = getattr(self, name, None)
-            setattr(self, name, self.render_template(value, context, env))
+            setattr(self, name, self._render(value, context, env, name))
 
     def render_template(self, value: Any, context: Context, env: jinja2.Environment) -> Any:
+        return self._render(value, context, env, "")
+
+    def _render(self, value: Any, context: Context, env: jinja2.Environment, field: str) -> Any:
         if isinstance(value, XComArg):
             return value.resolve(context)
         if isinstance(value, str):
-            if "{{" not in value and "{%" not in value:
-                return value
-            return env.from_string(value).render(**context)
+            return render_string(env, value, context, self.template_ext, field=field,
+                                 task_id=self.task_id)
         if isinstance(value, list):
-            return [self.render_template(v, context, env) for v in value]
+            return [self._render(v, context, env, field) for v in value]
         if isinstance(value, tuple):
-            return tuple(self.render_template(v, context, env) for v in value)
+            return tuple(self._render(v, context, env, field) for v in value)
         if isinstance(value, dict):
-            return {k: self.render_template(v, context, env) for k, v in value.items()}
+            return {k: self._render(v, context, env, field) for k, v in value.items()}
         return value
+
+    def rendered_fields(self) -> dict[str, Any]:
+        """The template fields' current (rendered) values, as JSON data."""
+        return {name: jsonable(getattr(self, name, None)) for name in self.template_fields}
 
 
 def _as_timedelta(value: timedelta | float | None) -> timedelta | None:

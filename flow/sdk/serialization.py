@@ -20,6 +20,7 @@ from typing import Any
 
 from flow.sdk.baseoperator import BaseOperator
 from flow.sdk.dag import DAG
+from flow.sdk.param import serialize_params
 
 SERIALIZATION_VERSION = 1
 
@@ -95,7 +96,7 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         "max_active_tasks": dag.max_active_tasks,
         "dagrun_timeout": _seconds(dag.dagrun_timeout),
         "doc_md": dag.doc_md,
-        "params": {k: _jsonable(v) for k, v in dag.params.items()},
+        "params": serialize_params(dag.params),
         # Whether the scheduler should have a worker run a DAG callback when a run ends.
         "has_on_success_callback": dag.on_success_callback is not None,
         "has_on_failure_callback": dag.on_failure_callback is not None,

@@ -3,10 +3,13 @@
 import grpc
 import warnings
 
+from flow.v1 import connection_service_pb2 as flow_dot_v1_dot_connection__service__pb2
 from flow.v1 import dag_run_service_pb2 as flow_dot_v1_dot_dag__run__service__pb2
 from flow.v1 import dag_service_pb2 as flow_dot_v1_dot_dag__service__pb2
 from flow.v1 import task_instance_service_pb2 as flow_dot_v1_dot_task__instance__service__pb2
+from flow.v1 import variable_service_pb2 as flow_dot_v1_dot_variable__service__pb2
 from flow.v1 import worker_service_pb2 as flow_dot_v1_dot_worker__service__pb2
+from flow.v1 import xcom_service_pb2 as flow_dot_v1_dot_xcom__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -95,6 +98,66 @@ class SchedulerServiceStub:
                 request_serializer=flow_dot_v1_dot_worker__service__pb2.ListQueuesRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_worker__service__pb2.ListQueuesResponse.FromString,
                 _registered_method=True)
+        self.ClearTaskInstances = channel.unary_unary(
+                '/flow.v1.SchedulerService/ClearTaskInstances',
+                request_serializer=flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesResponse.FromString,
+                _registered_method=True)
+        self.SetTaskInstanceState = channel.unary_unary(
+                '/flow.v1.SchedulerService/SetTaskInstanceState',
+                request_serializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.FromString,
+                _registered_method=True)
+        self.GetVariable = channel.unary_unary(
+                '/flow.v1.SchedulerService/GetVariable',
+                request_serializer=flow_dot_v1_dot_variable__service__pb2.GetVariableRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_variable__service__pb2.GetVariableResponse.FromString,
+                _registered_method=True)
+        self.ListVariables = channel.unary_unary(
+                '/flow.v1.SchedulerService/ListVariables',
+                request_serializer=flow_dot_v1_dot_variable__service__pb2.ListVariablesRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_variable__service__pb2.ListVariablesResponse.FromString,
+                _registered_method=True)
+        self.SetVariable = channel.unary_unary(
+                '/flow.v1.SchedulerService/SetVariable',
+                request_serializer=flow_dot_v1_dot_variable__service__pb2.SetVariableRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_variable__service__pb2.SetVariableResponse.FromString,
+                _registered_method=True)
+        self.DeleteVariable = channel.unary_unary(
+                '/flow.v1.SchedulerService/DeleteVariable',
+                request_serializer=flow_dot_v1_dot_variable__service__pb2.DeleteVariableRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_variable__service__pb2.DeleteVariableResponse.FromString,
+                _registered_method=True)
+        self.GetConnection = channel.unary_unary(
+                '/flow.v1.SchedulerService/GetConnection',
+                request_serializer=flow_dot_v1_dot_connection__service__pb2.GetConnectionRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_connection__service__pb2.GetConnectionResponse.FromString,
+                _registered_method=True)
+        self.ListConnections = channel.unary_unary(
+                '/flow.v1.SchedulerService/ListConnections',
+                request_serializer=flow_dot_v1_dot_connection__service__pb2.ListConnectionsRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_connection__service__pb2.ListConnectionsResponse.FromString,
+                _registered_method=True)
+        self.CreateConnection = channel.unary_unary(
+                '/flow.v1.SchedulerService/CreateConnection',
+                request_serializer=flow_dot_v1_dot_connection__service__pb2.CreateConnectionRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_connection__service__pb2.CreateConnectionResponse.FromString,
+                _registered_method=True)
+        self.DeleteConnection = channel.unary_unary(
+                '/flow.v1.SchedulerService/DeleteConnection',
+                request_serializer=flow_dot_v1_dot_connection__service__pb2.DeleteConnectionRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_connection__service__pb2.DeleteConnectionResponse.FromString,
+                _registered_method=True)
+        self.GetXCom = channel.unary_unary(
+                '/flow.v1.SchedulerService/GetXCom',
+                request_serializer=flow_dot_v1_dot_xcom__service__pb2.GetXComRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_xcom__service__pb2.GetXComResponse.FromString,
+                _registered_method=True)
+        self.ListXComs = channel.unary_unary(
+                '/flow.v1.SchedulerService/ListXComs',
+                request_serializer=flow_dot_v1_dot_xcom__service__pb2.ListXComsRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_xcom__service__pb2.ListXComsResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServiceServicer:
@@ -180,6 +243,90 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ClearTaskInstances(self, request, context):
+        """See TaskInstanceService.ClearTaskInstances.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetTaskInstanceState(self, request, context):
+        """See TaskInstanceService.SetTaskInstanceState.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVariable(self, request, context):
+        """See VariableService.GetVariable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVariables(self, request, context):
+        """See VariableService.ListVariables.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetVariable(self, request, context):
+        """See VariableService.SetVariable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteVariable(self, request, context):
+        """See VariableService.DeleteVariable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConnection(self, request, context):
+        """See ConnectionService.GetConnection (the password is masked here too).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListConnections(self, request, context):
+        """See ConnectionService.ListConnections.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateConnection(self, request, context):
+        """See ConnectionService.CreateConnection.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteConnection(self, request, context):
+        """See ConnectionService.DeleteConnection.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetXCom(self, request, context):
+        """See XComService.GetXCom.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListXComs(self, request, context):
+        """See XComService.ListXComs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -237,6 +384,66 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.ListQueues,
                     request_deserializer=flow_dot_v1_dot_worker__service__pb2.ListQueuesRequest.FromString,
                     response_serializer=flow_dot_v1_dot_worker__service__pb2.ListQueuesResponse.SerializeToString,
+            ),
+            'ClearTaskInstances': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearTaskInstances,
+                    request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesResponse.SerializeToString,
+            ),
+            'SetTaskInstanceState': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTaskInstanceState,
+                    request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.SerializeToString,
+            ),
+            'GetVariable': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVariable,
+                    request_deserializer=flow_dot_v1_dot_variable__service__pb2.GetVariableRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_variable__service__pb2.GetVariableResponse.SerializeToString,
+            ),
+            'ListVariables': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVariables,
+                    request_deserializer=flow_dot_v1_dot_variable__service__pb2.ListVariablesRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_variable__service__pb2.ListVariablesResponse.SerializeToString,
+            ),
+            'SetVariable': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetVariable,
+                    request_deserializer=flow_dot_v1_dot_variable__service__pb2.SetVariableRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_variable__service__pb2.SetVariableResponse.SerializeToString,
+            ),
+            'DeleteVariable': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteVariable,
+                    request_deserializer=flow_dot_v1_dot_variable__service__pb2.DeleteVariableRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_variable__service__pb2.DeleteVariableResponse.SerializeToString,
+            ),
+            'GetConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConnection,
+                    request_deserializer=flow_dot_v1_dot_connection__service__pb2.GetConnectionRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_connection__service__pb2.GetConnectionResponse.SerializeToString,
+            ),
+            'ListConnections': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConnections,
+                    request_deserializer=flow_dot_v1_dot_connection__service__pb2.ListConnectionsRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_connection__service__pb2.ListConnectionsResponse.SerializeToString,
+            ),
+            'CreateConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateConnection,
+                    request_deserializer=flow_dot_v1_dot_connection__service__pb2.CreateConnectionRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_connection__service__pb2.CreateConnectionResponse.SerializeToString,
+            ),
+            'DeleteConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteConnection,
+                    request_deserializer=flow_dot_v1_dot_connection__service__pb2.DeleteConnectionRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_connection__service__pb2.DeleteConnectionResponse.SerializeToString,
+            ),
+            'GetXCom': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetXCom,
+                    request_deserializer=flow_dot_v1_dot_xcom__service__pb2.GetXComRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_xcom__service__pb2.GetXComResponse.SerializeToString,
+            ),
+            'ListXComs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListXComs,
+                    request_deserializer=flow_dot_v1_dot_xcom__service__pb2.ListXComsRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_xcom__service__pb2.ListXComsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -539,6 +746,330 @@ class SchedulerService:
             '/flow.v1.SchedulerService/ListQueues',
             flow_dot_v1_dot_worker__service__pb2.ListQueuesRequest.SerializeToString,
             flow_dot_v1_dot_worker__service__pb2.ListQueuesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearTaskInstances(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/ClearTaskInstances',
+            flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesRequest.SerializeToString,
+            flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTaskInstanceState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/SetTaskInstanceState',
+            flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.SerializeToString,
+            flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVariable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/GetVariable',
+            flow_dot_v1_dot_variable__service__pb2.GetVariableRequest.SerializeToString,
+            flow_dot_v1_dot_variable__service__pb2.GetVariableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVariables(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/ListVariables',
+            flow_dot_v1_dot_variable__service__pb2.ListVariablesRequest.SerializeToString,
+            flow_dot_v1_dot_variable__service__pb2.ListVariablesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetVariable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/SetVariable',
+            flow_dot_v1_dot_variable__service__pb2.SetVariableRequest.SerializeToString,
+            flow_dot_v1_dot_variable__service__pb2.SetVariableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteVariable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/DeleteVariable',
+            flow_dot_v1_dot_variable__service__pb2.DeleteVariableRequest.SerializeToString,
+            flow_dot_v1_dot_variable__service__pb2.DeleteVariableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/GetConnection',
+            flow_dot_v1_dot_connection__service__pb2.GetConnectionRequest.SerializeToString,
+            flow_dot_v1_dot_connection__service__pb2.GetConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConnections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/ListConnections',
+            flow_dot_v1_dot_connection__service__pb2.ListConnectionsRequest.SerializeToString,
+            flow_dot_v1_dot_connection__service__pb2.ListConnectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/CreateConnection',
+            flow_dot_v1_dot_connection__service__pb2.CreateConnectionRequest.SerializeToString,
+            flow_dot_v1_dot_connection__service__pb2.CreateConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/DeleteConnection',
+            flow_dot_v1_dot_connection__service__pb2.DeleteConnectionRequest.SerializeToString,
+            flow_dot_v1_dot_connection__service__pb2.DeleteConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetXCom(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/GetXCom',
+            flow_dot_v1_dot_xcom__service__pb2.GetXComRequest.SerializeToString,
+            flow_dot_v1_dot_xcom__service__pb2.GetXComResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListXComs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/ListXComs',
+            flow_dot_v1_dot_xcom__service__pb2.ListXComsRequest.SerializeToString,
+            flow_dot_v1_dot_xcom__service__pb2.ListXComsResponse.FromString,
             options,
             channel_credentials,
             insecure,

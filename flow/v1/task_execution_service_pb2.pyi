@@ -1,5 +1,7 @@
 from flow.v1 import common_pb2 as _common_pb2
 from flow.v1 import dag_run_service_pb2 as _dag_run_service_pb2
+from flow.v1 import connection_service_pb2 as _connection_service_pb2
+from flow.v1 import variable_service_pb2 as _variable_service_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -89,3 +91,59 @@ class PullXComResponse(_message.Message):
     value: bytes
     content_type: str
     def __init__(self, found: _Optional[bool] = ..., value: _Optional[bytes] = ..., content_type: _Optional[str] = ...) -> None: ...
+
+class GetTaskVariableRequest(_message.Message):
+    __slots__ = ("key", "variable_key")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VARIABLE_KEY_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    variable_key: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., variable_key: _Optional[str] = ...) -> None: ...
+
+class GetTaskVariableResponse(_message.Message):
+    __slots__ = ("variable",)
+    VARIABLE_FIELD_NUMBER: _ClassVar[int]
+    variable: _variable_service_pb2.Variable
+    def __init__(self, variable: _Optional[_Union[_variable_service_pb2.Variable, _Mapping]] = ...) -> None: ...
+
+class SetTaskVariableRequest(_message.Message):
+    __slots__ = ("key", "variable")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VARIABLE_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    variable: _variable_service_pb2.Variable
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., variable: _Optional[_Union[_variable_service_pb2.Variable, _Mapping]] = ...) -> None: ...
+
+class SetTaskVariableResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetTaskConnectionRequest(_message.Message):
+    __slots__ = ("key", "conn_id")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    CONN_ID_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    conn_id: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., conn_id: _Optional[str] = ...) -> None: ...
+
+class GetTaskConnectionResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_service_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_connection_service_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class GetRenderedFieldsRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ...) -> None: ...
+
+class GetRenderedFieldsResponse(_message.Message):
+    __slots__ = ("found", "rendered_fields_json", "try_number")
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    RENDERED_FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    TRY_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    rendered_fields_json: str
+    try_number: int
+    def __init__(self, found: _Optional[bool] = ..., rendered_fields_json: _Optional[str] = ..., try_number: _Optional[int] = ...) -> None: ...

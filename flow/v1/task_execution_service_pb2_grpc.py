@@ -67,6 +67,26 @@ class TaskExecutionServiceStub:
                 request_serializer=flow_dot_v1_dot_dag__run__service__pb2.GetDagRunRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_dag__run__service__pb2.GetDagRunResponse.FromString,
                 _registered_method=True)
+        self.GetTaskVariable = channel.unary_unary(
+                '/flow.v1.TaskExecutionService/GetTaskVariable',
+                request_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskVariableRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskVariableResponse.FromString,
+                _registered_method=True)
+        self.SetTaskVariable = channel.unary_unary(
+                '/flow.v1.TaskExecutionService/SetTaskVariable',
+                request_serializer=flow_dot_v1_dot_task__execution__service__pb2.SetTaskVariableRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.SetTaskVariableResponse.FromString,
+                _registered_method=True)
+        self.GetTaskConnection = channel.unary_unary(
+                '/flow.v1.TaskExecutionService/GetTaskConnection',
+                request_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionResponse.FromString,
+                _registered_method=True)
+        self.GetRenderedFields = channel.unary_unary(
+                '/flow.v1.TaskExecutionService/GetRenderedFields',
+                request_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsResponse.FromString,
+                _registered_method=True)
 
 
 class TaskExecutionServiceServicer:
@@ -119,6 +139,35 @@ class TaskExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTaskVariable(self, request, context):
+        """Reads a variable for a running task (Variable.get). NOT_FOUND when it does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetTaskVariable(self, request, context):
+        """Creates or replaces a variable from a running task (Variable.set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTaskConnection(self, request, context):
+        """Reads a connection, password included, for a running task (Connection.get).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRenderedFields(self, request, context):
+        """Reads the rendered template fields of a task instance's latest try that rendered any
+        (they arrive with the attempt's TaskEvent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskExecutionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +200,26 @@ def add_TaskExecutionServiceServicer_to_server(servicer, server):
                     servicer.GetDagRun,
                     request_deserializer=flow_dot_v1_dot_dag__run__service__pb2.GetDagRunRequest.FromString,
                     response_serializer=flow_dot_v1_dot_dag__run__service__pb2.GetDagRunResponse.SerializeToString,
+            ),
+            'GetTaskVariable': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTaskVariable,
+                    request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskVariableRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskVariableResponse.SerializeToString,
+            ),
+            'SetTaskVariable': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTaskVariable,
+                    request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.SetTaskVariableRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__execution__service__pb2.SetTaskVariableResponse.SerializeToString,
+            ),
+            'GetTaskConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTaskConnection,
+                    request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionResponse.SerializeToString,
+            ),
+            'GetRenderedFields': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRenderedFields,
+                    request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -317,6 +386,114 @@ class TaskExecutionService:
             '/flow.v1.TaskExecutionService/GetDagRun',
             flow_dot_v1_dot_dag__run__service__pb2.GetDagRunRequest.SerializeToString,
             flow_dot_v1_dot_dag__run__service__pb2.GetDagRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTaskVariable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskExecutionService/GetTaskVariable',
+            flow_dot_v1_dot_task__execution__service__pb2.GetTaskVariableRequest.SerializeToString,
+            flow_dot_v1_dot_task__execution__service__pb2.GetTaskVariableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTaskVariable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskExecutionService/SetTaskVariable',
+            flow_dot_v1_dot_task__execution__service__pb2.SetTaskVariableRequest.SerializeToString,
+            flow_dot_v1_dot_task__execution__service__pb2.SetTaskVariableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTaskConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskExecutionService/GetTaskConnection',
+            flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionRequest.SerializeToString,
+            flow_dot_v1_dot_task__execution__service__pb2.GetTaskConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRenderedFields(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskExecutionService/GetRenderedFields',
+            flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsRequest.SerializeToString,
+            flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsResponse.FromString,
             options,
             channel_credentials,
             insecure,

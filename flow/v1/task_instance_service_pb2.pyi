@@ -76,3 +76,51 @@ class FollowTaskLogResponse(_message.Message):
     content: bytes
     next_offset: int
     def __init__(self, content: _Optional[bytes] = ..., next_offset: _Optional[int] = ...) -> None: ...
+
+class ClearTaskInstancesRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id", "task_regex", "include_downstream", "include_upstream", "only_failed", "dry_run")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_REGEX_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DOWNSTREAM_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_UPSTREAM_FIELD_NUMBER: _ClassVar[int]
+    ONLY_FAILED_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    task_regex: str
+    include_downstream: bool
+    include_upstream: bool
+    only_failed: bool
+    dry_run: bool
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_regex: _Optional[str] = ..., include_downstream: _Optional[bool] = ..., include_upstream: _Optional[bool] = ..., only_failed: _Optional[bool] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class ClearTaskInstancesResponse(_message.Message):
+    __slots__ = ("task_instances",)
+    TASK_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    task_instances: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskInstance]
+    def __init__(self, task_instances: _Optional[_Iterable[_Union[_common_pb2.TaskInstance, _Mapping]]] = ...) -> None: ...
+
+class SetTaskInstanceStateRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id", "task_id", "state", "include_upstream", "include_downstream", "dry_run")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_UPSTREAM_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DOWNSTREAM_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    task_id: str
+    state: _common_pb2.TaskInstanceState
+    include_upstream: bool
+    include_downstream: bool
+    dry_run: bool
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.TaskInstanceState, str]] = ..., include_upstream: _Optional[bool] = ..., include_downstream: _Optional[bool] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class SetTaskInstanceStateResponse(_message.Message):
+    __slots__ = ("task_instances",)
+    TASK_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    task_instances: _containers.RepeatedCompositeFieldContainer[_common_pb2.TaskInstance]
+    def __init__(self, task_instances: _Optional[_Iterable[_Union[_common_pb2.TaskInstance, _Mapping]]] = ...) -> None: ...

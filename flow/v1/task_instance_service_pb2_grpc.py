@@ -55,6 +55,16 @@ class TaskInstanceServiceStub:
                 request_serializer=flow_dot_v1_dot_task__instance__service__pb2.FollowTaskLogRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.FollowTaskLogResponse.FromString,
                 _registered_method=True)
+        self.ClearTaskInstances = channel.unary_unary(
+                '/flow.v1.TaskInstanceService/ClearTaskInstances',
+                request_serializer=flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesResponse.FromString,
+                _registered_method=True)
+        self.SetTaskInstanceState = channel.unary_unary(
+                '/flow.v1.TaskInstanceService/SetTaskInstanceState',
+                request_serializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.FromString,
+                _registered_method=True)
 
 
 class TaskInstanceServiceServicer:
@@ -89,6 +99,23 @@ class TaskInstanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ClearTaskInstances(self, request, context):
+        """Clears task instances of a run so they run again with the next try number (Airflow's
+        `tasks clear`); a finished run goes back to running. Running and queued task instances are
+        left as they are.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetTaskInstanceState(self, request, context):
+        """Marks task instances success or failed (Airflow's "mark success/failed"), optionally with
+        their upstream or downstream tasks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskInstanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +138,16 @@ def add_TaskInstanceServiceServicer_to_server(servicer, server):
                     servicer.FollowTaskLog,
                     request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.FollowTaskLogRequest.FromString,
                     response_serializer=flow_dot_v1_dot_task__instance__service__pb2.FollowTaskLogResponse.SerializeToString,
+            ),
+            'ClearTaskInstances': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearTaskInstances,
+                    request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesResponse.SerializeToString,
+            ),
+            'SetTaskInstanceState': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTaskInstanceState,
+                    request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +259,60 @@ class TaskInstanceService:
             '/flow.v1.TaskInstanceService/FollowTaskLog',
             flow_dot_v1_dot_task__instance__service__pb2.FollowTaskLogRequest.SerializeToString,
             flow_dot_v1_dot_task__instance__service__pb2.FollowTaskLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearTaskInstances(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskInstanceService/ClearTaskInstances',
+            flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesRequest.SerializeToString,
+            flow_dot_v1_dot_task__instance__service__pb2.ClearTaskInstancesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTaskInstanceState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskInstanceService/SetTaskInstanceState',
+            flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.SerializeToString,
+            flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,6 +6,7 @@ these methods with proto messages. Errors of the peers become FlowError here, in
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ import grpc
 
 from flow.errors import InvalidArgumentError
 from flow.grpcutil import error_from_rpc
+from flow.log import MASK
 from flow.v1 import common_pb2, log_service_pb2, task_instance_service_pb2
 
 T = TypeVar("T")
@@ -135,6 +137,75 @@ class GatewayCore:
             yield task_instance_service_pb2.FollowTaskLogResponse(
                 content=item.content, next_offset=item.next_offset)
 
+    async def clear_task_instances(self, request: Any) -> Any:
+        _require(request, "dag_id", "run_id")
+        _check_regex(request.task_regex)
+        return await _forward(self._scheduler.ClearTaskInstances(request))
+
+    async def set_task_instance_state(self, request: Any) -> Any:
+        _require(request, "dag_id", "run_id", "task_id")
+        if request.state not in MARKABLE_STATES:
+            raise InvalidArgumentError(
+                "state must be TASK_INSTANCE_STATE_SUCCESS or TASK_INSTANCE_STATE_FAILED.",
+                field="state")
+        return await _forward(self._scheduler.SetTaskInstanceState(request))
+
+    # XCom
+
+    async def get_xcom(self, request: Any) -> Any:
+        _require(request, "dag_id", "run_id", "task_id")
+        return await _forward(self._scheduler.GetXCom(request))
+
+    async def list_xcoms(self, request: Any) -> Any:
+        _require(request, "dag_id", "run_id")
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListXComs(request))
+
+    # Variables
+
+    async def get_variable(self, request: Any) -> Any:
+        _require(request, "key")
+        return await _forward(self._scheduler.GetVariable(request))
+
+    async def list_variables(self, request: Any) -> Any:
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListVariables(request))
+
+    async def set_variable(self, request: Any) -> Any:
+        _require(request.variable, "key", prefix="variable.")
+        return await _forward(self._scheduler.SetVariable(request))
+
+    async def delete_variable(self, request: Any) -> Any:
+        _require(request, "key")
+        return await _forward(self._scheduler.DeleteVariable(request))
+
+    # Connections: the scheduler masks passwords on this path; mask again so that no code
+    # path of the public API can ever carry one.
+
+    async def get_connection(self, request: Any) -> Any:
+        _require(request, "conn_id")
+        response = await _forward(self._scheduler.GetConnection(request))
+        _mask_password(response.connection)
+        return response
+
+    async def list_connections(self, request: Any) -> Any:
+        _check_page(request.page_size)
+        response = await _forward(self._scheduler.ListConnections(request))
+        for connection in response.connections:
+            _mask_password(connection)
+        return response
+
+    async def create_connection(self, request: Any) -> Any:
+        _require(request.connection, "conn_id", "conn_type", prefix="connection.")
+        response = await _forward(self._scheduler.CreateConnection(request))
+        _mask_password(response.connection)
+        return response
+
+    async def delete_connection(self, request: Any) -> Any:
+        _require(request, "conn_id")
+        return await _forward(self._scheduler.DeleteConnection(request))
+
+
     # Workers and queues
 
     async def list_workers(self, request: Any) -> Any:
@@ -142,6 +213,23 @@ class GatewayCore:
 
     async def list_queues(self, request: Any) -> Any:
         return await _forward(self._scheduler.ListQueues(request))
+
+
+MARKABLE_STATES = frozenset({common_pb2.TASK_INSTANCE_STATE_SUCCESS,
+                             common_pb2.TASK_INSTANCE_STATE_FAILED})
+
+
+def _mask_password(connection: Any) -> None:
+    if connection.password:
+        connection.password = MASK
+
+
+def _check_regex(pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise InvalidArgumentError(f"task_regex {pattern!r} is not a valid regular expression: "
+                                   f"{exc}.", field="task_regex") from None
 
 
 __all__ = ["GatewayCore"]

@@ -82,6 +82,9 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
                               "content": {"text/event-stream": {"schema": {"type": "string"}}}}
     elif op.operation_id == "readTaskLog":
         ok = {"description": "OK", "content": {"application/json": {"schema": _LOG}}}
+    elif op.response_schema is not None:
+        ok = {"description": "OK", "content": {"application/json": {
+            "schema": op.response_schema}}}
     else:
         assert op.response_type is not None
         ok = {"description": "OK", "content": {"application/json": {
@@ -94,8 +97,11 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         "responses": {"200": ok, "400": error, "401": error, "404": error, "default": error},
     }
     if op.body:
-        spec["requestBody"] = {"required": False, "content": {"application/json": {
-            "schema": _message_ref(op.request_type.DESCRIPTOR, components)}}}
+        body: Any = op.request_type.DESCRIPTOR
+        if op.body_field:
+            body = body.fields_by_name[op.body_field].message_type
+        spec["requestBody"] = {"required": bool(op.body_field), "content": {
+            "application/json": {"schema": _message_ref(body, components)}}}
     return spec
 
 

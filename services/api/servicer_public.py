@@ -1,5 +1,5 @@
-"""The public flow.v1 gRPC services: DagService, DagRunService, TaskInstanceService,
-WorkerService.
+"""The public flow.v1 gRPC services: DAGs, runs, task instances, XCom, variables, connections,
+workers and queues.
 
 Thin: every method hands the request to the GatewayCore and returns what it answers.
 """
@@ -11,14 +11,17 @@ from typing import Any
 
 from flow.grpcutil import Registration
 from flow.v1 import (
+    connection_service_pb2_grpc,
     dag_run_service_pb2,
     dag_run_service_pb2_grpc,
     dag_service_pb2,
     dag_service_pb2_grpc,
     task_instance_service_pb2,
     task_instance_service_pb2_grpc,
+    variable_service_pb2_grpc,
     worker_service_pb2,
     worker_service_pb2_grpc,
+    xcom_service_pb2_grpc,
 )
 from services.api.core import GatewayCore
 
@@ -74,6 +77,57 @@ class TaskInstanceServicer(
         async for response in self._core.follow_task_log(request):
             yield response
 
+    async def ClearTaskInstances(self, request: Any, context: Any) -> Any:
+        return await self._core.clear_task_instances(request)
+
+    async def SetTaskInstanceState(self, request: Any, context: Any) -> Any:
+        return await self._core.set_task_instance_state(request)
+
+
+class XComServicer(xcom_service_pb2_grpc.XComServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def GetXCom(self, request: Any, context: Any) -> Any:
+        return await self._core.get_xcom(request)
+
+    async def ListXComs(self, request: Any, context: Any) -> Any:
+        return await self._core.list_xcoms(request)
+
+
+class VariableServicer(variable_service_pb2_grpc.VariableServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def GetVariable(self, request: Any, context: Any) -> Any:
+        return await self._core.get_variable(request)
+
+    async def ListVariables(self, request: Any, context: Any) -> Any:
+        return await self._core.list_variables(request)
+
+    async def SetVariable(self, request: Any, context: Any) -> Any:
+        return await self._core.set_variable(request)
+
+    async def DeleteVariable(self, request: Any, context: Any) -> Any:
+        return await self._core.delete_variable(request)
+
+
+class ConnectionServicer(connection_service_pb2_grpc.ConnectionServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def GetConnection(self, request: Any, context: Any) -> Any:
+        return await self._core.get_connection(request)
+
+    async def ListConnections(self, request: Any, context: Any) -> Any:
+        return await self._core.list_connections(request)
+
+    async def CreateConnection(self, request: Any, context: Any) -> Any:
+        return await self._core.create_connection(request)
+
+    async def DeleteConnection(self, request: Any, context: Any) -> Any:
+        return await self._core.delete_connection(request)
+
 
 class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):  # type: ignore[misc]
     def __init__(self, core: GatewayCore) -> None:
@@ -101,4 +155,10 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
         Registration(worker_service_pb2_grpc.add_WorkerServiceServicer_to_server,
                      WorkerServicer(core),
                      worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"].full_name),
+        Registration(xcom_service_pb2_grpc.add_XComServiceServicer_to_server,
+                     XComServicer(core), "flow.v1.XComService"),
+        Registration(variable_service_pb2_grpc.add_VariableServiceServicer_to_server,
+                     VariableServicer(core), "flow.v1.VariableService"),
+        Registration(connection_service_pb2_grpc.add_ConnectionServiceServicer_to_server,
+                     ConnectionServicer(core), "flow.v1.ConnectionService"),
     ]

@@ -19,6 +19,7 @@ import structlog
 
 from flow.bus import jetstream
 from flow.config import FlowConfig, load_config
+from flow.crypto import SecretCodec
 from flow.db import create_engine, create_sessions, upgrade_database
 from flow.grpcutil import Registration, serve
 from flow.log import configure_logging
@@ -30,12 +31,15 @@ from services.scheduler.bus import (
     consume_results,
     watch_liveness,
 )
+from services.scheduler.connections import Connections
 from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.dag_processor.parse_comms import ParseSecrets
 from services.scheduler.dag_processor.processor import DagProcessor
 from services.scheduler.events import Broadcaster
 from services.scheduler.fleet import Fleet
 from services.scheduler.servicer_control import SchedulerControlServicer
 from services.scheduler.servicer_execution import TaskExecutionServicer
+from services.scheduler.variables import Variables
 
 log = structlog.get_logger(__name__)
 SERVICE = "scheduler"
@@ -58,20 +62,26 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         stack.callback(broadcaster.close)
         core = SchedulingCore(create_sessions(engine), DispatchPublisher(js), broadcaster.publish,
                               max_xcom_size=config.core.max_xcom_size,
-                              cancel=CancelPublisher(nc))
+                              cancel=CancelPublisher(nc),
+                              conf_overrides_params=config.core.dag_run_conf_overrides_params)
+        codec = SecretCodec(config.core.fernet_key)
+        variables, connections = Variables(core, codec), Connections(core, codec)
         processor = DagProcessor(core, config.dags_folder,
                                  timeout=config.scheduler.parse_timeout_seconds,
                                  interval=config.scheduler.parse_interval_seconds,
-                                 processes=config.scheduler.parse_processes)
+                                 processes=config.scheduler.parse_processes,
+                                 secrets=ParseSecrets(variables.value, connections.fields))
         fleet = Fleet(js, config.nats)
         await core.load()
         await core.republish_queued()
         served = await stack.enter_async_context(serve(config.scheduler.grpc_bind, [
             Registration(scheduler_service_pb2_grpc.add_SchedulerServiceServicer_to_server,
-                         SchedulerControlServicer(core, broadcaster, fleet),
+                         SchedulerControlServicer(core, broadcaster, fleet, variables,
+                                                  connections),
                          "flow.v1.SchedulerService"),
             Registration(task_execution_service_pb2_grpc.add_TaskExecutionServiceServicer_to_server,
-                         TaskExecutionServicer(core), "flow.v1.TaskExecutionService"),
+                         TaskExecutionServicer(core, variables, connections),
+                         "flow.v1.TaskExecutionService"),
         ], tokens=[config.auth.internal_token]))
         async with asyncio.TaskGroup() as tg:
             loops = [

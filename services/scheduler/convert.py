@@ -14,8 +14,16 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
 from flow.errors import InvalidArgumentError
 from flow.states import DagRunState, DagRunType, TaskInstanceState
-from flow.v1 import common_pb2, dispatch_pb2
+from flow.v1 import (
+    common_pb2,
+    connection_service_pb2,
+    dispatch_pb2,
+    variable_service_pb2,
+    xcom_service_pb2,
+)
+from services.scheduler.connections import ConnectionRecord
 from services.scheduler.core.types import Change, DagSpec, Dispatch, TaskResult, TIKey
+from services.scheduler.variables import VariableRecord
 
 
 def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -61,7 +69,19 @@ def struct(value: dict[str, Any] | None) -> struct_pb2.Struct:
 
 
 def from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
-    return dict(json_format.MessageToDict(value))
+    """A Struct as JSON data. Struct keeps every number as a double; whole numbers come back
+    as ints, so a conf of {"days": 3} reads as 3 (not 3.0) in params and templates."""
+    return dict(_whole_numbers(json_format.MessageToDict(value)))
+
+
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
 
 
 def key_from_proto(key: common_pb2.TaskInstanceKey) -> TIKey:
@@ -159,7 +179,19 @@ def event_to_result(event: dispatch_pb2.TaskEvent) -> TaskResult:
         end_date=from_timestamp(event.end_date, event.HasField("end_date")),
         worker_id=event.worker_id, error=error,
         non_retryable=event.HasField("error") and event.error.non_retryable,
-        skip_task_ids=tuple(event.skip_task_ids) if state == TaskInstanceState.SUCCESS else ())
+        skip_task_ids=tuple(event.skip_task_ids) if state == TaskInstanceState.SUCCESS else (),
+        rendered_fields=_json_object(event.rendered_fields_json))
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """A JSON object from a worker, or None when empty or not an object."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def page(size: int, token: str, *, default: int = 100, maximum: int = 1000) -> tuple[int, int]:
@@ -180,3 +212,33 @@ def next_token(offset: int, limit: int, returned: int) -> str:
     if returned < limit:
         return ""
     return base64.urlsafe_b64encode(f"o:{offset + returned}".encode()).decode()
+
+
+def variable_to_proto(record: Any) -> variable_service_pb2.Variable:
+    return variable_service_pb2.Variable(key=record.key, value=record.value,
+                                         description=record.description)
+
+
+def variable_from_proto(message: variable_service_pb2.Variable) -> VariableRecord:
+    return VariableRecord(message.key, message.value, message.description)
+
+
+def connection_to_proto(record: Any) -> connection_service_pb2.Connection:
+    return connection_service_pb2.Connection(
+        conn_id=record.conn_id, conn_type=record.conn_type, description=record.description,
+        host=record.host, schema=record.schema, login=record.login, password=record.password,
+        port=record.port or 0, extra=record.extra)
+
+
+def connection_from_proto(message: connection_service_pb2.Connection) -> ConnectionRecord:
+    return ConnectionRecord(
+        conn_id=message.conn_id, conn_type=message.conn_type, description=message.description,
+        host=message.host, schema=message.schema, login=message.login,
+        password=message.password, port=message.port or None, extra=message.extra)
+
+
+def xcom_to_proto(row: Any) -> xcom_service_pb2.XComEntry:
+    return xcom_service_pb2.XComEntry(
+        dag_id=row.dag_id, run_id=row.run_id, task_id=row.task_id, map_index=row.map_index,
+        key=row.key, value=row.value, content_type=row.content_type,
+        timestamp=timestamp(row.timestamp))

@@ -16,10 +16,14 @@ from flow.v1 import (
     task_instance_service_pb2,
 )
 from services.scheduler import convert, store
+from services.scheduler.connections import Connections
+from services.scheduler.core import operations
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.core.types import Change
 from services.scheduler.events import Broadcaster
 from services.scheduler.fleet import Fleet
+from services.scheduler.servicer_resources import ResourceServicerMixin
+from services.scheduler.variables import Variables
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -30,11 +34,15 @@ def _required(value: str, field: str) -> str:
     return value
 
 
-class SchedulerControlServicer(scheduler_service_pb2_grpc.SchedulerServiceServicer):  # type: ignore[misc]
-    def __init__(self, core: SchedulingCore, broadcaster: Broadcaster, fleet: Fleet) -> None:
+class SchedulerControlServicer(ResourceServicerMixin,
+                               scheduler_service_pb2_grpc.SchedulerServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: SchedulingCore, broadcaster: Broadcaster, fleet: Fleet,
+                 variables: Variables, connections: Connections) -> None:
         self._core = core
         self._broadcaster = broadcaster
         self._fleet = fleet
+        self._variables = variables
+        self._connections = connections
 
     async def ListWorkers(self, request: Any, context: Ctx) -> Any:
         return await self._fleet.list_workers(request)
@@ -143,3 +151,30 @@ class SchedulerControlServicer(scheduler_service_pb2_grpc.SchedulerServiceServic
                                 reason="TASK_INSTANCE_NOT_FOUND")
         return task_instance_service_pb2.GetTaskInstanceResponse(
             task_instance=convert.ti_to_proto(row))
+
+    async def ClearTaskInstances(self, request: Any, context: Ctx) -> Any:
+        task_ids = await self._core.clear_task_instances(operations.ClearRequest(
+            dag_id=request.dag_id, run_id=request.run_id, task_regex=request.task_regex,
+            include_downstream=request.include_downstream,
+            include_upstream=request.include_upstream, only_failed=request.only_failed,
+            dry_run=request.dry_run))
+        return task_instance_service_pb2.ClearTaskInstancesResponse(
+            task_instances=await self._tis(request.dag_id, request.run_id, task_ids))
+
+    async def SetTaskInstanceState(self, request: Any, context: Ctx) -> Any:
+        state = convert.ti_state_from_proto(request.state)
+        if state is None:
+            raise InvalidArgumentError("state is required.", field="state")
+        task_ids = await self._core.mark_task_instances(operations.MarkRequest(
+            dag_id=request.dag_id, run_id=request.run_id, task_id=request.task_id, state=state,
+            include_upstream=request.include_upstream,
+            include_downstream=request.include_downstream, dry_run=request.dry_run))
+        return task_instance_service_pb2.SetTaskInstanceStateResponse(
+            task_instances=await self._tis(request.dag_id, request.run_id, task_ids))
+
+    async def _tis(self, dag_id: str, run_id: str, task_ids: list[str]) -> list[Any]:
+        """The named task instances as they are now (after the commit)."""
+        wanted = set(task_ids)
+        async with self._core.sessions() as session:
+            rows = await store.list_tis(session, dag_id, run_id, 0, 100000)
+        return [convert.ti_to_proto(r) for r in rows if r.task_id in wanted]

@@ -1,8 +1,9 @@
-"""TaskExecutionService: what workers call (claim an attempt, push and pull XCom, trigger and
-read DAG runs for TriggerDagRunOperator). Thin."""
+"""TaskExecutionService: what workers call (claim attempts, XCom, variables, connections,
+trigger and read DAG runs for TriggerDagRunOperator; rendered fields to read). Thin."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import grpc
@@ -10,15 +11,21 @@ import grpc
 from flow.errors import FlowError, InvalidArgumentError, NotFoundError
 from flow.v1 import dag_run_service_pb2, task_execution_service_pb2, task_execution_service_pb2_grpc
 from services.scheduler import convert, store
+from services.scheduler.connections import Connections
 from services.scheduler.core.commands import ClaimRequest
 from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.variables import Variables
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+pb = task_execution_service_pb2
 
 
 class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionServiceServicer):  # type: ignore[misc]
-    def __init__(self, core: SchedulingCore) -> None:
+    def __init__(self, core: SchedulingCore, variables: Variables,
+                 connections: Connections) -> None:
         self._core = core
+        self._variables = variables
+        self._connections = connections
 
     async def ClaimAttempt(self, request: Any, context: Ctx) -> Any:
         run, ti = await self._core.claim_attempt(_claim_request(request))
@@ -40,7 +47,7 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
     async def PushXCom(self, request: Any, context: Ctx) -> Any:
         await self._core.push_xcom(convert.key_from_proto(request.key), request.xcom_key,
                                    request.value, request.content_type)
-        return task_execution_service_pb2.PushXComResponse()
+        return pb.PushXComResponse()
 
     async def PullXCom(self, request: Any, context: Ctx) -> Any:
         key = convert.key_from_proto(request.key)
@@ -50,9 +57,30 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
         async with self._core.sessions() as session:
             row = await store.get_xcom(session, key, request.xcom_key)
         if row is None:
-            return task_execution_service_pb2.PullXComResponse(found=False)
-        return task_execution_service_pb2.PullXComResponse(
-            found=True, value=row.value, content_type=row.content_type)
+            return pb.PullXComResponse(found=False)
+        return pb.PullXComResponse(found=True, value=row.value, content_type=row.content_type)
+
+    async def GetTaskVariable(self, request: Any, context: Ctx) -> Any:
+        record = await self._variables.get(request.variable_key)
+        return pb.GetTaskVariableResponse(variable=convert.variable_to_proto(record))
+
+    async def SetTaskVariable(self, request: Any, context: Ctx) -> Any:
+        await self._variables.set(convert.variable_from_proto(request.variable))
+        return pb.SetTaskVariableResponse()
+
+    async def GetTaskConnection(self, request: Any, context: Ctx) -> Any:
+        record = await self._connections.get(request.conn_id)
+        return pb.GetTaskConnectionResponse(connection=convert.connection_to_proto(record))
+
+    async def GetRenderedFields(self, request: Any, context: Ctx) -> Any:
+        key = convert.key_from_proto(request.key)
+        async with self._core.sessions() as session:
+            row = await store.get_rendered_fields(session, key)
+        if row is None:
+            return pb.GetRenderedFieldsResponse(found=False)
+        return pb.GetRenderedFieldsResponse(
+            found=True, rendered_fields_json=json.dumps(row.rendered_fields),
+            try_number=row.try_number)
 
     async def TriggerDagRun(self, request: Any, context: Ctx) -> Any:
         if not request.dag_id:

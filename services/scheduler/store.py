@@ -17,6 +17,7 @@ from flow.db.models import (
     Dag,
     DagRun,
     ImportError_,
+    RenderedTaskInstanceFields,
     SerializedDag,
     TaskInstance,
     TaskInstanceHistory,
@@ -38,11 +39,14 @@ async def transition_tis(
     session: AsyncSession, dag_id: str, run_id: str, task_ids: Sequence[str],
     target: TaskInstanceState, values: dict[str, Any] | None = None,
     *, try_number: int | None = None, map_index: int = -1,
+    sources: frozenset[TaskInstanceState] | None = None,
 ) -> int:
-    """Move task instances to `target` where the table allows it; returns the row count."""
+    """Move task instances to `target` where the table allows it (or, for operator commands,
+    from `sources` of the state machine's mark table); returns the row count."""
     stmt = update(TI).where(
         TI.dag_id == dag_id, TI.run_id == run_id, TI.task_id.in_(list(task_ids)),
-        TI.map_index == map_index, TI.state.in_(allowed_sources(target)),
+        TI.map_index == map_index,
+        TI.state.in_(allowed_sources(target) if sources is None else sources),
     ).values(state=target, **(values or {})).execution_options(synchronize_session=False)
     if try_number is not None:
         stmt = stmt.where(TI.try_number == try_number)
@@ -166,6 +170,37 @@ async def put_xcom(session: AsyncSession, key: TIKey, xcom_key: str, value: byte
 
 async def get_xcom(session: AsyncSession, key: TIKey, xcom_key: str) -> XCom | None:
     return await session.get(XCom, (key.dag_id, key.run_id, key.task_id, key.map_index, xcom_key))
+
+
+async def list_xcoms(session: AsyncSession, dag_id: str, run_id: str, task_id: str,
+                     offset: int, limit: int) -> Sequence[XCom]:
+    stmt = (select(XCom).where(XCom.dag_id == dag_id, XCom.run_id == run_id)
+            .order_by(XCom.task_id, XCom.map_index, XCom.key).offset(offset).limit(limit))
+    if task_id:
+        stmt = stmt.where(XCom.task_id == task_id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def put_rendered_fields(session: AsyncSession,
+                              rows: Sequence[tuple[TIKey, int, dict[str, Any]]]) -> None:
+    """Keep the rendered template fields of each task instance's latest try: one delete and
+    one insert for a batch of results."""
+    if not rows:
+        return
+    R = RenderedTaskInstanceFields
+    keys = [(k.dag_id, k.run_id, k.task_id, k.map_index) for k, _, _ in rows]
+    await session.execute(delete(R).where(
+        tuple_(R.dag_id, R.run_id, R.task_id, R.map_index).in_(keys)))
+    await session.execute(insert(R), [
+        {"dag_id": k.dag_id, "run_id": k.run_id, "task_id": k.task_id,
+         "map_index": k.map_index, "try_number": n, "rendered_fields": fields}
+        for k, n, fields in rows])
+
+
+async def get_rendered_fields(session: AsyncSession,
+                              key: TIKey) -> RenderedTaskInstanceFields | None:
+    return await session.get(RenderedTaskInstanceFields,
+                             (key.dag_id, key.run_id, key.task_id, key.map_index))
 
 
 # --- DAGs and import errors -------------------------------------------------------------

@@ -25,16 +25,18 @@ from nats.js import JetStreamContext
 from flow.bus import subjects
 from flow.bus.jetstream import publish_event
 from flow.errors import ConflictError, FlowError, NotFoundError, UnavailableError
-from flow.v1 import common_pb2, dag_run_service_pb2, dispatch_pb2, task_execution_service_pb2
+from flow.log import mask_text
+from flow.v1 import common_pb2, dag_run_service_pb2, dispatch_pb2, variable_service_pb2
+from flow.v1 import task_execution_service_pb2 as pb
 from services.worker.log_shipper import LogMux, LogShipper, supervisor_line
 from services.worker.process_pool import ProcessLauncher
 from services.worker.scheduler_client import RPC_TIMEOUT, ClaimBatcher, call_scheduler
 from services.worker.supervisor import (
     CancelEvent,
+    ExecutionApi,
     Outcome,
     RunsBackend,
     Supervisor,
-    XComBackend,
 )
 
 log = structlog.get_logger(__name__)
@@ -64,26 +66,46 @@ def parse_dispatch(data: bytes) -> dispatch_pb2.TaskDispatch:
     return dispatch
 
 
-class GrpcXCom(XComBackend):
-    """XCom through TaskExecutionService.PushXCom / PullXCom, as JSON."""
+class GrpcExecutionApi(ExecutionApi):
+    """XCom (as JSON), variables and connections through TaskExecutionService, for one
+    attempt."""
 
     def __init__(self, stub: Any, key: Any) -> None:
         self._stub = stub
         self._key = key
 
     async def push(self, key: str, value: Any) -> None:
-        request = task_execution_service_pb2.PushXComRequest(
+        request = pb.PushXComRequest(
             key=self._key, xcom_key=key, value=json.dumps(value).encode(),
             content_type="application/json")
         await call_scheduler(self._stub.PushXCom, request)
 
-    async def pull(self, task_id: str, map_index: int, key: str) -> tuple[bool, Any]:
-        source = common_pb2.TaskInstanceKey(dag_id=self._key.dag_id, run_id=self._key.run_id,
-                                            task_id=task_id, map_index=map_index)
-        reply = await call_scheduler(
-            self._stub.PullXCom,
-            task_execution_service_pb2.PullXComRequest(key=source, xcom_key=key))
+    async def pull(self, task_id: str, map_index: int, key: str,
+                   dag_id: str | None = None) -> tuple[bool, Any]:
+        source = common_pb2.TaskInstanceKey(dag_id=dag_id or self._key.dag_id,
+                                            run_id=self._key.run_id, task_id=task_id,
+                                            map_index=map_index)
+        reply = await call_scheduler(self._stub.PullXCom,
+                                     pb.PullXComRequest(key=source, xcom_key=key))
         return (True, json.loads(reply.value)) if reply.found else (False, None)
+
+    async def get_variable(self, key: str) -> str:
+        reply = await call_scheduler(self._stub.GetTaskVariable, pb.GetTaskVariableRequest(
+            key=self._key, variable_key=key))
+        return str(reply.variable.value)
+
+    async def set_variable(self, key: str, value: str, description: str) -> None:
+        await call_scheduler(self._stub.SetTaskVariable, pb.SetTaskVariableRequest(
+            key=self._key, variable=variable_service_pb2.Variable(
+                key=key, value=value, description=description)))
+
+    async def get_connection(self, conn_id: str) -> dict[str, Any]:
+        reply = await call_scheduler(self._stub.GetTaskConnection, pb.GetTaskConnectionRequest(
+            key=self._key, conn_id=conn_id))
+        c = reply.connection
+        return {"conn_type": c.conn_type, "description": c.description, "host": c.host,
+                "schema": c.schema, "login": c.login, "password": c.password,
+                "port": c.port or None, "extra": c.extra}
 
 
 class GrpcRuns(RunsBackend):
@@ -168,20 +190,37 @@ def _payload(dispatch: Any, claim: Any, ctx: WorkerContext) -> dict[str, Any]:
             "max_tries": dispatch.max_tries, "fileloc": dispatch.fileloc,
             "logical_date": logical.ToDatetime(tzinfo=UTC).isoformat() if logical else None,
             "conf": conf if isinstance(conf, dict) else {}, "hostname": ctx.hostname,
-            "worker_id": ctx.worker_id}
+            "worker_id": ctx.worker_id, **_run_dates(claim)}
+
+
+def _run_dates(claim: Any) -> dict[str, Any]:
+    """The run's data interval and type from the claim answer, for the task's context."""
+    if not claim.HasField("dag_run"):
+        return {}
+    run = claim.dag_run
+    out: dict[str, Any] = {"run_type": common_pb2.DagRunType.Name(run.run_type).removeprefix(
+        "DAG_RUN_TYPE_").lower()}
+    for name in ("data_interval_start", "data_interval_end"):
+        if run.HasField(name):
+            out[name] = getattr(run, name).ToDatetime(tzinfo=UTC).isoformat()
+    return out
 
 
 def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.TaskEvent:
     event = dispatch_pb2.TaskEvent(key=dispatch.key, state=_STATES[outcome.state],
                                    worker_id=worker_id, xcom_keys=outcome.xcom_keys,
                                    exit_code=outcome.exit_code,
-                                   skip_task_ids=outcome.skip_task_ids)
+                                   skip_task_ids=outcome.skip_task_ids,
+                                   rendered_fields_json=outcome.rendered_fields_json)
     event.start_date.FromDatetime(outcome.start_date)
     event.end_date.FromDatetime(outcome.end_date)
     if outcome.error:
+        # The error text comes from user code: mask the secrets the attempt read, as its log
+        # is masked, before it reaches the scheduler's log and the DB.
         event.error.CopyFrom(dispatch_pb2.TaskError(
-            type=str(outcome.error.get("type", "")), message=str(outcome.error.get("message", "")),
-            traceback=str(outcome.error.get("traceback", "")),
+            type=str(outcome.error.get("type", "")),
+            message=mask_text(str(outcome.error.get("message", ""))),
+            traceback=mask_text(str(outcome.error.get("traceback", ""))),
             non_retryable=bool(outcome.error.get("non_retryable", False))))
     return event
 
@@ -233,9 +272,10 @@ class AttemptRunner:
         await shipper.write(supervisor_line(
             f"Running DAG callback {request.callback} (reason {request.reason}) on worker "
             f"{ctx.worker_id}"))
-        payload = {**_payload(dispatch, task_execution_service_pb2.ClaimAttemptResponse(), ctx),
+        payload = {**_payload(dispatch, pb.ClaimAttemptResponse(), ctx),
                    "dag_callback": request.callback, "reason": request.reason}
-        supervisor = Supervisor(ctx.launcher, shipper, GrpcXCom(ctx.execution_stub, dispatch.key),
+        supervisor = Supervisor(ctx.launcher, shipper,
+                                GrpcExecutionApi(ctx.execution_stub, dispatch.key),
                                 kill_grace=ctx.kill_grace, runs=GrpcRuns(ctx.execution_stub))
         try:
             outcome = await supervisor.run(payload, cancel=asyncio.Event(),
@@ -300,7 +340,7 @@ class AttemptRunner:
         tries = f" of {dispatch.max_tries}" if dispatch.max_tries else ""
         await shipper.write(supervisor_line(
             f"Starting attempt {key.try_number}{tries} on worker {ctx.worker_id}"))
-        supervisor = Supervisor(ctx.launcher, shipper, GrpcXCom(ctx.execution_stub, key),
+        supervisor = Supervisor(ctx.launcher, shipper, GrpcExecutionApi(ctx.execution_stub, key),
                                 kill_grace=ctx.kill_grace, runs=GrpcRuns(ctx.execution_stub))
         try:
             outcome = await supervisor.run(

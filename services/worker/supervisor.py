@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 
-from flow.errors import FlowError
-from flow.log import register_secret
+from flow.errors import FlowError, NotFoundError
+from flow.log import (
+    is_sensitive_key,
+    mask_text,
+    register_secret,
+    register_sensitive_fields,
+    register_sensitive_text,
+)
 from services.worker.log_shipper import MAX_CHUNK, LogShipper, supervisor_line
 from services.worker.process_pool import ProcessLauncher, TaskProcess
 from services.worker.protocol import Frame, ProtocolError, read_frame, write_frame
@@ -32,14 +40,26 @@ PIPE_DRAIN_SECONDS = 2.0
 CONTROL_DRAIN_SECONDS = 75.0
 
 
-class XComBackend:
-    """What the supervisor needs from the scheduler for XCom (see attempt.py)."""
+class ExecutionApi:
+    """What the supervisor asks the scheduler for a running task (see attempt.py): XCom,
+    variables, connections, rendered template fields. NotFoundError means "not found"."""
 
     async def push(self, key: str, value: Any) -> None:
         raise NotImplementedError
 
-    async def pull(self, task_id: str, map_index: int, key: str) -> tuple[bool, Any]:
+    async def pull(self, task_id: str, map_index: int, key: str,
+                   dag_id: str | None = None) -> tuple[bool, Any]:
         raise NotImplementedError
+
+    async def get_variable(self, key: str) -> str:
+        raise NotImplementedError
+
+    async def set_variable(self, key: str, value: str, description: str) -> None:
+        raise NotImplementedError
+
+    async def get_connection(self, conn_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
 
 
 class CancelEvent(asyncio.Event):
@@ -79,6 +99,7 @@ class Outcome:
     xcom_keys: list[str] = field(default_factory=list)
     spawn_seconds: float = 0.0
     skip_task_ids: list[str] = field(default_factory=list)
+    rendered_fields_json: str = ""
 
 
 def _describe_exit(code: int) -> str:
@@ -98,12 +119,13 @@ class _State:
     done: Frame | None = None
     xcom_keys: list[str] = field(default_factory=list)
     xcom_error: dict[str, Any] | None = None
+    rendered_fields_json: str = ""
 
 
 class Supervisor:
     """Supervises one task process; `run()` returns its Outcome."""
 
-    def __init__(self, launcher: ProcessLauncher, shipper: LogShipper, xcom: XComBackend, *,
+    def __init__(self, launcher: ProcessLauncher, shipper: LogShipper, xcom: ExecutionApi, *,
                  kill_grace: float, on_started: Callable[[int], Awaitable[None]] | None = None,
                  runs: RunsBackend | None = None) -> None:
         self._launcher = launcher
@@ -155,6 +177,7 @@ class Supervisor:
         proc.close()
         outcome = self._outcome(exit_code, start, end, killed_for, timeout)
         outcome.spawn_seconds = proc.spawn_seconds
+        outcome.rendered_fields_json = self._state.rendered_fields_json
         return outcome
 
     async def _terminate(self, proc: TaskProcess, exited: asyncio.Future[None], why: str,
@@ -262,15 +285,16 @@ class Supervisor:
                 self._state.xcom_error = {"type": "XComPushError", "message": f"Could not store "
                                           f"XCom '{key}': {exc}", "traceback": "",
                                           "non_retryable": False}
-        elif op == "xcom_pull":
-            reply: Frame = {"id": frame.get("id"), "found": False, "value": None}
+        elif op == "rendered_fields":  # sent with the result; masked with what the task read
+            self._state.rendered_fields_json = mask_text(json.dumps(frame.get("fields") or {}))
+        elif op in _REQUESTS:
+            reply: Frame = {"id": frame.get("id"), "found": False}
             try:
-                found, value = await self._xcom.pull(
-                    str(frame.get("task_id")), int(frame.get("map_index", -1)),
-                    str(frame.get("key")))
-                reply.update(found=found, value=value)
-            except (FlowError, TypeError, ValueError) as exc:  # an XComPullError in the task
-                reply["error"] = f"Could not read XCom: {exc}"
+                reply.update(await getattr(self, _REQUESTS[op])(frame))
+            except NotFoundError:
+                pass
+            except (FlowError, TypeError, ValueError) as exc:  # raised in the task
+                reply["error"] = f"Could not {op.replace('_', ' ')}: {exc}"
             with contextlib.suppress(ConnectionError):
                 await write_frame(writer, reply)
         elif op in ("trigger_dag_run", "get_dag_run"):
@@ -297,3 +321,35 @@ class Supervisor:
             reply.update(error=exc.message, reason=exc.reason)
         with contextlib.suppress(ConnectionError):
             await write_frame(writer, reply)
+    async def _xcom_pull(self, frame: Frame) -> Frame:
+        found, value = await self._xcom.pull(
+            str(frame.get("task_id")), int(frame.get("map_index", -1)), str(frame.get("key")),
+            str(frame["dag_id"]) if frame.get("dag_id") else None)
+        return {"found": found, "value": value}
+
+    async def _variable_get(self, frame: Frame) -> Frame:
+        key = str(frame.get("key"))
+        value = await self._xcom.get_variable(key)
+        if is_sensitive_key(key):  # registered before the task can print it
+            register_sensitive_text(value)
+        return {"found": True, "value": value}
+
+    async def _variable_set(self, frame: Frame) -> Frame:
+        key, value = str(frame.get("key")), str(frame.get("value"))
+        if is_sensitive_key(key):
+            register_sensitive_text(value)
+        await self._xcom.set_variable(key, value, str(frame.get("description") or ""))
+        return {"found": True}
+
+    async def _connection_get(self, frame: Frame) -> Frame:
+        connection = await self._xcom.get_connection(str(frame.get("conn_id")))
+        password = str(connection.get("password") or "")
+        if password:
+            register_secret(password)
+            register_secret(quote(password, safe=""))
+        register_sensitive_fields(str(connection.get("extra") or ""))
+        return {"found": True, "connection": connection}
+
+
+_REQUESTS = {"xcom_pull": "_xcom_pull", "variable_get": "_variable_get",
+             "variable_set": "_variable_set", "connection_get": "_connection_get"}

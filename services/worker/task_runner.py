@@ -12,13 +12,18 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from flow.sdk import macros
+from flow.sdk.comms import SupervisorRequestError, installed
 from flow.sdk.context import Context, set_current_context
 from flow.sdk.exceptions import FlowFailException, FlowSkipException, FlowTaskTerminated
 from flow.sdk.loader import load_dags_from_file
+from flow.sdk.param import param_values
+from flow.sdk.templating import ConnectionAccessor, VariableAccessor
 from flow.sdk.xcom_arg import XCOM_RETURN_KEY
 from services.worker.protocol import FrameChannel
 
@@ -32,24 +37,50 @@ def json_problem(value: Any) -> str | None:
     return None
 
 
-class XComPullError(RuntimeError):
-    """The supervisor could not read an XCom (e.g. the scheduler is unreachable)."""
+XComPullError = SupervisorRequestError
+
+
+class SupervisorComms:
+    """Request/answer frames to the supervisor over the control socket (one at a time)."""
+
+    def __init__(self, channel: FrameChannel) -> None:
+        self._channel = channel
+        self._next_id = 0
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self._channel.send(frame)
+
+    def request(self, frame: dict[str, Any]) -> dict[str, Any]:
+        self._next_id += 1
+        request_id = self._next_id
+        self._channel.send({**frame, "id": request_id})
+        reply = self._channel.recv()
+        if reply is None or reply.get("id") != request_id:
+            raise SupervisorRequestError(f"no answer from the worker for {frame.get('op')}")
+        return reply
 
 
 @dataclass
 class DagRunInfo:
-    """`context["dag_run"]`: the run's id, logical date and conf."""
+    """`context["dag_run"]`: the run's id, logical date, data interval and conf."""
 
     dag_id: str
     run_id: str
     logical_date: datetime
     conf: dict[str, Any] = field(default_factory=dict)
+    data_interval_start: datetime | None = None
+    data_interval_end: datetime | None = None
+    run_type: str = "manual"
+
+    @property
+    def execution_date(self) -> datetime:
+        return self.logical_date
 
 
 class RuntimeTaskInstance:
     """`context["ti"]`: the running attempt, with XCom access through the supervisor."""
 
-    def __init__(self, payload: dict[str, Any], channel: FrameChannel, task: Any) -> None:
+    def __init__(self, payload: dict[str, Any], comms: SupervisorComms, task: Any) -> None:
         self.dag_id: str = payload["dag_id"]
         self.run_id: str = payload["run_id"]
         self.task_id: str = payload["task_id"]
@@ -60,8 +91,7 @@ class RuntimeTaskInstance:
         self.task = task
         # Tasks to skip when this attempt's result is stored (branching, short circuits).
         self.skip_task_ids: list[str] = []
-        self._channel = channel
-        self._next_id = 0
+        self._comms = comms
 
     def __repr__(self) -> str:
         return (f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id} "
@@ -79,56 +109,80 @@ class RuntimeTaskInstance:
 
     def send_xcom(self, key: str, value: Any) -> None:
         """Send a value already known to be JSON data to the supervisor."""
-        self._channel.send({"op": "xcom_push", "key": key, "value": value})
+        self._comms.send({"op": "xcom_push", "key": key, "value": value})
 
-    def xcom_pull(self, task_ids: str | list[str] | tuple[str, ...] | None = None,
-                  key: str = XCOM_RETURN_KEY, map_indexes: int | list[int] | None = None,
-                  dag_id: str | None = None) -> Any:
-        """An XCom of a task of this run; a list of task_ids gives a list of values."""
-        ids = [self.task_id] if task_ids is None else task_ids
-        if isinstance(ids, str):
-            index = map_indexes if isinstance(map_indexes, int) else -1
-            return self._pull_one(ids, key, index)
-        indexes = map_indexes if isinstance(map_indexes, list) else [
-            map_indexes if isinstance(map_indexes, int) else -1] * len(ids)
-        return [self._pull_one(t, key, i) for t, i in zip(ids, indexes, strict=False)]
-
-    def _pull_one(self, task_id: str, key: str, map_index: int) -> Any:
-        reply = self.request({"op": "xcom_pull", "task_id": task_id, "map_index": map_index,
-                              "key": key})
-        if reply is None:
-            raise XComPullError(f"no answer from the worker for XCom '{key}' of '{task_id}'")
-        if reply.get("error"):
-            raise XComPullError(str(reply["error"]))
-        return reply.get("value") if reply.get("found") else None
+    def xcom_pull(self, task_ids: str | Iterable[str] | None = None, dag_id: str | None = None,
+                  key: str = XCOM_RETURN_KEY, include_prior_dates: bool = False, *,
+                  map_indexes: int | Iterable[int] | None = None, default: Any = None,
+                  map_index: int | None = None) -> Any:
+        """XComs of this run (Airflow's signature). One task id gives its value (or
+        `default`); a list of task ids gives a list, in their order, `default` where missing.
+        `include_prior_dates` is accepted and ignored: XComs are read from this run."""
+        if map_indexes is None and map_index is not None:
+            map_indexes = map_index
+        single = task_ids is None or isinstance(task_ids, str)
+        ids = [self.task_id] if task_ids is None else (
+            [task_ids] if isinstance(task_ids, str) else list(task_ids))
+        if map_indexes is None or isinstance(map_indexes, int):
+            indexes = [-1 if map_indexes is None else map_indexes]
+        else:
+            indexes, single = list(map_indexes), False
+        values = [self._pull_one(t, key, i, dag_id, default) for t in ids for i in indexes]
+        return values[0] if single and len(values) == 1 else values
 
     def request(self, frame: dict[str, Any]) -> dict[str, Any] | None:
         """Send `frame` to the supervisor and return its answer (None if it did not answer)."""
-        self._next_id += 1
-        request_id = self._next_id
-        self._channel.send({**frame, "id": request_id})
-        reply = self._channel.recv()
-        if reply is None or reply.get("id") != request_id:
+        try:
+            return self._comms.request(frame)
+        except SupervisorRequestError:
             return None
-        return reply
+
+    def _pull_one(self, task_id: str, key: str, map_index: int, dag_id: str | None,
+                  default: Any) -> Any:
+        reply = self._comms.request({"op": "xcom_pull", "task_id": task_id,
+                                     "map_index": map_index, "key": key, "dag_id": dag_id})
+        if reply.get("error"):
+            raise XComPullError(str(reply["error"]))
+        return reply.get("value") if reply.get("found") else default
+
+    def get_template_context(self) -> Context:
+        from flow.sdk.context import get_current_context
+
+        return get_current_context()
+
+
+def _date(payload: dict[str, Any], name: str) -> datetime | None:
+    raw = payload.get(name)
+    if not raw:
+        return None
+    value = datetime.fromisoformat(raw)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _build_context(payload: dict[str, Any], dag: Any, task: Any,
                    ti: RuntimeTaskInstance) -> Context:
-    logical_date = datetime.fromisoformat(payload["logical_date"]) if payload.get(
-        "logical_date") else datetime.now(UTC)
-    if logical_date.tzinfo is None:
-        logical_date = logical_date.replace(tzinfo=UTC)
+    logical_date = _date(payload, "logical_date") or datetime.now(UTC)
+    start = _date(payload, "data_interval_start") or logical_date
+    end = _date(payload, "data_interval_end") or logical_date
     conf: dict[str, Any] = dict(payload.get("conf") or {})
-    params = {**getattr(dag, "params", {}), **getattr(task, "params", {}), **conf}
-    dag_run = DagRunInfo(ti.dag_id, ti.run_id, logical_date, conf)
+    params = {**param_values(getattr(dag, "params", {})),
+              **param_values(getattr(task, "params", {}))}
+    if payload.get("conf_overrides_params", True):
+        params.update(conf)
+    dag_run = DagRunInfo(ti.dag_id, ti.run_id, logical_date, conf, start, end,
+                         str(payload.get("run_type") or "manual"))
+    ds = logical_date.strftime("%Y-%m-%d")
     return {
         "ti": ti, "task_instance": ti, "task": task, "dag": dag, "run_id": ti.run_id,
         "dag_run": dag_run, "logical_date": logical_date, "execution_date": logical_date,
-        "ds": logical_date.strftime("%Y-%m-%d"), "ds_nodash": logical_date.strftime("%Y%m%d"),
-        "ts": logical_date.isoformat(), "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
+        "data_interval_start": start, "data_interval_end": end, "ds": ds,
+        "ds_nodash": ds.replace("-", ""), "ts": logical_date.isoformat(),
+        "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
+        "ts_nodash_with_tz": logical_date.isoformat().replace("-", "").replace(":", ""),
+        "task_instance_key_str": f"{ti.dag_id}__{ti.task_id}__{ds.replace('-', '')}",
         "conf": conf, "params": params, "try_number": ti.try_number,
-        "map_index": ti.map_index, "var": {}, "macros": None,
+        "map_index": ti.map_index, "var": VariableAccessor(), "conn": ConnectionAccessor(),
+        "macros": macros, "inlets": [], "outlets": [], "test_mode": False,
     }
 
 
@@ -160,7 +214,16 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
             dags: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the attempt; returns the `done` frame (never raises for user-code errors).
 
-    `dags` are the DAGs of the file when a template imported it already."""
+    `dags` are the DAGs of the file when a template imported it already. The SDK's requests
+    (XCom, Variable, Connection) reach the supervisor for the whole attempt, failure
+    callbacks and email alerts included."""
+    comms = SupervisorComms(channel)
+    with installed(comms.request):
+        return _execute(payload, comms, dags)
+
+
+def _execute(payload: dict[str, Any], comms: SupervisorComms,
+             dags: dict[str, Any] | None) -> dict[str, Any]:
     task: Any = None
     context: Context = {}
     try:
@@ -170,15 +233,18 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
         if dag is None:
             raise LookupError(f"DAG '{payload['dag_id']}' is not defined in {payload['fileloc']}")
         if payload.get("dag_callback"):
-            return run_dag_callback(payload, channel, dag)
+            return run_dag_callback(payload, comms, dag)
         if not dag.has_task(payload["task_id"]):
             raise LookupError(f"DAG '{dag.dag_id}' has no task '{payload['task_id']}'")
         task = dag.get_task(payload["task_id"])
-        ti = RuntimeTaskInstance(payload, channel, task)
+        ti = RuntimeTaskInstance(payload, comms, task)
         context = _build_context(payload, dag, task, ti)
         with set_current_context(context):
             task.render_template_fields(context)
             run_callbacks(task, "on_execute_callback", context)
+            rendered = task.rendered_fields()
+            if any(value not in (None, "", [], {}) for value in rendered.values()):
+                comms.send({"op": "rendered_fields", "fields": rendered})
             result = task.execute(context)
             if getattr(task, "do_xcom_push", True) and result is not None:
                 problem = json_problem(result)
@@ -209,14 +275,14 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
             "skip_task_ids": context["ti"].skip_task_ids}
 
 
-def run_dag_callback(payload: dict[str, Any], channel: FrameChannel, dag: Any,
+def run_dag_callback(payload: dict[str, Any], comms: SupervisorComms, dag: Any,
                      ) -> dict[str, Any]:
     """Call the DAG's on_success_callback or on_failure_callback with the run's context (and
     `reason`); an error in it is logged and reported as a failed callback."""
     name = str(payload["dag_callback"])
     if name not in ("on_success_callback", "on_failure_callback"):
         raise ValueError(f"unknown DAG callback {name!r}")
-    ti = RuntimeTaskInstance(payload, channel, None)
+    ti = RuntimeTaskInstance(payload, comms, None)
     context = _build_context(payload, dag, None, ti)
     context.update(reason=payload.get("reason", ""), ti=None, task_instance=None, task=None)
     failed = False

@@ -35,7 +35,7 @@ class Api:
         self.runs = dag_run_service_pb2_grpc.DagRunServiceStub(self.channel)
         self.tis = task_instance_service_pb2_grpc.TaskInstanceServiceStub(self.channel)
         self.workers = worker_service_pb2_grpc.WorkerServiceStub(self.channel)
-        self.call: dict[str, Any] = {"metadata": self.metadata, "timeout": 10}
+        self.call_options: dict[str, Any] = {"metadata": self.metadata, "timeout": 10}
 
     def close(self) -> None:
         self.channel.close()

@@ -18,6 +18,8 @@ from tests.fixtures.platform import PlatformFactory
 
 pytestmark = pytest.mark.e2e
 ONLINE, OFFLINE = worker_service_pb2.WORKER_STATE_ONLINE, worker_service_pb2.WORKER_STATE_OFFLINE
+ALL_WORKERS = worker_service_pb2.ListWorkersRequest()
+ALL_QUEUES = worker_service_pb2.ListQueuesRequest()
 
 
 def test_workers_and_queues_are_listed_live(
@@ -47,24 +49,23 @@ def test_workers_and_queues_are_listed_live(
         run = api.trigger("fleet")
 
         def busy_worker() -> Any:
-            workers = api.workers.ListWorkers(worker_service_pb2.ListWorkersRequest(), **api.call)
+            workers = api.workers.ListWorkers(ALL_WORKERS, **api.call_options)
             return next((w for w in workers.workers if w.running), None)
 
         worker = eventually(busy_worker)
         assert worker.state == ONLINE and worker.slots_used == 1
         assert [(k.dag_id, k.run_id, k.task_id, k.try_number) for k in worker.running] == [
             ("fleet", run.run_id, "holds_a_slot", 1)]
-        workers = api.workers.ListWorkers(worker_service_pb2.ListWorkersRequest(),
-                                          **api.call).workers
+        workers = api.workers.ListWorkers(ALL_WORKERS, **api.call_options).workers
         assert sorted((list(w.queues), w.concurrency, w.state) for w in workers) == [
             (["default"], 2, ONLINE), (["default", "b"], 3, ONLINE)]
         assert all(w.HasField("last_heartbeat") and w.hostname for w in workers)
         only_b = api.workers.ListWorkers(worker_service_pb2.ListWorkersRequest(queue="b"),
-                                        **api.call)
+                                        **api.call_options)
         assert [list(w.queues) for w in only_b.workers] == [["default", "b"]]
 
         def queues() -> dict[str, Any]:
-            listed = api.workers.ListQueues(worker_service_pb2.ListQueuesRequest(), **api.call)
+            listed = api.workers.ListQueues(ALL_QUEUES, **api.call_options)
             return {q.name: q for q in listed.queues}
 
         by_name = eventually(lambda: (q := queues()).get("nobody") and q)
@@ -100,7 +101,7 @@ def test_workers_and_queues_are_listed_live(
         platform.services["worker-1"].stop()
 
         def offline() -> list[Any]:
-            listed = api.workers.ListWorkers(worker_service_pb2.ListWorkersRequest(), **api.call)
+            listed = api.workers.ListWorkers(ALL_WORKERS, **api.call_options)
             return [w for w in listed.workers if w.state == OFFLINE]
 
         [gone] = eventually(offline)

@@ -22,7 +22,8 @@ async def test_upgrade_empty_db_matches_models(db_url: str) -> None:
     finally:
         engine.dispose()
     assert {"dag", "serialized_dag", "dag_run", "task_instance", "task_instance_history",
-            "xcom", "import_error"} <= tables
+            "xcom", "import_error", "variable", "connection",
+            "rendered_task_instance_fields"} <= tables
 
 
 async def test_upgrade_is_idempotent(db_url: str) -> None:

@@ -433,7 +433,7 @@ async def test_trigger_errors_and_xcom(tmp_path: pathlib.Path, db_url: str,
         assert info.value.code() == grpc.StatusCode.ALREADY_EXISTS
         worker = FakeWorker(js, nats_config, h)
         dispatch, _ = await worker.next_dispatch()
-        assert dispatch.conf_json == '{"x": 1.0}'
+        assert dispatch.conf_json == '{"x": 1}'  # whole numbers stay ints, as in Airflow
         await worker.claim(dispatch)
         push = task_execution_service_pb2.PushXComRequest(
             key=dispatch.key, xcom_key="return_value", value=b'{"a": 1}',

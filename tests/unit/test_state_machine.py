@@ -72,3 +72,16 @@ def test_run_transitions(source: DagRunState, target: DagRunState, ok: bool) -> 
     """DAG runs go queued -> running -> success|failed, and back to queued when cleared."""
     assert can_transition_run(source, target) is ok
     assert (source in run_allowed_sources(target)) is ok
+
+
+def test_operator_marks_come_from_any_other_state_and_clear_takes_finished_only() -> None:
+    """Mark success/failed is allowed from every other state; clear starts over only
+    finished task instances (never a running or queued one)."""
+    from services.scheduler.core.state_machine import CLEARABLE, mark_sources
+
+    for target in (TaskInstanceState.SUCCESS, TaskInstanceState.FAILED):
+        assert mark_sources(target) == frozenset(TaskInstanceState) - {target}
+    assert mark_sources(TaskInstanceState.RUNNING) == frozenset()
+    assert TaskInstanceState.RUNNING not in CLEARABLE
+    assert TaskInstanceState.QUEUED not in CLEARABLE
+    assert CLEARABLE.issubset(allowed_sources(TaskInstanceState.NONE))

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from services.api.routes import dag_runs, dags, task_instances, workers
+from services.api.routes import (
+    connections,
+    dag_runs,
+    dags,
+    task_instances,
+    variables,
+    workers,
+    xcom,
+)
 from services.api.routes.common import API_PREFIX, Operation
 
 OPERATIONS: tuple[Operation, ...] = (
-    *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *workers.OPERATIONS)
+    *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *xcom.OPERATIONS,
+    *variables.OPERATIONS, *connections.OPERATIONS, *workers.OPERATIONS)
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation"]

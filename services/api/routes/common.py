@@ -48,6 +48,9 @@ class Operation:
     shape: Callable[[dict[str, Any]], dict[str, Any]] = _identity
     render: Callable[[Any], Any] = message_to_dict
     body: bool = False
+    body_field: str = ""  # when set, the JSON body is this field of the request message
+    prepare_body: Callable[[dict[str, Any]], dict[str, Any]] = _identity  # Airflow spellings
+    response_schema: dict[str, Any] | None = None  # OpenAPI schema when `render` reshapes
     event: str = "message"  # the SSE event name of each streamed item
     tags: tuple[str, ...] = field(default=())
 
@@ -125,8 +128,9 @@ async def build_request(op: Operation, request: Request) -> Any:
     params = collect_params(op, request)
     data: dict[str, Any] = {}
     if op.body:
-        data.update(await read_json_body(request))
+        body = op.prepare_body(await read_json_body(request))
         for name in op.path_params:
-            data.pop(name, None)  # the path names the resource, never the body
+            body.pop(name, None)  # the path names the resource, never the body
+        data.update({op.body_field: body} if op.body_field else body)
     data.update(op.shape(params))
     return parse_message(op.request_type, data)

@@ -26,6 +26,16 @@ def render_log(response: Any) -> dict[str, Any]:
             "try_number": int(getattr(response, "try_number", 0))}
 
 
+def _state_body(body: dict[str, Any]) -> dict[str, Any]:
+    """Accept Airflow's {"new_state": "success"} as well as the proto enum name."""
+    state = body.pop("new_state", None) or body.get("state")
+    if isinstance(state, str) and not state.upper().startswith("TASK_INSTANCE_STATE_"):
+        state = f"TASK_INSTANCE_STATE_{state.upper()}"
+    if state is not None:
+        body["state"] = state
+    return body
+
+
 OPERATIONS = (
     Operation(
         "GET", _RUN, "listTaskInstances",
@@ -55,4 +65,19 @@ OPERATIONS = (
         stream=lambda core, req: core.follow_task_log(req),
         query=("map_index", "offset"), shape=_keyed, render=render_log, event="log",
         tags=("TaskInstance",)),
+    Operation(
+        "POST", "/dags/{dag_id}/dagRuns/{run_id}/clearTaskInstances", "clearTaskInstances",
+        "Clears task instances of a run so they run again with the next try number. Body: "
+        "{\"task_regex\", \"include_downstream\", \"include_upstream\", \"only_failed\", "
+        "\"dry_run\"}, every key optional.",
+        pb.ClearTaskInstancesRequest, pb.ClearTaskInstancesResponse,
+        call=lambda core, req: core.clear_task_instances(req), body=True,
+        tags=("TaskInstance",)),
+    Operation(
+        "PATCH", _RUN + "/{task_id}", "setTaskInstanceState",
+        "Marks a task instance success or failed. Body: {\"new_state\": \"success\"|"
+        "\"failed\", \"include_upstream\", \"include_downstream\", \"dry_run\"}.",
+        pb.SetTaskInstanceStateRequest, pb.SetTaskInstanceStateResponse,
+        call=lambda core, req: core.set_task_instance_state(req), body=True,
+        prepare_body=_state_body, tags=("TaskInstance",)),
 )

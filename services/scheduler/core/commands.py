@@ -20,8 +20,10 @@ from flow.errors import (
     ConflictError,
     FailedPreconditionError,
     FlowError,
+    InvalidArgumentError,
     NotFoundError,
 )
+from flow.sdk.param import ParamValidationError, resolve_params
 from flow.states import TI_UNFINISHED, DagRunState, DagRunType, TaskInstanceState
 from services.scheduler import store
 from services.scheduler.core.scheduling import retry_delay
@@ -40,8 +42,10 @@ TI = TaskInstanceState
 
 
 async def trigger(unit: UnitOfWork, dag_id: str, run_id: str, conf: dict[str, Any],
-                  logical_date: datetime | None) -> RunRecord:
-    """Create a manual run with one task instance per task, and queue its roots."""
+                  logical_date: datetime | None, *,
+                  conf_overrides_params: bool = True) -> RunRecord:
+    """Create a manual run with one task instance per task, and queue its roots. A conf
+    whose resulting params fail their schema is refused (INVALID_PARAMS)."""
     session = unit.session
     dag, serialized = await store.get_dag(session, dag_id), await store.serialized(session, dag_id)
     if dag is None or serialized is None:
@@ -65,6 +69,13 @@ async def trigger(unit: UnitOfWork, dag_id: str, run_id: str, conf: dict[str, An
                                  "pick another run_id.", reason="DAG_RUN_EXISTS",
                                  metadata={"dag_id": dag_id, "run_id": run_id})
     spec = DagSpec.from_json(serialized.data)
+    try:
+        resolve_params(spec.params, conf, conf_overrides_params)
+    except ParamValidationError as exc:
+        raise InvalidArgumentError(
+            f"DAG '{dag_id}' refused the trigger: {exc} Fix the conf or the params' "
+            "defaults.", field="conf", reason="INVALID_PARAMS",
+            metadata={"dag_id": dag_id}) from None
     row = DagRun(dag_id=dag_id, run_id=run_id, state=DagRunState.QUEUED,
                  run_type=DagRunType.MANUAL, logical_date=logical, data_interval_start=logical,
                  data_interval_end=logical, queued_at=unit.now, conf=conf)
@@ -104,6 +115,9 @@ async def apply_results(unit: UnitOfWork, results: Sequence[TaskResult]) -> None
             finished.append(item)
     await unit.finish_tries([(run, result.key.task_id, target, values)
                              for run, result, target, values in finished])
+    await store.put_rendered_fields(unit.session, [
+        (result.key, result.try_number, result.rendered_fields)
+        for _run, result, _target, _values in finished if result.rendered_fields is not None])
     for run, result, target, values in finished:
         with _bound(result):
             _record_finished(unit, run, result, target, values)

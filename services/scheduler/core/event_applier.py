@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from flow.errors import FlowError, InvalidArgumentError, UnavailableError
 from flow.states import TaskInstanceState
 from services.scheduler import store
-from services.scheduler.core import commands
+from services.scheduler.core import commands, operations
 from services.scheduler.core.loading import load_index
 from services.scheduler.core.timers import DeadlineTimer
 from services.scheduler.core.types import Change, Dispatch, RunRecord, TaskResult, TIKey
@@ -53,7 +53,7 @@ class SchedulingCore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publish,
                  notify: Notify, *, max_xcom_size: int = 1 << 20,
-                 cancel: Cancel | None = None) -> None:
+                 cancel: Cancel | None = None, conf_overrides_params: bool = True) -> None:
         self.sessions = sessions
         self.index: RunIndex = {}
         self.timers: DeadlineTimer[TIKey] = DeadlineTimer()
@@ -61,6 +61,7 @@ class SchedulingCore:
         self.republish_needed = False
         self._publish, self._notify, self._cancel = publish, notify, cancel
         self._max_xcom_size = max_xcom_size
+        self._conf_overrides_params = conf_overrides_params
         self._lock = asyncio.Lock()
         self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -202,7 +203,19 @@ class SchedulingCore:
         if not dag_id:
             raise InvalidArgumentError("dag_id is required.", field="dag_id")
         return await self.submit(lambda unit: commands.trigger(
-            unit, dag_id, run_id, dict(conf or {}), logical_date))
+            unit, dag_id, run_id, dict(conf or {}), logical_date,
+            conf_overrides_params=self._conf_overrides_params))
+
+    async def clear_task_instances(self, request: operations.ClearRequest) -> list[str]:
+        if not (request.dag_id and request.run_id):
+            raise InvalidArgumentError("dag_id and run_id are required.", field="dag_id")
+        return await self.submit(lambda unit: operations.clear(unit, request))
+
+    async def mark_task_instances(self, request: operations.MarkRequest) -> list[str]:
+        if not (request.dag_id and request.run_id and request.task_id):
+            raise InvalidArgumentError("dag_id, run_id and task_id are required.",
+                                       field="task_id")
+        return await self.submit(lambda unit: operations.mark(unit, request))
 
     async def apply_results(self, results: Sequence[TaskResult]) -> None:
         await self.submit(lambda unit: commands.apply_results(unit, results))

@@ -47,3 +47,22 @@ async def load_index(session: AsyncSession, index: RunIndex, timers: DeadlineTim
                                        ti.worker_id, ti.start_date, ti.next_retry_at)
         if ti.state == TaskInstanceState.UP_FOR_RETRY and ti.next_retry_at is not None:
             timers.add(ti.next_retry_at, TIKey(ti.dag_id, ti.run_id, ti.task_id))
+
+
+async def load_run(session: AsyncSession, dag_id: str, run_id: str) -> RunRecord | None:
+    """One run (any state) with its task instances, as the index would hold it."""
+    row = await store.find_run(session, dag_id, run_id)
+    serialized = await store.serialized(session, dag_id) if row is not None else None
+    if row is None or serialized is None:
+        return None
+    run = RunRecord(
+        id=row.id, dag_id=row.dag_id, run_id=row.run_id, state=row.state,
+        run_type=str(row.run_type), logical_date=row.logical_date,
+        spec=DagSpec.from_json(serialized.data), conf=dict(row.conf or {}),
+        queued_at=row.queued_at, start_date=row.start_date, end_date=row.end_date,
+        data_interval_start=row.data_interval_start, data_interval_end=row.data_interval_end)
+    for ti in await store.tis_of_runs(session, [(dag_id, run_id)]):
+        if ti.map_index == -1 and ti.task_id in run.spec.tasks:
+            run.tis[ti.task_id] = TIRecord(ti.task_id, ti.state, ti.try_number, ti.max_tries,
+                                           ti.worker_id, ti.start_date, ti.next_retry_at)
+    return run

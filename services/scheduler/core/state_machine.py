@@ -45,6 +45,23 @@ RUN_TRANSITIONS: Mapping[DagRunState, frozenset[DagRunState]] = {
 }
 
 
+# Operator commands ("mark success/failed", Airflow's `mark`): a person may set a task
+# instance to success or failed from any other state. A running attempt's later result is
+# then stale and ignored (results apply only to a RUNNING try of the same try_number).
+MARK_TRANSITIONS: Mapping[TaskInstanceState, frozenset[TaskInstanceState]] = {
+    TI.SUCCESS: frozenset(TI) - {TI.SUCCESS},
+    TI.FAILED: frozenset(TI) - {TI.FAILED},
+}
+# What "clear" starts over: finished task instances (running and queued ones are left alone).
+CLEARABLE: frozenset[TaskInstanceState] = frozenset({
+    TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED, TI.UP_FOR_RETRY})
+
+
+def mark_sources(target: TaskInstanceState) -> frozenset[TaskInstanceState]:
+    """The states from which an operator may mark a task instance `target`."""
+    return MARK_TRANSITIONS.get(target, frozenset())
+
+
 def allowed_sources(target: TaskInstanceState) -> frozenset[TaskInstanceState]:
     """The task-instance states from which `target` may be entered."""
     return TI_TRANSITIONS.get(target, frozenset())

@@ -64,6 +64,8 @@ class DagSpec:
     dagrun_timeout: float | None = None
     has_on_success_callback: bool = False
     has_on_failure_callback: bool = False
+    # name -> {"default"?, "schema", "description"} (flow.sdk.param.serialize_params)
+    params: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, text: str) -> DagSpec:
@@ -72,7 +74,8 @@ class DagSpec:
         return cls(data["dag_id"], data.get("fileloc") or "", {t.task_id: t for t in tasks},
                    dagrun_timeout=data.get("dagrun_timeout"),
                    has_on_success_callback=bool(data.get("has_on_success_callback")),
-                   has_on_failure_callback=bool(data.get("has_on_failure_callback")))
+                   has_on_failure_callback=bool(data.get("has_on_failure_callback")),
+                   params=dict(data.get("params") or {}))
 
     @property
     def callback_queue(self) -> str:
@@ -125,6 +128,7 @@ class TaskResult:
     non_retryable: bool = False
     # Tasks of the run the attempt skipped (branching, short circuits); applied with it.
     skip_task_ids: tuple[str, ...] = ()
+    rendered_fields: dict[str, Any] | None = None  # template field -> rendered value
 
 
 @dataclass(frozen=True)

@@ -87,12 +87,14 @@ class UnitOfWork:
     async def set_state(
         self, run: RunRecord, task_ids: Sequence[str], target: TaskInstanceState,
         values: dict[str, Any] | None = None, *, try_number: int | None = None,
+        sources: frozenset[TaskInstanceState] | None = None,
     ) -> None:
         """Guarded write of `target` for `task_ids`, then the same in the index."""
         if not task_ids:
             return
         count = await store.transition_tis(self.session, run.dag_id, run.run_id, task_ids,
-                                           target, values, try_number=try_number)
+                                           target, values, try_number=try_number,
+                                           sources=sources)
         if count != len(task_ids):
             raise IndexOutOfSyncError(
                 f"{run.dag_id}/{run.run_id}: {count} of {len(task_ids)} rows moved to {target}")
@@ -151,6 +153,15 @@ class UnitOfWork:
             target = TI.SKIPPED if decision is Decision.SKIP else TI.UPSTREAM_FAILED
             await self.set_state(run, [task_id], target, {"end_date": self.now})
             work.append(task_id)
+
+    async def evaluate(self, run: RunRecord, task_ids: Sequence[str]) -> None:
+        """Evaluate the trigger rules of `task_ids` (in the DAG's topological order), then
+        of whatever their decisions unblock: used after a clear."""
+        wanted = set(task_ids)
+        work: deque[str] = deque()
+        for task_id in [t for t in run.spec.tasks if t in wanted]:
+            await self._evaluate(run, task_id, work)
+        await self.cascade(run, list(work))
 
     async def start(self, run: RunRecord) -> None:
         """Queue the root tasks of a new run (their trigger rules pass with no upstream)."""

@@ -17,9 +17,11 @@ READY = "ready\n"
 def parse(path: str) -> dict[str, object]:
     from flow.sdk.loader import DagImportError, load_dags_from_file
     from flow.sdk.serialization import serialize_dag
+    from services.scheduler.dag_processor.parse_comms import installed_from_env
 
     try:
-        dags = load_dags_from_file(path)
+        with installed_from_env():  # top-level Variable.get / Connection.get
+            dags = load_dags_from_file(path)
         return {"dags": [serialize_dag(d) for d in dags], "error": None}
     except DagImportError as exc:
         return {"dags": [], "error": str(exc)}

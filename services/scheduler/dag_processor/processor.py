@@ -9,6 +9,7 @@ import json
 import os
 import pathlib
 import signal
+import socket
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ import structlog
 from flow.errors import FlowError
 from flow.sdk.loader import list_dag_files
 from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.dag_processor.parse_comms import ENV_FD, ParseSecrets
 from services.scheduler.dag_processor.storing import ParseResult, store_results
 
 log = structlog.get_logger(__name__)
@@ -42,6 +44,7 @@ class DagProcessor:
     timeout: float = 30.0
     interval: float = 30.0
     processes: int = 2
+    secrets: ParseSecrets | None = None  # variables/connections for top-level code
     _mtimes: dict[str, float] = field(default_factory=dict)
     first_pass: asyncio.Event = field(default_factory=asyncio.Event)  # set once parsed
 
@@ -66,10 +69,18 @@ class DagProcessor:
         """Import `path` in a fresh child process; a hang is killed after `timeout` seconds
         of importing the file (the child's own start-up, slow on a busy machine, is bounded
         separately)."""
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", CHILD_MODULE, path, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True)
+        ours, theirs = socket.socketpair() if self.secrets else (None, None)
+        env = {**os.environ, ENV_FD: str(theirs.fileno())} if theirs else None
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", CHILD_MODULE, path, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                start_new_session=True, env=env, pass_fds=(theirs.fileno(),) if theirs else ())
+        finally:
+            if theirs is not None:
+                theirs.close()
+        serving = (asyncio.create_task(self.secrets.serve(ours))
+                   if self.secrets and ours else None)
         started_within = max(STARTUP_SECONDS, self.timeout)
         ready = b""
         try:
@@ -86,6 +97,13 @@ class DagProcessor:
                      if ready else f"{path}: the parser did not start within {started_within:g} s")
             log.warning("dag_parse_failed", path=path, error=error)
             return ParseResult(path, error=error)
+        finally:
+            if serving is not None:
+                serving.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await serving
+            if ours is not None:
+                ours.close()
         try:
             answer: dict[str, Any] = json.loads(out)
         except ValueError:

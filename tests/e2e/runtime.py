@@ -1,0 +1,78 @@
+"""Helpers for the runtime e2e tests: a platform over chosen DAG files, flowcli in-process."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import grpc
+import pytest
+
+from flow.cli.main import main as flowcli_main
+from flow.platform import Platform
+from flow.v1 import (
+    connection_service_pb2_grpc,
+    variable_service_pb2_grpc,
+    xcom_service_pb2_grpc,
+)
+from tests.e2e.api import Api
+from tests.fixtures.platform import EXAMPLE_DAGS, _Platforms
+
+
+class RuntimeApi(Api):
+    """The e2e Api plus the variable, connection and XCom services."""
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__(platform)
+        self.platform = platform
+        self.variables = variable_service_pb2_grpc.VariableServiceStub(self.channel)
+        self.connections = connection_service_pb2_grpc.ConnectionServiceStub(self.channel)
+        self.xcom = xcom_service_pb2_grpc.XComServiceStub(self.channel)
+
+    def call(self, method: Any, request: Any) -> Any:
+        return method(request, metadata=self.metadata, timeout=30)
+
+    def cli(self, *args: str) -> tuple[int, str, str]:
+        """Run flowcli in this process against the platform: (exit code, stdout, stderr)."""
+        out, err = io.StringIO(), io.StringIO()
+        addresses = self.platform.addresses
+        argv = [*args[:2], "--server", addresses.grpc, "--token", addresses.token, *args[2:]]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = flowcli_main(argv)
+        return code, out.getvalue(), err.getvalue()
+
+    def cli_json(self, *args: str) -> Any:
+        code, out, err = self.cli(*args)
+        assert code == 0, err
+        return json.loads(out)
+
+
+def rpc_error(call: Any) -> grpc.RpcError:
+    """The RpcError `call()` raises (fails the test when it succeeds)."""
+    try:
+        call()
+    except grpc.RpcError as exc:
+        return exc
+    raise AssertionError("the call succeeded")
+
+
+@contextlib.contextmanager
+def started_platform(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
+                     dag_names: Sequence[str], extra_files: dict[str, str] | None = None,
+                     extra_env: dict[str, str] | None = None) -> Iterator[Platform]:
+    """A platform over some example DAGs plus test-only DAG files written from text."""
+    folder = tmp_path_factory.mktemp("runtime-dags")
+    for name in dag_names:
+        shutil.copy(EXAMPLE_DAGS / name, folder / name)
+    shutil.copytree(EXAMPLE_DAGS / "templates", folder / "templates")
+    for name, text in (extra_files or {}).items():
+        (folder / name).write_text(text)
+    platforms = _Platforms(tmp_path_factory)
+    try:
+        yield platforms.start(folder, extra_env=extra_env)
+    finally:
+        platforms.close(getattr(request.node, "flow_failed", False))

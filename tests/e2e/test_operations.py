@@ -1,0 +1,148 @@
+"""Clear and mark task instances through the real services, over gRPC, REST and flowcli:
+cleared tasks run again with the next try number, and the run follows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import httpx
+import pytest
+
+from flow.platform import Platform
+from flow.v1 import common_pb2
+from flow.v1 import task_instance_service_pb2 as tpb
+from tests.e2e.api import eventually
+from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
+
+pytestmark = pytest.mark.e2e
+SUCCESS, FAILED = common_pb2.DAG_RUN_STATE_SUCCESS, common_pb2.DAG_RUN_STATE_FAILED
+RUNNING = common_pb2.DAG_RUN_STATE_RUNNING
+
+SLOW_DAG = '''
+from datetime import UTC, datetime
+from flow.operators.bash import BashOperator
+from flow.sdk import DAG
+
+with DAG("mark_demo", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)):
+    BashOperator(task_id="slow", bash_command="sleep 120") >> BashOperator(
+        task_id="after_slow", bash_command="echo after slow")
+'''
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory,
+             request: pytest.FixtureRequest) -> Iterator[Platform]:
+    with started_platform(tmp_path_factory, request, ["example_operations.py"],
+                          {"mark_demo.py": SLOW_DAG}) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def api(platform: Platform) -> Iterator[RuntimeApi]:
+    client = RuntimeApi(platform)
+    yield client
+    client.close()
+
+
+def _tries(api: RuntimeApi, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
+    states = api.states(dag_id, run_id)
+    return {t: (states[t], ti.key.try_number)
+            for t, ti in api.task_instances(dag_id, run_id).items()}
+
+
+def _failed_run(api: RuntimeApi) -> str:
+    api.wait_for_dag("example_operations")
+    run = api.trigger("example_operations")
+    assert api.wait_for_run("example_operations", run.run_id).state == FAILED
+    assert _tries(api, "example_operations", run.run_id) == {
+        "first": ("success", 1), "flaky": ("failed", 1), "after": ("upstream_failed", 0)}
+    return str(run.run_id)
+
+
+def test_clear_only_failed_reruns_with_the_next_try(api: RuntimeApi) -> None:
+    """`flowcli tasks clear --only-failed --yes` on a failed run: the failed task runs again
+    as try 2 (its first log kept), its upstream_failed downstream runs, the run succeeds;
+    then clearing from `first` downstream over gRPC reruns all three."""
+    run_id = _failed_run(api)
+    code, out, err = api.cli("tasks", "clear", "example_operations", run_id, "--only-failed",
+                             "--yes")
+    assert code == 0, err
+    assert "flaky" in out and "first" not in out
+    assert api.wait_for_run("example_operations", run_id).state == SUCCESS
+    assert _tries(api, "example_operations", run_id) == {
+        "first": ("success", 1), "flaky": ("success", 2), "after": ("success", 1)}
+    assert "flaky runs try 1" in api.read_log("example_operations", run_id, "flaky", 1)
+    assert "flaky runs try 2" in api.read_log("example_operations", run_id, "flaky", 2)
+    response = api.call(api.tis.ClearTaskInstances, tpb.ClearTaskInstancesRequest(
+        dag_id="example_operations", run_id=run_id, task_regex="^first$",
+        include_downstream=True))
+    assert sorted(ti.key.task_id for ti in response.task_instances) == [
+        "after", "first", "flaky"]
+    assert api.wait_for_run("example_operations", run_id).state == SUCCESS
+    assert _tries(api, "example_operations", run_id) == {
+        "first": ("success", 2), "flaky": ("success", 3), "after": ("success", 2)}
+
+
+def test_clear_options_and_bad_input(api: RuntimeApi, platform: Platform) -> None:
+    """Dry runs change nothing; upstream selection; an unknown run is NOT_FOUND, a bad regex
+    or one matching no task INVALID_ARGUMENT; REST clears too."""
+    run_id = _failed_run(api)
+    preview = api.call(api.tis.ClearTaskInstances, tpb.ClearTaskInstancesRequest(
+        dag_id="example_operations", run_id=run_id, task_regex="after", include_upstream=True,
+        dry_run=True))
+    assert sorted(ti.key.task_id for ti in preview.task_instances) == [
+        "after", "first", "flaky"]
+    assert api.get_run("example_operations", run_id).state == FAILED
+    error = rpc_error(lambda: api.call(api.tis.ClearTaskInstances, tpb.ClearTaskInstancesRequest(
+        dag_id="example_operations", run_id="nope")))
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    error = rpc_error(lambda: api.call(api.tis.ClearTaskInstances, tpb.ClearTaskInstancesRequest(
+        dag_id="example_operations", run_id=run_id, task_regex="(")))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    error = rpc_error(lambda: api.call(api.tis.ClearTaskInstances, tpb.ClearTaskInstancesRequest(
+        dag_id="example_operations", run_id=run_id, task_regex="zzz")))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    addresses = platform.addresses
+    with httpx.Client(base_url=addresses.http,
+                      headers={"Authorization": f"Bearer {addresses.token}"}) as http:
+        cleared = http.post(
+            f"/api/v1/dags/example_operations/dagRuns/{run_id}/clearTaskInstances",
+            json={"task_regex": "flaky", "include_downstream": True})
+    assert cleared.status_code == 200, cleared.text
+    assert {ti["key"]["task_id"] for ti in cleared.json()["task_instances"]} == {
+        "flaky", "after"}
+    assert api.wait_for_run("example_operations", run_id).state == SUCCESS
+    assert _tries(api, "example_operations", run_id)["flaky"] == ("success", 2)
+
+
+def test_mark_success_and_failed(api: RuntimeApi, platform: Platform) -> None:
+    """Marking a running task success (REST, Airflow's new_state) lets its downstream run and
+    the run succeed; marking with --downstream failed (flowcli) changes the task instances of
+    a finished run and keeps the run's state, as Airflow."""
+    api.wait_for_dag("mark_demo")
+    run = api.trigger("mark_demo")
+    eventually(lambda: api.states("mark_demo", run.run_id)["slow"] == "running")
+    addresses = platform.addresses
+    with httpx.Client(base_url=addresses.http,
+                      headers={"Authorization": f"Bearer {addresses.token}"}) as http:
+        marked = http.patch(
+            f"/api/v1/dags/mark_demo/dagRuns/{run.run_id}/taskInstances/slow",
+            json={"new_state": "success"})
+    assert marked.status_code == 200, marked.text
+    assert api.wait_for_run("mark_demo", run.run_id).state == SUCCESS
+    assert api.states("mark_demo", run.run_id) == {"slow": "success", "after_slow": "success"}
+    assert "after slow" in api.read_log("mark_demo", run.run_id, "after_slow")
+    run_id = _failed_run(api)
+    code, _, err = api.cli("tasks", "mark", "example_operations", run_id, "flaky",
+                           "--state", "success", "--yes")
+    assert code == 0, err
+    assert api.states("example_operations", run_id)["flaky"] == "success"
+    assert api.get_run("example_operations", run_id).state == FAILED
+    code, _, err = api.cli("tasks", "mark", "example_operations", run_id, "first",
+                           "--state", "failed", "--downstream", "--yes")
+    assert code == 0, err
+    assert set(api.states("example_operations", run_id).values()) == {"failed"}
+    code, _, err = api.cli("tasks", "mark", "example_operations", run_id, "nope",
+                           "--state", "failed", "--yes")
+    assert code == 1 and "no task 'nope'" in err
