@@ -102,12 +102,19 @@ def _jsonable(value: Any) -> Any:
 
 
 def serialize_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Every param as {"default"?, "schema", "description"}; plain values have no schema."""
+    """Every param as {"default"?, "schema", "description"}; plain values have no schema.
+
+    Raises:
+        ParamValidationError: a Param's default does not satisfy its own schema.
+    """
     out: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, Param):
             dumped = value.dump()
             if "default" in dumped:
+                # An invalid default is the DAG file's error (an import error), as Airflow's
+                # params validation at parse time; a param without default is "required".
+                validate_param_value(key, dumped["default"], value.schema)
                 dumped["default"] = _jsonable(dumped["default"])
             out[key] = dumped
         else:

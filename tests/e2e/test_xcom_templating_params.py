@@ -42,13 +42,23 @@ with DAG("bad_inputs", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC
     BashOperator(task_id="undefined_name", bash_command="echo {{ no_such_name }}")
 '''
 
+BAD_DEFAULT_DAG = '''
+from datetime import UTC, datetime
+from flow.sdk import DAG, Param
+
+with DAG("bad_default", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC),
+         params={"level": Param("loud", enum=["quiet", "normal"])}):
+    pass
+'''
+
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory,
              request: pytest.FixtureRequest) -> Iterator[Platform]:
     with started_platform(tmp_path_factory, request,
                           ["example_xcom.py", "example_templating.py"],
-                          {"bad_inputs.py": BAD_INPUT_DAG},
+                          {"bad_inputs.py": BAD_INPUT_DAG,
+                           "bad_default.py": BAD_DEFAULT_DAG},
                           {"FLOW_CORE__MAX_XCOM_SIZE": str(MAX_XCOM)}) as started:
         yield started
 
@@ -168,7 +178,8 @@ def test_template_errors_fail_the_task_with_the_reason(api: RuntimeApi) -> None:
 def test_a_conf_failing_the_params_schema_is_refused(api: RuntimeApi,
                                                      platform: Platform) -> None:
     """Over gRPC, REST and flowcli, a trigger whose params fail their JSON schema (or lack a
-    required param) is refused with the param and the rule; no run is created."""
+    required param) is refused with the param and the rule; no run is created. A default
+    that fails its own schema is an import error."""
     api.wait_for_dag("example_templating")
     before = _count_runs(api, "example_templating")
     error = rpc_error(lambda: api.trigger("example_templating", conf={"days": 0}))
@@ -190,6 +201,8 @@ def test_a_conf_failing_the_params_schema_is_refused(api: RuntimeApi,
     code, _, err = api.cli("dags", "trigger", "example_templating", "--conf", '{"days": 999}')
     assert code == 2 and "999 is greater than the maximum of 365" in err
     assert _count_runs(api, "example_templating") == before
+    errors = {e.filename.rsplit("/", 1)[-1]: e.stacktrace for e in api.import_errors()}
+    assert "Param 'level' with value 'loud': 'loud' is not one of" in errors["bad_default.py"]
     run_id = _run(api, "example_templating")  # the defaults satisfy the schema
     assert "days=7" in api.read_log("example_templating", run_id, "inline")
 

@@ -49,6 +49,12 @@ def test_params_resolve_conf_over_defaults_and_validate() -> None:
     assert Param(3, type="integer").resolve() == 3
 
 
+def test_a_param_default_failing_its_schema_is_a_dag_error() -> None:
+    """Serializing a DAG whose Param default breaks its own schema fails (an import error)."""
+    with pytest.raises(ParamValidationError, match="Param 'n' with value 0"):
+        serialize_params({"n": Param(0, type="integer", minimum=1)})
+
+
 def test_macros_match_airflow() -> None:
     """ds_add and ds_format behave like airflow.macros."""
     assert macros.ds_add("2015-01-01", 5) == "2015-01-06"
