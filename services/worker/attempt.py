@@ -151,6 +151,7 @@ class WorkerContext:
     hostname: str = field(default_factory=socket.gethostname)
     claims: ClaimBatcher = field(init=False)
     running: dict[str, CancelEvent] = field(default_factory=dict)
+    sequences: dict[str, int] = field(default_factory=dict)  # attempt -> its message's seq
     # Attempts whose result was published lately (key -> monotonic time): still listed in
     # heartbeats for a while, so the scheduler's zombie check never races a result it has
     # not applied yet.
@@ -163,8 +164,21 @@ class WorkerContext:
             del self.finished[key]
         return list(self.finished)
 
+    def release(self, attempt_key: str) -> None:
+        """The attempt no longer runs here."""
+        self.running.pop(attempt_key, None)
+        self.sequences.pop(attempt_key, None)
+
     def __post_init__(self) -> None:
         self.claims = ClaimBatcher(self.execution_stub, self.worker_id, self.hostname)
+
+
+def _stream_sequence(msg: Msg) -> int:
+    """The message's sequence in its stream (a redelivery keeps it; a copy does not)."""
+    try:
+        return int(msg.metadata.sequence.stream)
+    except (AttributeError, ValueError, TypeError, nats.errors.Error):
+        return -1
 
 
 async def _keep_in_progress(msg: Msg, interval: float) -> None:
@@ -293,27 +307,42 @@ class AttemptRunner:
     async def _handle(self, msg: Msg, dispatch: Any, queue: str) -> None:
         ctx = self._ctx
         received = time.monotonic()
+        key = dispatch.key
+        attempt_key = subjects.attempt_key(key.dag_id, key.run_id, key.task_id, key.map_index,
+                                           key.try_number)
+        if attempt_key in ctx.running:
+            if ctx.sequences.get(attempt_key) == _stream_sequence(msg):
+                # a redelivery of the message being run here: its first handler settles it
+                log.info("attempt_redelivered_while_running")
+                return
+            log.info("attempt_duplicate_dropped", reason="the attempt is running on this worker")
+            await msg.ack()
+            return
+        cancel = ctx.running[attempt_key] = CancelEvent()
+        ctx.sequences[attempt_key] = _stream_sequence(msg)
         try:
             # While the scheduler restarts, wait here (the message is kept in progress)
             # rather than nak: a nak spends one of the message's few deliveries.
             claim = await ctx.claims.claim(dispatch.key)
         except (ConflictError, NotFoundError) as exc:
+            ctx.release(attempt_key)
             log.info("attempt_claim_rejected", reason=exc.reason, error=exc.message)
             await msg.ack()
             return
         except UnavailableError as exc:
+            ctx.release(attempt_key)
             log.warning("attempt_claim_unavailable", error=exc.message)
             await msg.nak(delay=1)
             return
         except FlowError as exc:
+            ctx.release(attempt_key)
             log.error("attempt_claim_failed", reason=exc.reason, error=exc.message)
             await msg.nak(delay=5)
             return
+        except BaseException:
+            ctx.release(attempt_key)
+            raise
         log.info("attempt_claimed", queue=queue)
-        key = dispatch.key
-        attempt_key = subjects.attempt_key(key.dag_id, key.run_id, key.task_id, key.map_index,
-                                           key.try_number)
-        cancel = ctx.running[attempt_key] = CancelEvent()
         started = time.monotonic()
         try:
             outcome = await self._run(dispatch, claim, cancel)
@@ -322,7 +351,7 @@ class AttemptRunner:
             if stored:
                 await msg.ack()
         finally:
-            ctx.running.pop(attempt_key, None)
+            ctx.release(attempt_key)
             ctx.finished[attempt_key] = time.monotonic()
         error = outcome.error or {}
         log.info("attempt_finished", state=outcome.state, duration=round(

@@ -70,7 +70,7 @@ def test_duplicate_delivery_of_a_running_attempt_never_runs_twice(
                              headers={subjects.MSG_ID_HEADER: "duplicate-of-running"})
 
         asyncio.run(_with_js(platform.nats_url, redeliver))
-        eventually(lambda: "attempt_claim_rejected" in platform.services["worker-0"].log_tail(
+        eventually(lambda: "attempt_duplicate_dropped" in platform.services["worker-0"].log_tail(
             size=100_000))
         gate.touch()
         finished = api.wait_for_run("gated", run.run_id)

@@ -337,6 +337,15 @@ async def test_claim_attempts_answers_each_claim_in_order(
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await h.execution.ClaimAttempts(task_execution_service_pb2.ClaimAttemptsRequest())
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        # Its answer lost (e.g. a scheduler restart), the same worker claims again: granted;
+        # another worker: refused.
+        again = await h.execution.ClaimAttempts(task_execution_service_pb2.ClaimAttemptsRequest(
+            claims=[task_execution_service_pb2.ClaimAttemptRequest(key=first.key, worker_id=w,
+                                                                   hostname="h1")
+                    for w in ("w1", "w2")]), timeout=10)
+        assert not again.outcomes[0].HasField("error")
+        assert again.outcomes[0].claim.task_instance.key.try_number == first.key.try_number
+        assert again.outcomes[1].error.code == grpc.StatusCode.ABORTED.value[0]
 
 
 async def _is(awaitable: Any, expected: Any) -> bool:
@@ -382,7 +391,8 @@ async def test_downstream_of_failed_task_is_upstream_failed_and_run_fails(
 
 async def test_duplicate_claim_is_aborted(tmp_path: pathlib.Path, db_url: str,
                                           nats_config: NatsConfig, js: JetStreamContext) -> None:
-    """The second claim of the same attempt is ABORTED; a stale try_number too."""
+    """A second claim of the same attempt by another worker is ABORTED (by the same worker,
+    whose first answer may have been lost, it is granted again); a stale try_number too."""
     config = make_config(tmp_path, db_url, nats_config)
     write_dag(config, "chain.py", CHAIN_DAG.format(retries=0))
     async with scheduler(config) as h:
@@ -393,8 +403,10 @@ async def test_duplicate_claim_is_aborted(tmp_path: pathlib.Path, db_url: str,
         assert claimed.task_instance.state == S.TASK_INSTANCE_STATE_RUNNING
         assert claimed.task_instance.hostname == "host1"
         assert claimed.dag_run.run_id == "r1"
+        assert (await worker.claim(dispatch)).task_instance.key == claimed.task_instance.key
         with pytest.raises(grpc.aio.AioRpcError) as info:
-            await worker.claim(dispatch)
+            await h.execution.ClaimAttempt(task_execution_service_pb2.ClaimAttemptRequest(
+                key=dispatch.key, worker_id="w2", hostname="host2"), timeout=10)
         assert info.value.code() == grpc.StatusCode.ABORTED
         stale = dispatch_pb2.TaskDispatch()
         stale.CopyFrom(dispatch)

@@ -236,7 +236,8 @@ class ClaimRequest:
 async def claim_many(unit: UnitOfWork, requests: Sequence[ClaimRequest],
                      ) -> list[tuple[RunRecord, Any] | FlowError]:
     """queued -> running for exactly each requested try, one statement per worker; for each
-    request its (run, row), or the error to answer (the attempt is not claimable)."""
+    request its (run, row), or the error to answer (the attempt is not claimable). A claim
+    its own worker repeats (same try, still running there) is answered as granted again."""
     outcomes: list[tuple[RunRecord, Any] | FlowError | None] = [None] * len(requests)
     wanted: dict[tuple[str, str], list[tuple[int, RunRecord, ClaimRequest]]] = {}
     taken: set[tuple[TIKey, int]] = set()
@@ -251,6 +252,13 @@ async def claim_many(unit: UnitOfWork, requests: Sequence[ClaimRequest],
                     reason="TASK_INSTANCE_NOT_FOUND")
             else:
                 outcomes[i] = _not_claimable(req.key, req.try_number, "its run has finished")
+        elif (ti.state == TI.RUNNING and ti.try_number == req.try_number
+              and ti.worker_id == req.worker_id):
+            # The same worker asks again (its first answer was lost, e.g. the scheduler
+            # restarted before replying): it holds the attempt, so the claim stands.
+            held = await store.get_ti(unit.session, req.key)
+            outcomes[i] = (run, held) if held is not None else _not_claimable(
+                req.key, req.try_number, "it no longer exists")
         elif ti.state != TI.QUEUED or ti.try_number != req.try_number:
             outcomes[i] = _not_claimable(req.key, req.try_number,
                                          f"it is {ti.state} at try {ti.try_number}")
