@@ -17,6 +17,20 @@ from typing import Any
 
 from flow.errors import InvalidArgumentError
 
+# Settings user code must never see: API and service tokens, the metadata DB (URL and
+# password), the key that decrypts variables and connections.
+CREDENTIAL_SETTINGS = ("FLOW_AUTH__", "FLOW_DATABASE__", "FLOW_CORE__FERNET_KEY")
+
+
+def is_credential_setting(name: str) -> bool:
+    return name.startswith(CREDENTIAL_SETTINGS)
+
+
+def without_credentials(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """`environ` without the platform's credential settings: the environment of user code
+    (task processes, DAG-file parsers)."""
+    return {k: v for k, v in environ.items() if not is_credential_setting(k)}
+
 
 def default_home(environ: Mapping[str, str] = os.environ) -> pathlib.Path:
     """`$FLOW_HOME`, else `~/flow`."""

@@ -20,12 +20,15 @@ _SENSITIVE_KEYS = ("password", "secret", "token", "passwd", "api_key", "apikey",
                    "private_key", "authorization", "access_key", "passphrase", "keyfile_dict",
                    "service_account")
 _secrets: set[str] = set()
+_longest_first: list[str] = []  # _secrets, longest first: a secret inside another is masked last
+MIN_MASKED_NUMBER = 6  # numbers inside a sensitive JSON value shorter than this stay readable
 
 
 def register_secret(value: str) -> None:
     """Mask `value` wherever it appears in later log events (ignored when shorter than 4)."""
-    if value and len(value) >= 4:
+    if value and len(value) >= 4 and value not in _secrets:
         _secrets.add(value)
+        _longest_first[:] = sorted(_secrets, key=len, reverse=True)
 
 
 def register_sensitive_text(value: str) -> None:
@@ -43,7 +46,10 @@ def register_sensitive_text(value: str) -> None:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-        elif isinstance(item, str | int | float) and not isinstance(item, bool):
+        elif isinstance(item, str):
+            register_secret(item)
+        elif isinstance(item, int | float) and not isinstance(item, bool) and len(
+                str(item)) >= MIN_MASKED_NUMBER:
             register_secret(str(item))
 
 
@@ -73,11 +79,42 @@ def is_sensitive_key(key: str) -> bool:
 
 
 def mask_text(text: str) -> str:
-    """Replace every registered secret in `text` with `***`."""
-    for secret in _secrets:
+    """Replace every registered secret in `text` with `***` (longest first, so that a secret
+    containing another leaves no part of itself behind)."""
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def mask_data(value: Any) -> Any:
+    """A copy of JSON-like data with registered secrets masked in every string and the
+    values of sensitive keys replaced by `***` (mask before serialising: JSON escaping would
+    hide a secret from mask_text)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: MASK if is_sensitive_key(str(k)) and value_present(v) else mask_data(v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_data(v) for v in value]
+    return value
+
+
+def value_present(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def mask_json_fields(text: str) -> str:
+    """`text` (a JSON object, e.g. a connection's extra) with the values of sensitive keys
+    replaced by `***`; text that is not JSON is returned with registered secrets masked."""
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        return mask_text(text)
+    if data is None:
+        return text
+    return json.dumps(mask_data(data))
 
 
 def mask_secrets(

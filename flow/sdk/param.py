@@ -90,6 +90,10 @@ def validate_param_value(name: str, value: Any, schema: Mapping[str, Any]) -> An
     except jsonschema.SchemaError as exc:
         raise ParamValidationError(f"Param '{name}' has an invalid schema: {exc.message}.") \
             from None
+    except Exception as exc:  # e.g. an unresolvable $ref: the schema cannot be applied
+        raise ParamValidationError(
+            f"Param '{name}': its schema could not be applied ({type(exc).__name__}: {exc}).") \
+            from None
     return value
 
 

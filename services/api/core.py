@@ -14,7 +14,7 @@ import grpc
 
 from flow.errors import InvalidArgumentError
 from flow.grpcutil import error_from_rpc
-from flow.log import MASK
+from flow.log import MASK, is_sensitive_key, mask_json_fields
 from flow.v1 import common_pb2, log_service_pb2, task_instance_service_pb2
 
 T = TypeVar("T")
@@ -163,17 +163,28 @@ class GatewayCore:
 
     # Variables
 
+    # Variables: the values of sensitive keys (password, token, api_key, ...) are answered as
+    # `***`, as connection passwords are; tasks read them through the scheduler.
+
     async def get_variable(self, request: Any) -> Any:
         _require(request, "key")
-        return await _forward(self._scheduler.GetVariable(request))
+        response = await _forward(self._scheduler.GetVariable(request))
+        _mask_variable(response.variable)
+        return response
 
     async def list_variables(self, request: Any) -> Any:
         _check_page(request.page_size)
-        return await _forward(self._scheduler.ListVariables(request))
+        response = await _forward(self._scheduler.ListVariables(request))
+        for variable in response.variables:
+            _mask_variable(variable)
+        return response
 
     async def set_variable(self, request: Any) -> Any:
         _require(request.variable, "key", prefix="variable.")
-        return await _forward(self._scheduler.SetVariable(request))
+        response = await _forward(self._scheduler.SetVariable(request))
+        if response.HasField("variable"):
+            _mask_variable(response.variable)
+        return response
 
     async def delete_variable(self, request: Any) -> Any:
         _require(request, "key")
@@ -220,8 +231,16 @@ MARKABLE_STATES = frozenset({common_pb2.TASK_INSTANCE_STATE_SUCCESS,
 
 
 def _mask_password(connection: Any) -> None:
+    """No password, and no value of a sensitive key of its extra, leaves the gateway."""
     if connection.password:
         connection.password = MASK
+    if connection.extra:
+        connection.extra = mask_json_fields(connection.extra)
+
+
+def _mask_variable(variable: Any) -> None:
+    if variable.value and is_sensitive_key(variable.key):
+        variable.value = MASK
 
 
 def _check_regex(pattern: str) -> None:

@@ -104,14 +104,15 @@ class LogServicer(log_service_pb2_grpc.LogServiceServicer):  # type: ignore[misc
     async def _take_writes(self, requests: AsyncIterator[Any], answers: asyncio.Queue[Any],
                            ) -> None:
         writers: dict[AttemptKey, AttemptWriter] = {}
-        refused: set[AttemptKey] = set()
+        refused: dict[AttemptKey, str] = {}  # attempt -> why, answered with its final message
         finisher = _Finisher(answers)
         try:
             async for request in requests:
                 key = key_from_proto(request.key)
                 if key in refused:
                     if request.final:
-                        refused.discard(key)
+                        await answers.put(log_service_pb2.WriteLogsResponse(
+                            key=request.key, error=refused.pop(key)))
                     continue
                 try:
                     writer = writers.get(key)
@@ -120,10 +121,11 @@ class LogServicer(log_service_pb2_grpc.LogServiceServicer):  # type: ignore[misc
                     await writer.append(request.content)
                 except FlowError as exc:
                     writers.pop(key, None)
-                    if not request.final:
-                        refused.add(key)
-                    await answers.put(log_service_pb2.WriteLogsResponse(key=request.key,
-                                                                   error=exc.message))
+                    if request.final:
+                        await answers.put(log_service_pb2.WriteLogsResponse(
+                            key=request.key, error=exc.message))
+                    else:
+                        refused[key] = exc.message
                     continue
                 if request.final:
                     finisher.add(request.key, writers.pop(key))

@@ -100,7 +100,11 @@ class Fleet:
     async def heartbeats(self) -> dict[str, dict[str, Any]] | None:
         """The live heartbeats (None when unreadable); remembers who was seen."""
         if self._kv is None:
-            self._kv = await jetstream.heartbeat_bucket(self.js, self.config)
+            try:
+                self._kv = await jetstream.heartbeat_bucket(self.js, self.config)
+            except (nats.errors.Error, TimeoutError) as exc:
+                log.warning("heartbeats_unreadable", error=repr(exc))
+                return None
         beats = await read_heartbeats(self._kv)
         if beats is not None:
             self._seen.update(beats)

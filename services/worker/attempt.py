@@ -310,6 +310,10 @@ class AttemptRunner:
         key = dispatch.key
         attempt_key = subjects.attempt_key(key.dag_id, key.run_id, key.task_id, key.map_index,
                                            key.try_number)
+        if attempt_key in ctx.finished:  # its result is stored; only the ack went missing
+            log.info("attempt_duplicate_dropped", reason="its result is stored already")
+            await msg.ack()
+            return
         if attempt_key in ctx.running:
             if ctx.sequences.get(attempt_key) == _stream_sequence(msg):
                 # a redelivery of the message being run here: its first handler settles it
@@ -344,6 +348,7 @@ class AttemptRunner:
             raise
         log.info("attempt_claimed", queue=queue)
         started = time.monotonic()
+        stored = False
         try:
             outcome = await self._run(dispatch, claim, cancel)
             ran = time.monotonic()
@@ -352,7 +357,8 @@ class AttemptRunner:
                 await msg.ack()
         finally:
             ctx.release(attempt_key)
-            ctx.finished[attempt_key] = time.monotonic()
+            if stored:  # listed in heartbeats while the scheduler may not have applied it
+                ctx.finished[attempt_key] = time.monotonic()
         error = outcome.error or {}
         log.info("attempt_finished", state=outcome.state, duration=round(
             time.monotonic() - started, 3), try_number=key.try_number, worker=ctx.worker_id,

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 import structlog
 
+from flow.config import is_credential_setting
 from services.worker.templates import Template, TemplateKey, start_template
 
 log = structlog.get_logger(__name__)
@@ -265,7 +266,7 @@ def enter_task_process(stdout_fd: int, stderr_fd: int) -> None:
     whole group), no platform credentials, default signals, the attempt's pipes as 1 and 2."""
     os.setsid()
     die_with_parent()
-    for name in [n for n in os.environ if n.startswith("FLOW_AUTH__")]:
+    for name in [n for n in os.environ if is_credential_setting(n)]:
         del os.environ[name]  # user code gets no credential of the platform
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)

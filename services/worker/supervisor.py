@@ -23,7 +23,7 @@ import structlog
 from flow.errors import FlowError, NotFoundError
 from flow.log import (
     is_sensitive_key,
-    mask_text,
+    mask_data,
     register_secret,
     register_sensitive_fields,
     register_sensitive_text,
@@ -286,7 +286,7 @@ class Supervisor:
                                           f"XCom '{key}': {exc}", "traceback": "",
                                           "non_retryable": False}
         elif op == "rendered_fields":  # sent with the result; masked with what the task read
-            self._state.rendered_fields_json = mask_text(json.dumps(frame.get("fields") or {}))
+            self._state.rendered_fields_json = json.dumps(mask_data(frame.get("fields") or {}))
         elif op in _REQUESTS:
             reply: Frame = {"id": frame.get("id"), "found": False}
             try:

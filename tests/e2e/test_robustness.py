@@ -153,11 +153,17 @@ def test_scheduler_killed_mid_run_finishes_and_no_attempt_runs_twice(
 def test_task_processes_get_no_platform_credentials(
     tmp_path: pathlib.Path, platform_factory: PlatformFactory
 ) -> None:
-    """The service tokens (FLOW_AUTH__*) are not in a task's environment."""
-    write_dag(tmp_path, "env_dag.py", """
+    """The platform's credentials (service tokens, DB settings, Fernet key) are in neither a
+    task's environment nor that of the process parsing its DAG file."""
+    seen_at_parse = tmp_path / "seen_at_parse.txt"
+    write_dag(tmp_path, "env_dag.py", f"""
+        import os
+        CREDENTIALS = ("FLOW_AUTH__", "FLOW_DATABASE__", "FLOW_CORE__FERNET_KEY")
+        with open({str(seen_at_parse)!r}, "w") as seen:
+            seen.write(str(sum(name.startswith(CREDENTIALS) for name in os.environ)))
         with DAG("env_dag", schedule=None, start_date=START):
             BashOperator(task_id="env", bash_command=(
-                "env | grep -c '^FLOW_AUTH__' || true"))
+                "env | grep -cE '^(FLOW_AUTH__|FLOW_DATABASE__|FLOW_CORE__FERNET_KEY)' || true"))
     """)
     platform = platform_factory(tmp_path)
     api = Api(platform)
@@ -168,6 +174,7 @@ def test_task_processes_get_no_platform_credentials(
         log = api.read_log("env_dag", run.run_id, "env")
         assert "\n0\n" in log, log
         assert platform.internal_token not in log and platform.token not in log
+        assert seen_at_parse.read_text() == "0"
     finally:
         api.close()
 

@@ -112,6 +112,12 @@ def test_variable_crud_over_grpc(api: RuntimeApi) -> None:
     error = rpc_error(lambda: api.call(api.variables.SetVariable, vpb.SetVariableRequest(
         variable=vpb.Variable(key="", value="x"))))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # A variable with a sensitive name is stored, but no API answer carries its value.
+    _set(api, "crud_api_token", "tok-crud-2718")
+    got = api.call(api.variables.GetVariable, vpb.GetVariableRequest(key="crud_api_token"))
+    assert got.variable.value == "***"
+    listed = api.call(api.variables.ListVariables, vpb.ListVariablesRequest())
+    assert "tok-crud-2718" not in str(listed)
 
 
 def test_connection_crud_never_returns_the_password(api: RuntimeApi) -> None:
@@ -127,6 +133,13 @@ def test_connection_crud_never_returns_the_password(api: RuntimeApi) -> None:
     assert (got.host, got.port, got.login, got.password) == ("example.org", 8443, "me", "***")
     listed = api.call(api.connections.ListConnections, cpb.ListConnectionsRequest())
     assert PASSWORD not in str(listed)
+    keyed = cpb.Connection(conn_id="crud_keyed", conn_type="http",
+                           extra='{"timeout": 5, "api_key": "key-crud-3141"}')
+    answered = api.call(api.connections.CreateConnection,
+                        cpb.CreateConnectionRequest(connection=keyed)).connection
+    assert json.loads(answered.extra) == {"timeout": 5, "api_key": "***"}
+    listed = api.call(api.connections.ListConnections, cpb.ListConnectionsRequest())
+    assert "key-crud-3141" not in str(listed)
     error = rpc_error(lambda: api.call(api.connections.CreateConnection,
                                        cpb.CreateConnectionRequest(connection=conn)))
     assert error.code() == grpc.StatusCode.ALREADY_EXISTS

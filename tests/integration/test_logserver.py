@@ -230,6 +230,13 @@ async def test_one_stream_carries_many_attempts_and_answers_each_final(
         assert (by_try[n].size, by_try[n].error) == (12, "")
         read = await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=key(n)))
         assert (read.content, read.complete) == (f"{n}.0\n{n}.1\n{n}.2\n".encode(), True)
+    # A log that ended already refuses more bytes; the refusal answers the final message.
+    late = logserver.stub.WriteLogs()
+    await late.write(log_service_pb2.WriteLogsRequest(key=key(1), content=b"late\n"))
+    await late.write(log_service_pb2.WriteLogsRequest(key=key(1), final=True))
+    await late.done_writing()
+    [refused] = [answer async for answer in late]
+    assert refused.key.try_number == 1 and "final" in refused.error
 
 
 async def test_worker_log_mux_survives_a_logserver_restart(tmp_path: pathlib.Path) -> None:

@@ -38,3 +38,30 @@ def test_console_lines_on_a_terminal() -> None:
     assert "dag_run_created" in output and "dag_id=etl" in output
     assert not output.lstrip().startswith("{")
     assert "hunter2" not in output and "s3cr3t-token" not in output
+
+
+def test_masking_longest_first_in_data_and_json_fields() -> None:
+    """A secret containing another is masked whole; data is masked before it is serialised
+    (JSON escaping would hide a secret); sensitive keys of a JSON object are masked."""
+    from flow.log import mask_data, mask_json_fields, mask_text, register_secret
+
+    register_secret("abcd-short")
+    register_secret("abcd-short-and-longer")
+    assert mask_text("x abcd-short-and-longer y") == "x *** y"
+    register_secret('pä"ss\\wörd')
+    rendered = {"bash_command": 'echo pä"ss\\wörd', "env": {"API_TOKEN": "t", "HOME": "/"}}
+    masked = mask_data(rendered)
+    assert masked == {"bash_command": "echo ***", "env": {"API_TOKEN": "***", "HOME": "/"}}
+    assert json.loads(mask_json_fields('{"timeout": 5, "api_key": "k1", "nested": '
+                                       '{"password": "p"}}')) == {
+        "timeout": 5, "api_key": "***", "nested": {"password": "***"}}
+
+
+def test_a_param_schema_that_cannot_be_applied_is_a_validation_error() -> None:
+    """An unresolvable $ref is reported as the param's error, not an internal failure."""
+    import pytest
+
+    from flow.sdk.param import ParamValidationError, validate_param_value
+
+    with pytest.raises(ParamValidationError, match="could not be applied"):
+        validate_param_value("p", 3, {"$ref": "https://example.invalid/schema.json"})

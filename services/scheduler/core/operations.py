@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from flow.bus import subjects
 from flow.errors import InvalidArgumentError, NotFoundError
 from flow.states import DagRunState, TaskInstanceState
 from services.scheduler.core.loading import load_run
@@ -109,8 +110,9 @@ async def clear(unit: UnitOfWork, request: ClearRequest) -> list[str]:
         # A finished run starts over as Airflow's does: queued, then running.
         await unit.set_run_state(run, DagRunState.QUEUED, {"queued_at": unit.now,
                                                            "end_date": None})
-        await unit.set_run_state(run, DagRunState.RUNNING, {})
+        await unit.set_run_state(run, DagRunState.RUNNING, {"start_date": unit.now})
         unit.index[(run.dag_id, run.run_id)] = run
+        unit.watch_timeout(run)  # dagrun_timeout counts from this new start
     for task_id in cleared:
         ti = run.tis[task_id]
         ti.max_tries = ti.try_number + run.spec.tasks[task_id].retries + 1
@@ -140,6 +142,11 @@ async def mark(unit: UnitOfWork, request: MarkRequest) -> list[str]:
                if t in selected and t in run.tis and run.tis[t].state != request.state]
     if request.dry_run or not changed:
         return changed
+    # A marked running attempt is stopped (after the commit); its late result is stale.
+    unit.cancels.extend(
+        (run.tis[t].worker_id, subjects.attempt_key(run.dag_id, run.run_id, t, -1,
+                                                    run.tis[t].try_number))
+        for t in changed if run.tis[t].state == TI.RUNNING and run.tis[t].worker_id)
     await unit.set_state(run, changed, request.state, {"end_date": unit.now},
                          sources=mark_sources(request.state))
     log.info("task_instances_marked", dag_id=run.dag_id, run_id=run.run_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Iterator
@@ -20,6 +21,7 @@ from flow.errors import FlowError, NotFoundError
 from flow.sdk import comms
 
 ENV_FD = "FLOW_PARSE_COMMS_FD"
+log = logging.getLogger(__name__)  # stdlib: the parse child imports this module too
 GetVariable = Callable[[str], Awaitable[str]]
 GetConnection = Callable[[str], Awaitable[dict[str, Any]]]
 
@@ -59,9 +61,14 @@ class ParseSecrets:
                     frame = json.loads(line)
                 except ValueError:
                     return
+                if not isinstance(frame, dict):  # a DAG file writing to our socket
+                    return
                 writer.write(json.dumps(await self.answer(frame)).encode() + b"\n")
                 await writer.drain()
         except ConnectionError:
+            return
+        except Exception as exc:  # a broken file's request must not stop the DAG processor
+            log.warning("parse_request_failed: %r", exc)
             return
         finally:
             writer.close()

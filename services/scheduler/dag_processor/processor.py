@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from flow.config import without_credentials
 from flow.errors import FlowError
 from flow.sdk.loader import list_dag_files
 from services.scheduler.core.event_applier import SchedulingCore
@@ -70,7 +71,9 @@ class DagProcessor:
         of importing the file (the child's own start-up, slow on a busy machine, is bounded
         separately)."""
         ours, theirs = socket.socketpair() if self.secrets else (None, None)
-        env = {**os.environ, ENV_FD: str(theirs.fileno())} if theirs else None
+        env = without_credentials()  # the file is user code: no tokens, DB URL or Fernet key
+        if theirs is not None:
+            env[ENV_FD] = str(theirs.fileno())
         try:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", CHILD_MODULE, path, stdin=asyncio.subprocess.DEVNULL,
