@@ -240,13 +240,13 @@ def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.Task
 
 
 def on_cancel_request(ctx: WorkerContext, attempt_key: str) -> bool:
-    """The scheduler asks to stop an attempt (its run timed out); False if it is not running
-    here (finished meanwhile)."""
+    """The scheduler asks to stop an attempt (its run timed out, or the task was marked
+    success/failed); False if it is not running here (finished meanwhile)."""
     cancel = ctx.running.get(attempt_key)
     if cancel is None:
         return False
     log.info("attempt_cancel_requested", attempt=attempt_key)
-    cancel.cancel("its DAG run was stopped by the scheduler (dagrun_timeout)")
+    cancel.cancel("the scheduler stopped it: its run timed out or the task was marked")
     return True
 
 

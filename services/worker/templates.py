@@ -117,6 +117,10 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
     os.setsid()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
+    from flow.config import is_credential_setting
+
+    for name in [n for n in os.environ if is_credential_setting(n)]:
+        del os.environ[name]  # the DAG file's top-level code runs here: no platform credentials
     from flow.sdk.loader import load_dags_from_file
     from services.worker import process_pool, task_runner  # imported once, for every child
 

@@ -133,6 +133,8 @@ def test_mark_success_and_failed(api: RuntimeApi, platform: Platform) -> None:
     assert api.wait_for_run("mark_demo", run.run_id).state == SUCCESS
     assert api.states("mark_demo", run.run_id) == {"slow": "success", "after_slow": "success"}
     assert "after slow" in api.read_log("mark_demo", run.run_id, "after_slow")
+    eventually(lambda: "Attempt cancelled (the scheduler stopped it" in api.read_log(
+        "mark_demo", run.run_id, "slow"))  # the marked attempt was stopped, not left running
     run_id = _failed_run(api)
     code, _, err = api.cli("tasks", "mark", "example_operations", run_id, "flaky",
                            "--state", "success", "--yes")

@@ -157,6 +157,6 @@ def test_dagrun_timeout_fails_the_run_and_skips_unfinished_tasks(api: Api) -> No
     assert "reason timed_out" in log
     stopped = eventually(lambda: "Task exited with code" in (text := api.read_log(
         "example_dagrun_timeout", run.run_id, "sleeps")) and text, timeout=20)
-    assert "Attempt cancelled (its DAG run was stopped by the scheduler (dagrun_timeout)); " \
-        "killing its process group" in stopped
+    assert "Attempt cancelled (the scheduler stopped it: its run timed out or the task was " \
+        "marked); killing its process group" in stopped
     assert "FlowTaskTerminated: Task received SIGTERM signal" in stopped
