@@ -276,14 +276,25 @@ def enter_task_process(stdout_fd: int, stderr_fd: int) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
+def _load_prctl() -> Any:
+    """libc's prctl, or None where it is missing. Loaded once, at import, in the forkserver
+    and the templates: looking it up in every task process cost ~0.4 ms of CPU each."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
 def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies. The parents (forkserver,
     template) end with the worker, so a killed worker leaves no attempt running unsupervised
     that the scheduler would then retry elsewhere. A no-op where prctl is missing."""
     parent = os.getppid()
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
 
