@@ -124,7 +124,9 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
     from flow.sdk.loader import load_dags_from_file
     from services.worker import process_pool, task_runner  # imported once, for every child
 
-    del process_pool, task_runner
+    with contextlib.suppress(Exception):  # an optimisation only: the children work without it
+        task_runner.warm_up_execution()
+    del process_pool
     try:
         dags = {dag.dag_id: dag for dag in load_dags_from_file(path)}
     except BaseException as exc:  # reported; the attempts then import the file themselves
