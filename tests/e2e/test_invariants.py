@@ -1,7 +1,7 @@
 """Invariants 2 and 3 of DESIGN.md, through the real worker, scheduler and JetStream.
 
-2. A duplicate delivery of an attempt that is already running is refused by the claim and
-   never starts a second execution.
+2. A duplicate delivery of an attempt that is running, or whose result is stored, never
+   starts a second execution (its worker drops it; another worker's claim is refused).
 3. A worker acks a task message only after JetStream stored its result: while the results
    stream refuses messages the task message stays unacked, and the run completes once the
    stream accepts them again.
@@ -19,7 +19,7 @@ import pytest
 from nats.js.api import DiscardPolicy
 
 from flow.bus import subjects
-from flow.v1 import common_pb2
+from flow.v1 import common_pb2, dispatch_pb2
 from tests.e2e.api import Api, eventually
 from tests.fixtures.platform import PlatformFactory
 
@@ -75,6 +75,37 @@ def test_duplicate_delivery_of_a_running_attempt_never_runs_twice(
         gate.touch()
         finished = api.wait_for_run("gated", run.run_id)
         assert finished.state == common_pb2.DAG_RUN_STATE_SUCCESS
+        assert record.read_text() == "ran\n"
+    finally:
+        api.close()
+
+
+def test_a_copy_of_a_finished_attempt_is_dropped_by_its_worker(
+    tmp_path: pathlib.Path, platform_factory: PlatformFactory
+) -> None:
+    """A copy of an attempt's task message that reaches its worker after the result was
+    stored (as when only the ack was lost) is acked and dropped without running."""
+    record, gate = tmp_path / "record.txt", tmp_path / "gate"
+    _write(tmp_path, record, gate)
+    gate.touch()  # the task ends at once
+    platform = platform_factory(tmp_path / "gated.py")
+    api = Api(platform)
+    try:
+        api.wait_for_dag("gated")
+        run = api.trigger("gated")
+        assert api.wait_for_run("gated", run.run_id).state == common_pb2.DAG_RUN_STATE_SUCCESS
+        copy = dispatch_pb2.TaskDispatch(
+            key=common_pb2.TaskInstanceKey(dag_id="gated", run_id=run.run_id, task_id="once",
+                                           map_index=-1, try_number=1),
+            fileloc=str(platform.dags_folder / "gated.py"), queue="default", max_tries=1)
+
+        async def publish(js: Any) -> None:
+            await js.publish(subjects.task_subject("default"), copy.SerializeToString(),
+                             headers={subjects.MSG_ID_HEADER: "copy-of-finished"})
+
+        asyncio.run(_with_js(platform.nats_url, publish))
+        eventually(lambda: "its result is stored already" in platform.services[
+            "worker-0"].log_tail(size=100_000))
         assert record.read_text() == "ran\n"
     finally:
         api.close()

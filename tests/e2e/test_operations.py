@@ -3,7 +3,10 @@ cleared tasks run again with the next try number, and the run follows."""
 
 from __future__ import annotations
 
+import pathlib
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import httpx
@@ -14,6 +17,7 @@ from flow.v1 import common_pb2
 from flow.v1 import task_instance_service_pb2 as tpb
 from tests.e2e.api import eventually
 from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
+from tests.fixtures.platform import PlatformFactory
 
 pytestmark = pytest.mark.e2e
 SUCCESS, FAILED = common_pb2.DAG_RUN_STATE_SUCCESS, common_pb2.DAG_RUN_STATE_FAILED
@@ -148,3 +152,47 @@ def test_mark_success_and_failed(api: RuntimeApi, platform: Platform) -> None:
     code, _, err = api.cli("tasks", "mark", "example_operations", run_id, "nope",
                            "--state", "failed", "--yes")
     assert code == 1 and "no task 'nope'" in err
+
+
+TIMEOUT_DAG = '''
+from datetime import UTC, datetime, timedelta
+from flow.operators.bash import BashOperator
+from flow.sdk import DAG
+
+with DAG("timeout_cleared", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC),
+         dagrun_timeout=timedelta(seconds=10)):
+    BashOperator(task_id="gated", bash_command="while [ ! -e {gate} ]; do sleep 0.05; done")
+'''
+
+
+def test_a_cleared_run_times_out_from_its_new_start(
+    tmp_path: pathlib.Path, platform_factory: PlatformFactory,
+) -> None:
+    """Clearing a finished run restarts its dagrun_timeout: cleared after its first
+    timeout had passed, it still succeeds, also across a scheduler restart (which re-arms
+    the deadline from the start date stored in the DB)."""
+    gate = tmp_path / "gate"
+    (tmp_path / "timeout_cleared.py").write_text(TIMEOUT_DAG.format(gate=gate))
+    gate.touch()
+    platform = platform_factory(tmp_path / "timeout_cleared.py")
+    api = RuntimeApi(platform)
+    try:
+        api.wait_for_dag("timeout_cleared")
+        run = api.trigger("timeout_cleared")
+        first = api.wait_for_run("timeout_cleared", run.run_id)
+        assert first.state == SUCCESS
+        started = first.start_date.ToDatetime(tzinfo=UTC)
+        # let the first start's timeout pass, then run the task again
+        time.sleep(max(0.0, (started + timedelta(seconds=10.5) - datetime.now(UTC))
+                       .total_seconds()))
+        gate.unlink()
+        api.call(api.tis.ClearTaskInstances, tpb.ClearTaskInstancesRequest(
+            dag_id="timeout_cleared", run_id=run.run_id, task_regex="^gated$"))
+        eventually(lambda: api.states("timeout_cleared", run.run_id)["gated"] == "running")
+        platform.restart_service("scheduler")
+        gate.touch()
+        again = api.wait_for_run("timeout_cleared", run.run_id)
+        assert again.state == SUCCESS, api.states("timeout_cleared", run.run_id)
+        assert again.start_date.ToDatetime(tzinfo=UTC) > started
+    finally:
+        api.close()
