@@ -10,6 +10,7 @@ from typing import Any
 from flow.cli.client import FlowClient
 from flow.cli.output import emit, render_data, render_table
 from flow.errors import InvalidArgumentError, NotFoundError
+from flow.log import MASK, is_sensitive_key
 from flow.v1 import variable_service_pb2 as pb
 
 
@@ -104,9 +105,15 @@ async def export_variables(args: argparse.Namespace, client: FlowClient) -> int:
     """Write every variable to a JSON file (values that are JSON text are written as JSON)."""
     variables = await client.list_all("variables", "ListVariables", pb.ListVariablesRequest(),
                                       "variables")
-    data = {v.key: _decoded(v.value) for v in variables}
+    # The API answers sensitive variables as ***: leave them out rather than export a mask
+    # that an import would then store over the real value.
+    hidden = sorted(v.key for v in variables if is_sensitive_key(v.key) and v.value == MASK)
+    data = {v.key: _decoded(v.value) for v in variables if v.key not in hidden}
     _write(args.file, json.dumps(data, indent=4, sort_keys=True) + "\n")
     emit(f"{len(data)} variables successfully exported to {args.file}")
+    if hidden:
+        emit(f"{len(hidden)} sensitive variables were left out (the API never returns their "
+             f"values): {', '.join(hidden)}")
     return 0
 
 

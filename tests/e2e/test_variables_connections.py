@@ -190,9 +190,12 @@ def test_flowcli_variables_and_connections(api: RuntimeApi, tmp_path: object) ->
     code, _, err = api.cli("variables", "get", "cli_missing")
     assert code == 1 and "cli_missing" in err
     assert "cli_key" in api.cli("variables", "list")[1]
+    assert api.cli("variables", "set", "cli_secret_token", "tok-cli-1618")[0] == 0
     export = folder / "vars.json"
-    assert api.cli("variables", "export", str(export))[0] == 0
-    assert json.loads(export.read_text())["cli_key"] == {"a": 1}
+    code, out, _ = api.cli("variables", "export", str(export))
+    assert code == 0 and "cli_secret_token" in out  # named as left out, never as ***
+    exported = json.loads(export.read_text())
+    assert exported["cli_key"] == {"a": 1} and "cli_secret_token" not in exported
     (folder / "in.json").write_text(json.dumps({"imported": "yes", "nested": {"b": 2}}))
     assert api.cli("variables", "import", str(folder / "in.json"))[0] == 0
     assert api.cli("variables", "get", "nested", "-j")[1].strip().startswith("{")
