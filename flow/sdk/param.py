@@ -14,9 +14,10 @@ refused by the scheduler with the reason.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from typing import Any
+
+from flow.sdk.templating import jsonable
 
 
 class ParamValidationError(ValueError):
@@ -97,14 +98,6 @@ def validate_param_value(name: str, value: Any, schema: Mapping[str, Any]) -> An
     return value
 
 
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-    return value
-
-
 def serialize_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Every param as {"default"?, "schema", "description"}; plain values have no schema.
 
@@ -119,10 +112,10 @@ def serialize_params(params: Mapping[str, Any]) -> dict[str, Any]:
                 # An invalid default is the DAG file's error (an import error), as Airflow's
                 # params validation at parse time; a param without default is "required".
                 validate_param_value(key, dumped["default"], value.schema)
-                dumped["default"] = _jsonable(dumped["default"])
+                dumped["default"] = jsonable(dumped["default"])
             out[key] = dumped
         else:
-            out[key] = {"default": _jsonable(value), "schema": {}, "description": None}
+            out[key] = {"default": jsonable(value), "schema": {}, "description": None}
     return out
 
 

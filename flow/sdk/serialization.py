@@ -14,7 +14,6 @@ Tasks are in topological order.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,14 +40,6 @@ def _schedule(value: object) -> str | None:
     if isinstance(value, str):
         return value
     return repr(value)
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-    return value
 
 
 def serialize_task(task: BaseOperator) -> dict[str, Any]:

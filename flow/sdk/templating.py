@@ -133,7 +133,8 @@ class ConnectionAccessor:
 
 
 def jsonable(value: Any) -> Any:
-    """`value` as JSON data for the rendered-fields record (repr for anything else)."""
+    """`value` when it is JSON data, else its repr (rendered fields, params, the DAG
+    structure the scheduler stores)."""
     try:
         json.dumps(value)
     except (TypeError, ValueError):
