@@ -13,6 +13,7 @@ import jinja2
 
 from flow.sdk.context import Context
 from flow.sdk.dag import DAG, current_dag, validate_id
+from flow.sdk.dependency import DependencyMixin
 from flow.sdk.task_group import TaskGroup, current_task_group
 from flow.sdk.templating import jsonable, render_string, template_env
 from flow.sdk.trigger_rule import TriggerRule
@@ -81,7 +82,7 @@ def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-class BaseOperator:
+class BaseOperator(DependencyMixin):
     """Base of every operator. Subclasses implement `execute(context)`.
 
     Args mirror Airflow's BaseOperator: task_id, owner, email, email_on_failure,
@@ -265,22 +266,6 @@ class BaseOperator:
 
     def set_downstream(self, other: Any) -> None:
         self._relate(other, upstream=False)
-
-    def __rshift__(self, other: Any) -> Any:
-        self.set_downstream(other)
-        return other
-
-    def __lshift__(self, other: Any) -> Any:
-        self.set_upstream(other)
-        return other
-
-    def __rrshift__(self, other: Any) -> BaseOperator:
-        self.set_upstream(other)
-        return self
-
-    def __rlshift__(self, other: Any) -> BaseOperator:
-        self.set_downstream(other)
-        return self
 
     @property
     def upstream_list(self) -> list[BaseOperator]:

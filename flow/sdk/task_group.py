@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from flow.sdk.dag import DAG, current_dag, validate_id
+from flow.sdk.dependency import DependencyMixin
 from flow.sdk.exceptions import DuplicateTaskIdFound
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ def current_task_group() -> TaskGroup | None:
     return _group_stack[-1] if _group_stack else None
 
 
-class TaskGroup:
+class TaskGroup(DependencyMixin):
     """A named group of tasks inside a DAG.
 
     Args:
@@ -156,22 +157,6 @@ class TaskGroup:
     def set_upstream(self, other: Any) -> None:
         for root in self.get_roots():
             root.set_upstream(other)
-
-    def __rshift__(self, other: Any) -> Any:
-        self.set_downstream(other)
-        return other
-
-    def __lshift__(self, other: Any) -> Any:
-        self.set_upstream(other)
-        return other
-
-    def __rrshift__(self, other: Any) -> TaskGroup:
-        self.set_upstream(other)
-        return self
-
-    def __rlshift__(self, other: Any) -> TaskGroup:
-        self.set_downstream(other)
-        return self
 
 
 class _TaskGroupFactory:

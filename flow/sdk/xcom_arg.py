@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flow.sdk.dependency import DependencyMixin
+
 if TYPE_CHECKING:
     from flow.sdk.baseoperator import BaseOperator
     from flow.sdk.context import Context
@@ -11,7 +13,7 @@ if TYPE_CHECKING:
 XCOM_RETURN_KEY = "return_value"
 
 
-class XComArg:
+class XComArg(DependencyMixin):
     """The output of `operator` under `key`; passing it to a task makes it a dependency."""
 
     def __init__(self, operator: BaseOperator, key: str = XCOM_RETURN_KEY) -> None:
@@ -24,20 +26,6 @@ class XComArg:
     def __getitem__(self, key: str) -> XComArg:
         """`output["k"]`: the XCom pushed under key "k" (as with multiple_outputs)."""
         return XComArg(self.operator, key)
-
-    def __rshift__(self, other: Any) -> Any:
-        return self.operator >> other
-
-    def __lshift__(self, other: Any) -> Any:
-        return self.operator << other
-
-    def __rrshift__(self, other: Any) -> XComArg:
-        self.operator << other
-        return self
-
-    def __rlshift__(self, other: Any) -> XComArg:
-        self.operator >> other
-        return self
 
     def set_upstream(self, other: Any) -> None:
         self.operator.set_upstream(other)
