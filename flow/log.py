@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import structlog
@@ -35,42 +35,38 @@ def register_sensitive_text(value: str) -> None:
     """Mask `value` and, when it is JSON, every string and number inside it (as Airflow
     masks a sensitive variable read with deserialize_json)."""
     register_secret(value)
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, str):
-            register_secret(item)
-        elif isinstance(item, int | float) and not isinstance(item, bool) and len(
-                str(item)) >= MIN_MASKED_NUMBER:
-            register_secret(str(item))
+    for _key, leaf in _json_leaves(value):
+        if isinstance(leaf, str):
+            register_secret(leaf)
+        elif isinstance(leaf, int | float) and not isinstance(leaf, bool) and len(
+                str(leaf)) >= MIN_MASKED_NUMBER:
+            register_secret(str(leaf))
 
 
 def register_sensitive_fields(extra: str) -> None:
     """Mask the values of sensitive keys (at any depth) of a JSON object, e.g. a connection's
     extra."""
+    for key, leaf in _json_leaves(extra):
+        if key is not None and is_sensitive_key(key) and isinstance(leaf, str | int | float):
+            register_secret(str(leaf))
+
+
+def _json_leaves(text: str) -> Iterator[tuple[str | None, Any]]:
+    """Every value inside the JSON `text` that is not an object or array, with the key of the
+    object directly holding it (None in an array or at the top); nothing when not JSON."""
     try:
-        data = json.loads(extra) if extra else None
+        data = json.loads(text) if text else None
     except ValueError:
         return
-    stack = [data]
+    stack: list[tuple[str | None, Any]] = [(None, data)]
     while stack:
-        item = stack.pop()
+        key, item = stack.pop()
         if isinstance(item, dict):
-            for key, value in item.items():
-                if is_sensitive_key(str(key)) and isinstance(value, str | int | float):
-                    register_secret(str(value))
-                else:
-                    stack.append(value)
+            stack.extend((str(k), v) for k, v in item.items())
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((None, v) for v in item)
+        else:
+            yield key, item
 
 
 def is_sensitive_key(key: str) -> bool:
