@@ -66,6 +66,17 @@ class Api:
             metadata=self.metadata, timeout=10)
         return response.dag_run
 
+    def run_to_end(self, dag_id: str, conf: dict[str, Any] | None = None, *,
+                   expect: int = common_pb2.DAG_RUN_STATE_SUCCESS) -> tuple[str, dict[str, str]]:
+        """Trigger `dag_id` once it is loaded and wait for the run to end in `expect`; its
+        run_id and task states."""
+        self.wait_for_dag(dag_id)
+        run = self.trigger(dag_id, conf=conf)
+        finished = self.wait_for_run(dag_id, run.run_id)
+        states = self.states(dag_id, run.run_id)
+        assert finished.state == expect, states
+        return str(run.run_id), states
+
     def get_run(self, dag_id: str, run_id: str) -> Any:
         return self.runs.GetDagRun(
             dag_run_service_pb2.GetDagRunRequest(dag_id=dag_id, run_id=run_id),

@@ -7,11 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from flow.platform import Platform
-from flow.v1 import common_pb2
 from tests.e2e.api import Api
 
 pytestmark = pytest.mark.e2e
-SUCCESS = common_pb2.DAG_RUN_STATE_SUCCESS
 
 
 @pytest.fixture(scope="module")
@@ -21,19 +19,10 @@ def api(platform: Platform) -> Iterator[Api]:
     client.close()
 
 
-def _run(api: Api, dag_id: str, **kwargs: object) -> tuple[str, dict[str, str]]:
-    api.wait_for_dag(dag_id)
-    run = api.trigger(dag_id, **kwargs)  # type: ignore[arg-type]
-    finished = api.wait_for_run(dag_id, run.run_id)
-    states = api.states(dag_id, run.run_id)
-    assert finished.state == SUCCESS, states
-    return run.run_id, states
-
-
 def test_branch_skips_the_branch_not_followed_and_join_runs(api: Api) -> None:
     """BranchPythonOperator follows 'left'; 'right' and its downstream are skipped, and a
     none_failed_min_one_success join still runs."""
-    run_id, states = _run(api, "example_branching")
+    run_id, states = api.run_to_end("example_branching")
     assert states["pick"] == "success"
     assert states["left"] == "success"
     assert states["right"] == "skipped"
@@ -46,14 +35,14 @@ def test_branch_skips_the_branch_not_followed_and_join_runs(api: Api) -> None:
 
 def test_branch_follows_what_conf_chooses(api: Api) -> None:
     """The other way round: following 'right' skips 'left'; the join still runs."""
-    _, states = _run(api, "example_branching", conf={"branch": "right"})
+    _, states = api.run_to_end("example_branching", conf={"branch": "right"})
     assert (states["left"], states["right"], states["right_after"], states["join"]) == (
         "skipped", "success", "success", "success")
 
 
 def test_task_branch_decorator_follows_a_list(api: Api) -> None:
     """@task.branch returning two task ids runs both and skips the third."""
-    _, states = _run(api, "example_branching")
+    _, states = api.run_to_end("example_branching")
     assert (states["first"], states["second"], states["third"]) == (
         "success", "success", "skipped")
 
@@ -62,7 +51,7 @@ def test_short_circuit_modes_and_bash_skip_exit_codes(api: Api) -> None:
     """A falsy short circuit skips everything downstream by default, only its direct
     downstream with ignore_downstream_trigger_rules=False; exit code 99 (or a listed
     skip_on_exit_code) ends a Bash task skipped."""
-    run_id, states = _run(api, "example_short_circuit")
+    run_id, states = api.run_to_end("example_short_circuit")
     assert states["falsy_all"] == "success"
     assert (states["a1"], states["a2"]) == ("skipped", "skipped")
     assert (states["b1"], states["b2"]) == ("skipped", "success")

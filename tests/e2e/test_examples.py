@@ -7,11 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from flow.platform import Platform
-from flow.v1 import common_pb2
 from tests.e2e.api import Api
 
 pytestmark = pytest.mark.e2e
-SUCCESS = common_pb2.DAG_RUN_STATE_SUCCESS
 
 
 @pytest.fixture(scope="module")
@@ -21,25 +19,16 @@ def api(platform: Platform) -> Iterator[Api]:
     client.close()
 
 
-def _run(api: Api, dag_id: str, **kwargs: object) -> tuple[str, dict[str, str]]:
-    api.wait_for_dag(dag_id)
-    run = api.trigger(dag_id, **kwargs)  # type: ignore[arg-type]
-    finished = api.wait_for_run(dag_id, run.run_id)
-    states = api.states(dag_id, run.run_id)
-    assert finished.state == SUCCESS, states
-    return run.run_id, states
-
-
 def test_taskflow_passes_a_value_between_tasks(api: Api) -> None:
     """Two @task functions pass a value through XCom; the second logs the total."""
-    run_id, states = _run(api, "example_taskflow")
+    run_id, states = api.run_to_end("example_taskflow")
     assert states == {"extract": "success", "total": "success"}
     assert "total is 16" in api.read_log("example_taskflow", run_id, "total")
 
 
 def test_bash_dag_renders_templates_and_logs_output(api: Api) -> None:
     """A Bash task renders {{ ds }} and its output is served by the logserver."""
-    run_id, states = _run(api, "example_bash")
+    run_id, states = api.run_to_end("example_bash")
     assert set(states.values()) == {"success"}
     log = api.read_log("example_bash", run_id, "hello")
     assert "hello from bash on 20" in log
@@ -48,7 +37,7 @@ def test_bash_dag_renders_templates_and_logs_output(api: Api) -> None:
 
 def test_python_operator_gets_kwargs_and_context(api: Api) -> None:
     """A PythonOperator receives op_kwargs and the run_id it asks for."""
-    run_id, _ = _run(api, "example_python", conf={"note": "from test"})
+    run_id, _ = api.run_to_end("example_python", conf={"note": "from test"})
     log = api.read_log("example_python", run_id, "add")
     assert f"adding 40 and 2 in run {run_id}" in log
     assert "Returned value was: 42" in log
@@ -56,7 +45,7 @@ def test_python_operator_gets_kwargs_and_context(api: Api) -> None:
 
 def test_fan_out_fan_in(api: Api) -> None:
     """Five parallel tasks run after one and before one that sums their results."""
-    run_id, states = _run(api, "example_fanout")
+    run_id, states = api.run_to_end("example_fanout")
     assert len(states) == 7 and set(states.values()) == {"success"}
     assert "sum of squares 30" in api.read_log("example_fanout", run_id, "combine")
     tis = api.task_instances("example_fanout", run_id)

@@ -101,21 +101,11 @@ def api(module_platform_factory: PlatformFactory, mailbox: tuple[_Mailbox, int],
     client.close()
 
 
-def _run(api: Api, dag_id: str, state: int = SUCCESS, **kwargs: Any
-         ) -> tuple[str, dict[str, str]]:
-    api.wait_for_dag(dag_id)
-    run = api.trigger(dag_id, **kwargs)
-    finished = api.wait_for_run(dag_id, run.run_id)
-    states = api.states(dag_id, run.run_id)
-    assert finished.state == state, states
-    return run.run_id, states
-
-
 def test_multiple_outputs_and_xcom_args_reach_classic_operators(api: Api) -> None:
     """A dict returned with multiple_outputs is one XCom per key plus return_value; XComArgs
     feed decorated tasks, a PythonOperator's op_args and a BashOperator's command, and a
     classic operator's `.output` feeds a decorated task."""
-    run_id, states = _run(api, "example_taskflow_outputs")
+    run_id, states = api.run_to_end("example_taskflow_outputs")
     assert set(states.values()) == {"success"}, states
     log = lambda task_id: api.read_log("example_taskflow_outputs", run_id, task_id)  # noqa: E731
     assert "Done. Returned value was: {'low': 3, 'high': 7}" in log("split")
@@ -131,7 +121,7 @@ def test_http_operator_calls_a_real_server(api: Api, http_server: str) -> None:
     """GET with query data and a response filter, POST with a body; the filter's value is
     the XCom the next task renders."""
     _Handler.requests.clear()
-    run_id, states = _run(api, "example_http_email", conf={"base_url": http_server})
+    run_id, states = api.run_to_end("example_http_email", conf={"base_url": http_server})
     assert states["get_greeting"] == states["post_data"] == "success"
     assert ("GET", "/greeting?name=flow", b"") in _Handler.requests
     assert ("POST", "/echo", b'{"n": 42}') in _Handler.requests
@@ -146,7 +136,7 @@ def test_email_operator_sends_through_smtp(api: Api, http_server: str,
     server."""
     box, _ = mailbox
     box.messages.clear()
-    run_id, states = _run(api, "example_http_email", conf={"base_url": http_server})
+    run_id, states = api.run_to_end("example_http_email", conf={"base_url": http_server})
     assert states["send_report"] == "success"
     [(recipients, message)] = box.messages
     assert recipients == ["ops@example.com", "lead@example.com"]
@@ -162,7 +152,7 @@ def test_trigger_dag_run_waits_for_the_triggered_run(api: Api) -> None:
     """TriggerDagRunOperator creates the target's run through the scheduler with a rendered
     run_id and conf, waits for it, and fails when the triggered run fails."""
     api.wait_for_dag("example_trigger_target")
-    run_id, states = _run(api, "example_trigger", state=FAILED)
+    run_id, states = api.run_to_end("example_trigger", expect=FAILED)
     assert states["trigger_and_wait"] == "success"
     assert states["trigger_failing"] == "failed"
     target = api.get_run("example_trigger_target", f"from_{run_id}")
@@ -180,7 +170,7 @@ def test_trigger_dag_run_waits_for_the_triggered_run(api: Api) -> None:
 def test_bash_env_append_env_and_cwd(api: Api) -> None:
     """`env` replaces the task's environment, `append_env=True` adds to it, `cwd` sets the
     working directory."""
-    run_id, states = _run(api, "example_bash")
+    run_id, states = api.run_to_end("example_bash")
     assert states["env_only"] == states["env_appended"] == "success"
     assert "greeting=hi home=unset" in api.read_log("example_bash", run_id, "env_only")
     assert "greeting=hello in / home=set" in api.read_log("example_bash", run_id,
@@ -193,7 +183,7 @@ def test_email_on_failure_alerts_once_and_not_on_retry(api: Api,
     the retry, as email_on_retry=False), with the try and the exception."""
     box, _ = mailbox
     box.messages.clear()
-    run_id, states = _run(api, "example_failure_email", state=FAILED)
+    run_id, states = api.run_to_end("example_failure_email", expect=FAILED)
     assert states == {"broken": "failed"}
     [(recipients, message)] = box.messages
     assert recipients == ["oncall@example.com"]

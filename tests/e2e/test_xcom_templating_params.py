@@ -23,7 +23,7 @@ from flow.v1 import xcom_service_pb2 as xpb
 from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
 
 pytestmark = pytest.mark.e2e
-SUCCESS, FAILED = common_pb2.DAG_RUN_STATE_SUCCESS, common_pb2.DAG_RUN_STATE_FAILED
+FAILED = common_pb2.DAG_RUN_STATE_FAILED
 MAX_XCOM = 2048
 
 BAD_INPUT_DAG = '''
@@ -70,19 +70,10 @@ def api(platform: Platform) -> Iterator[RuntimeApi]:
     client.close()
 
 
-def _run(api: RuntimeApi, dag_id: str, conf: dict[str, object] | None = None,
-         expect: int = SUCCESS) -> str:
-    api.wait_for_dag(dag_id)
-    run = api.trigger(dag_id, conf=conf)
-    finished = api.wait_for_run(dag_id, run.run_id)
-    assert finished.state == expect, api.states(dag_id, run.run_id)
-    return str(run.run_id)
-
-
 def test_xcom_push_pull_and_public_reads(api: RuntimeApi, platform: Platform) -> None:
     """Return values and keyed pushes are pulled by one task id or a list (a list back, in
     order); the values are readable over gRPC, REST and `flowcli xcom get` as JSON."""
-    run_id = _run(api, "example_xcom")
+    run_id, _ = api.run_to_end("example_xcom")
     log = api.read_log("example_xcom", run_id, "consume")
     assert ("both=[7, 'more'] rows=[1, 2, 3] meta={'source': 'api', 'ok': True} "
             "missing=none") in log
@@ -115,7 +106,7 @@ def test_xcom_push_pull_and_public_reads(api: RuntimeApi, platform: Platform) ->
 def test_bad_xcoms_fail_the_task_with_a_clear_message(api: RuntimeApi) -> None:
     """A non-serializable return value, an oversized XCom and a non-serializable push each
     fail their task with a message that says why; the other tasks and the services go on."""
-    run_id = _run(api, "bad_inputs", conf={"must": "ok"}, expect=FAILED)
+    run_id, _ = api.run_to_end("bad_inputs", conf={"must": "ok"}, expect=FAILED)
     states = api.states("bad_inputs", run_id)
     assert states["not_json"] == states["too_big"] == states["push_not_json"] == "failed"
     log = api.read_log("bad_inputs", run_id, "not_json")
@@ -131,7 +122,7 @@ def test_templates_render_airflow_context_params_and_files(api: RuntimeApi,
     """BashOperator command and env, a .sh template file read from the DAG folder and
     PythonOperator templates_dict/op_kwargs render ds, run_id, params (conf overriding the
     defaults), data_interval_start, macros and dag_run.conf; the rendered fields are stored."""
-    run_id = _run(api, "example_templating", conf={"days": 3, "note": "n1"})
+    run_id, _ = api.run_to_end("example_templating", conf={"days": 3, "note": "n1"})
     ti = api.task_instances("example_templating", run_id)["inline"]
     run = api.get_run("example_templating", run_id)
     logical = run.logical_date.ToDatetime(tzinfo=UTC)
@@ -165,7 +156,7 @@ def test_templates_render_airflow_context_params_and_files(api: RuntimeApi,
 def test_template_errors_fail_the_task_with_the_reason(api: RuntimeApi) -> None:
     """A template syntax error and an undefined name fail the task at render time (as
     Airflow) with a message naming the field and the task."""
-    run_id = _run(api, "bad_inputs", conf={"must": "ok"}, expect=FAILED)
+    run_id, _ = api.run_to_end("bad_inputs", conf={"must": "ok"}, expect=FAILED)
     states = api.states("bad_inputs", run_id)
     assert states["bad_template"] == states["undefined_name"] == "failed"
     log = api.read_log("bad_inputs", run_id, "bad_template")
@@ -203,7 +194,7 @@ def test_a_conf_failing_the_params_schema_is_refused(api: RuntimeApi,
     assert _count_runs(api, "example_templating") == before
     errors = {e.filename.rsplit("/", 1)[-1]: e.stacktrace for e in api.import_errors()}
     assert "Param 'level' with value 'loud': 'loud' is not one of" in errors["bad_default.py"]
-    run_id = _run(api, "example_templating")  # the defaults satisfy the schema
+    run_id, _ = api.run_to_end("example_templating")  # the defaults satisfy the schema
     assert "days=7" in api.read_log("example_templating", run_id, "inline")
 
 
