@@ -70,20 +70,9 @@ async def clear_tasks(args: argparse.Namespace, client: FlowClient) -> int:
         dag_id=args.dag_id, run_id=args.run_id, task_regex=args.task_regex or "",
         include_downstream=args.downstream, include_upstream=args.upstream,
         only_failed=args.only_failed, dry_run=True)
-    preview = await client.call("tasks", "ClearTaskInstances", request)
-    if not preview.task_instances:
-        emit("No task instances to clear.")
-        return 0
-    if not _confirm("clear", list(preview.task_instances), args.yes):
-        emit("Cancelled, nothing was cleared.")
-        return 1
-    request.dry_run = False
-    done = await client.call("tasks", "ClearTaskInstances", request)
-    if args.output != "table":
-        emit(render_data(list(done.task_instances), args.output))
-        return 0
-    emit(render_table(TI_HEADERS, [ti_row(ti) for ti in done.task_instances]))
-    return 0
+    return await _preview_confirm_apply(
+        args, client, "ClearTaskInstances", request, verb="clear",
+        nothing="No task instances to clear.", cancelled="Cancelled, nothing was cleared.")
 
 
 async def mark_tasks(args: argparse.Namespace, client: FlowClient) -> int:
@@ -92,15 +81,26 @@ async def mark_tasks(args: argparse.Namespace, client: FlowClient) -> int:
     request = task_instance_service_pb2.SetTaskInstanceStateRequest(
         dag_id=args.dag_id, run_id=args.run_id, task_id=args.task_id, state=state,
         include_upstream=args.upstream, include_downstream=args.downstream, dry_run=True)
-    preview = await client.call("tasks", "SetTaskInstanceState", request)
+    return await _preview_confirm_apply(
+        args, client, "SetTaskInstanceState", request, verb=f"mark {args.state}",
+        nothing=f"Nothing to mark: already {args.state}.",
+        cancelled="Cancelled, nothing was marked.")
+
+
+async def _preview_confirm_apply(args: argparse.Namespace, client: FlowClient, method: str,
+                                 request: Any, *, verb: str, nothing: str, cancelled: str,
+                                 ) -> int:
+    """Ask the server what `request` would change (dry run), confirm unless --yes, then do it
+    and print the task instances it changed."""
+    preview = await client.call("tasks", method, request)
     if not preview.task_instances:
-        emit(f"Nothing to mark: already {args.state}.")
+        emit(nothing)
         return 0
-    if not _confirm(f"mark {args.state}", list(preview.task_instances), args.yes):
-        emit("Cancelled, nothing was marked.")
+    if not _confirm(verb, list(preview.task_instances), args.yes):
+        emit(cancelled)
         return 1
     request.dry_run = False
-    done = await client.call("tasks", "SetTaskInstanceState", request)
+    done = await client.call("tasks", method, request)
     if args.output != "table":
         emit(render_data(list(done.task_instances), args.output))
         return 0
