@@ -23,7 +23,7 @@ from flow.v1 import dispatch_pb2
 from services.scheduler import convert
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.core.types import Dispatch, TaskResult
-from services.scheduler.fleet import Fleet
+from services.scheduler.fleet import Fleet, strings
 
 log = structlog.get_logger(__name__)
 FETCH_BATCH = 256
@@ -102,15 +102,8 @@ def _is_running(running: dict[str, frozenset[str]], worker_id: str, attempt: str
 def _running_by_worker(beats: dict[str, dict[str, Any]]) -> dict[str, frozenset[str]]:
     """Heartbeat key -> the attempts that worker says it runs, or finished lately (their
     results may still be in flight)."""
-    running: dict[str, frozenset[str]] = {}
-    for key, beat in beats.items():
-        known: set[str] = set()
-        for field in ("running", "finished"):
-            listed = beat.get(field)
-            if isinstance(listed, list):
-                known.update(str(a) for a in listed)
-        running[key] = frozenset(known)
-    return running
+    return {key: frozenset(strings(beat.get("running")) + strings(beat.get("finished")))
+            for key, beat in beats.items()}
 
 
 async def watch_liveness(fleet: Fleet, config: NatsConfig, core: SchedulingCore,

@@ -50,7 +50,8 @@ async def read_heartbeats(kv: Any) -> dict[str, dict[str, Any]] | None:
     return beats
 
 
-def _strings(value: Any) -> list[str]:
+def strings(value: Any) -> list[str]:
+    """A heartbeat's list field as strings ([] when it is missing or not a list)."""
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
@@ -71,7 +72,7 @@ def _when(value: Any) -> datetime | None:
 
 def worker_from_heartbeat(beat: dict[str, Any], state: int) -> worker_service_pb2.Worker:
     running = []
-    for attempt in _strings(beat.get("running")):
+    for attempt in strings(beat.get("running")):
         parsed = subjects.parse_attempt_key(attempt)
         if parsed is not None:
             dag_id, run_id, task_id, map_index, try_number = parsed
@@ -80,7 +81,7 @@ def worker_from_heartbeat(beat: dict[str, Any], state: int) -> worker_service_pb
                 try_number=try_number))
     worker = worker_service_pb2.Worker(
         worker_id=str(beat.get("worker_id", "")), hostname=str(beat.get("hostname", "")),
-        queues=_strings(beat.get("queues")), concurrency=_int(beat.get("concurrency")),
+        queues=strings(beat.get("queues")), concurrency=_int(beat.get("concurrency")),
         slots_used=len(running), running=running, state=state)
     last = _when(beat.get("last_heartbeat"))
     if last is not None:
@@ -156,7 +157,7 @@ class Fleet:
                 in_flight[name] = in_flight.get(name, 0) + int(consumer.num_ack_pending or 0)
         listeners: dict[str, list[tuple[str, int]]] = {}
         for beat in (await self.heartbeats() or {}).values():
-            for name in _strings(beat.get("queues")):
+            for name in strings(beat.get("queues")):
                 listeners.setdefault(name, []).append(
                     (str(beat.get("worker_id", "")), _int(beat.get("concurrency"))))
         queues = [
