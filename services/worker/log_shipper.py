@@ -182,7 +182,6 @@ class LogShipper:
         self._key = key
         self._timeout = timeout
         self._closed = False
-        self.bytes_written = 0
 
     async def write(self, data: bytes) -> None:
         """Queue output to ship; waits while the mux's queue is full (backpressure)."""
@@ -190,7 +189,6 @@ class LogShipper:
             return
         for start in range(0, len(data), MAX_CHUNK):
             content = _mask(data[start:start + MAX_CHUNK])
-            self.bytes_written += len(content)
             await self._mux.send(log_service_pb2.WriteLogsRequest(key=self._key, content=content))
 
     async def close(self) -> None:
