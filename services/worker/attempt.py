@@ -324,28 +324,14 @@ class AttemptRunner:
             return
         cancel = ctx.running[attempt_key] = CancelEvent()
         ctx.sequences[attempt_key] = _stream_sequence(msg)
+        claim = None
         try:
-            # While the scheduler restarts, wait here (the message is kept in progress)
-            # rather than nak: a nak spends one of the message's few deliveries.
-            claim = await ctx.claims.claim(dispatch.key)
-        except (ConflictError, NotFoundError) as exc:
-            ctx.release(attempt_key)
-            log.info("attempt_claim_rejected", reason=exc.reason, error=exc.message)
-            await msg.ack()
+            claim = await self._claim(msg, dispatch)
+        finally:
+            if claim is None:  # refused (the message is settled) or interrupted
+                ctx.release(attempt_key)
+        if claim is None:
             return
-        except UnavailableError as exc:
-            ctx.release(attempt_key)
-            log.warning("attempt_claim_unavailable", error=exc.message)
-            await msg.nak(delay=1)
-            return
-        except FlowError as exc:
-            ctx.release(attempt_key)
-            log.error("attempt_claim_failed", reason=exc.reason, error=exc.message)
-            await msg.nak(delay=5)
-            return
-        except BaseException:
-            ctx.release(attempt_key)
-            raise
         log.info("attempt_claimed", queue=queue)
         started = time.monotonic()
         stored = False
@@ -367,6 +353,24 @@ class AttemptRunner:
             claim_ms=round((started - received) * 1e3, 2),
             run_ms=round((ran - started) * 1e3, 2),
             publish_ms=round((time.monotonic() - ran) * 1e3, 2))
+
+    async def _claim(self, msg: Msg, dispatch: Any) -> Any:
+        """The claim's answer, or None when it was refused (the message is then acked or
+        nak'ed here)."""
+        try:
+            # While the scheduler restarts, wait here (the message is kept in progress)
+            # rather than nak: a nak spends one of the message's few deliveries.
+            return await self._ctx.claims.claim(dispatch.key)
+        except (ConflictError, NotFoundError) as exc:
+            log.info("attempt_claim_rejected", reason=exc.reason, error=exc.message)
+            await msg.ack()
+        except UnavailableError as exc:
+            log.warning("attempt_claim_unavailable", error=exc.message)
+            await msg.nak(delay=1)
+        except FlowError as exc:
+            log.error("attempt_claim_failed", reason=exc.reason, error=exc.message)
+            await msg.nak(delay=5)
+        return None
 
     async def _run(self, dispatch: Any, claim: Any, cancel: CancelEvent) -> Outcome:
         ctx = self._ctx
