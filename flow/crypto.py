@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import os
 import pathlib
+import secrets
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from flow.errors import FailedPreconditionError, InternalError
 
 KEY_FILE = "fernet.key"
+
+
+def new_token(nbytes: int = 32) -> str:
+    """A random API token. Hex, so it never starts with '-' and passes unquoted through a
+    command line (`--token X`), an HTTP header and a URL alike."""
+    return secrets.token_hex(nbytes)
 
 
 class SecretCodec:

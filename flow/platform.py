@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import pathlib
-import secrets
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flow.config import load_config
-from flow.crypto import load_or_create_key
+from flow.crypto import load_or_create_key, new_token
 from flow.natsserver import NatsServer
 
 SERVICES = ("logserver", "scheduler", "worker", "api")
@@ -135,8 +134,8 @@ class Platform:
         self.http_port = http_port
         self.grpc_port = grpc_port
         self.worker_specs = list(workers)
-        self.token = token or secrets.token_urlsafe(24)
-        self.internal_token = secrets.token_urlsafe(24)
+        self.token = token or new_token(24)
+        self.internal_token = new_token(24)
         self.extra_env = dict(extra_env or {})
         self.external_nats_url = nats_url
         self.inherit_flow_env = inherit_flow_env

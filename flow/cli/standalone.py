@@ -11,13 +11,13 @@ import argparse
 import json
 import os
 import pathlib
-import secrets
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 
 from flow.config import default_home
+from flow.crypto import new_token
 from flow.platform import Platform, WorkerSpec
 
 STATE_FILE = "standalone.json"
@@ -45,7 +45,7 @@ def load_token(home: pathlib.Path) -> str:
         token = json.loads(path.read_text()).get("token")
         if isinstance(token, str) and token:
             return token
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     home.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

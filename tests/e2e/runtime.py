@@ -40,7 +40,7 @@ class RuntimeApi(Api):
         """Run flowcli in this process against the platform: (exit code, stdout, stderr)."""
         out, err = io.StringIO(), io.StringIO()
         addresses = self.platform.addresses
-        argv = [*args[:2], "--server", addresses.grpc, "--token", addresses.token, *args[2:]]
+        argv = [*args[:2], "--server", addresses.grpc, f"--token={addresses.token}", *args[2:]]
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = flowcli_main(argv)
         return code, out.getvalue(), err.getvalue()
