@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ DEFAULT_QUEUE = "default"
 DEFAULT_POOL = "default_pool"
 WEIGHT_RULES = ("downstream", "upstream", "absolute")  # Airflow's WeightRule values
 _applying_defaults: list[bool] = []
+_detached: list[bool] = []
 
 
 @functools.cache
@@ -35,7 +37,7 @@ def default_jinja_env() -> jinja2.Environment:
 _ACCEPTED: dict[type, frozenset[str]] = {}
 
 
-def _accepted_params(cls: type) -> frozenset[str]:
+def accepted_params(cls: type) -> frozenset[str]:
     """Keyword arguments the constructors of `cls` accept (computed once per class)."""
     known = _ACCEPTED.get(cls)
     if known is not None:
@@ -52,6 +54,34 @@ def _accepted_params(cls: type) -> frozenset[str]:
     return _ACCEPTED[cls]
 
 
+def defaults_for(cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` completed from the default_args that apply (those `cls` accepts). Airflow's
+    order: the DAG's default_args, then the groups', then the task's own."""
+    dag = kwargs.get("dag") or current_dag()
+    group = kwargs.get("task_group") or current_task_group()
+    defaults = dict(dag.default_args) if dag is not None else {}
+    if group is not None:
+        defaults.update(group.merged_default_args())
+    kwargs = dict(kwargs)
+    defaults.update(kwargs.pop("default_args", None) or {})
+    accepted = accepted_params(cls)
+    for key, value in defaults.items():
+        if key not in kwargs and key in accepted:
+            kwargs[key] = value
+    return kwargs
+
+
+@contextlib.contextmanager
+def detached() -> Iterator[None]:
+    """Build operators outside any DAG: their XComArgs set no relationships (used to build
+    a mapped task's instance on the worker, a copy of a task the DAG already has)."""
+    _detached.append(True)
+    try:
+        yield
+    finally:
+        _detached.pop()
+
+
 def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
     """Fill arguments not passed explicitly from the DAG's default_args (apply_defaults)."""
 
@@ -60,17 +90,7 @@ def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
         if _applying_defaults and _applying_defaults[-1]:
             init(self, *args, **kwargs)  # an inner super().__init__(): defaults already applied
             return
-        dag = kwargs.get("dag") or current_dag()
-        group = kwargs.get("task_group") or current_task_group()
-        # Airflow's order: the DAG's default_args, then the groups', then the task's own.
-        defaults = dict(dag.default_args) if dag is not None else {}
-        if group is not None:
-            defaults.update(group.merged_default_args())
-        defaults.update(kwargs.pop("default_args", None) or {})
-        accepted = _accepted_params(type(self))
-        for key, value in defaults.items():
-            if key not in kwargs and key in accepted:
-                kwargs[key] = value
+        kwargs = defaults_for(type(self), kwargs)
         _applying_defaults.append(True)
         try:
             init(self, *args, **kwargs)
@@ -97,6 +117,16 @@ class BaseOperator(DependencyMixin):
     template_fields: Sequence[str] = ()
     template_ext: Sequence[str] = ()
     ui_color: str = "#fff"
+    # A MappedOperator: one task instance per element of what it maps over.
+    is_mapped: bool = False
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:
+        """The arguments every instance of a mapped task shares; `.expand(...)` or
+        `.expand_kwargs(...)` on the result adds the task (Airflow's dynamic task mapping)."""
+        from flow.sdk.mapped import OperatorPartial
+
+        return OperatorPartial(cls, kwargs)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -218,6 +248,8 @@ class BaseOperator(DependencyMixin):
 
     def _finish_init(self) -> None:
         """After the whole __init__ chain: template fields holding XComArgs become upstreams."""
+        if _detached:
+            return
         for name in self.template_fields:
             for arg in find_xcom_args(getattr(self, name, None)):
                 self.set_upstream(arg.operator)

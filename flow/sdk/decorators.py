@@ -8,6 +8,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flow.sdk import mapped
+from flow.sdk.baseoperator import defaults_for
 from flow.sdk.dag import current_dag
 from flow.sdk.task_group import current_task_group
 from flow.sdk.xcom_arg import XComArg
@@ -49,16 +51,63 @@ class _TaskDecorator:
     def override(self, **kwargs: Any) -> _TaskDecorator:
         return _TaskDecorator(self.function, self.operator_class, {**self.kwargs, **kwargs})
 
-    def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+    def _options(self) -> dict[str, Any]:
+        """The operator's arguments: the decorator's, a unique task_id, the docstring."""
         options = dict(self.kwargs)
-        task_id = _unique_task_id(options.pop("task_id", None) or self.function.__name__)
+        options["task_id"] = _unique_task_id(options.pop("task_id", None)
+                                             or self.function.__name__)
         options.setdefault("doc_md", self.function.__doc__)
         if "multiple_outputs" not in options and self.operator_class is _python_operator_class():
             options["multiple_outputs"] = _returns_dict(self.function)
-        op = self.operator_class(
-            task_id=task_id, python_callable=self.function, op_args=list(args),
-            op_kwargs=kwargs, **options)
+        return options
+
+    def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+        op = self.operator_class(python_callable=self.function, op_args=list(args),
+                                 op_kwargs=kwargs, **self._options())
         return XComArg(op)
+
+    def partial(self, **kwargs: Any) -> _TaskPartial:
+        """The function's arguments every mapped instance shares (dynamic task mapping)."""
+        return _TaskPartial(self, kwargs)
+
+    def expand(self, **mapped: Any) -> XComArg:
+        """One task instance per element of `mapped` (their cross product for several)."""
+        return self.partial().expand(**mapped)
+
+    def expand_kwargs(self, value: Any) -> XComArg:
+        """One task instance per dict of function arguments in `value`."""
+        return self.partial().expand_kwargs(value)
+
+
+class _TaskPartial:
+    """`@task` function `.partial(...)`: the arguments the mapped instances share."""
+
+    def __init__(self, decorator: _TaskDecorator, kwargs: dict[str, Any]) -> None:
+        self.decorator = decorator
+        self.kwargs = kwargs
+        name = decorator.function.__name__
+        accepts = mapped.function_accepts(decorator.function)
+        unknown = sorted(k for k in kwargs if not accepts(k))
+        if unknown:
+            raise TypeError(f"{name}.partial() got unexpected keyword arguments {unknown}")
+
+    def _create(self, expand_input: mapped.ExpandInput) -> XComArg:
+        d = self.decorator
+        kwargs = defaults_for(d.operator_class, {
+            **d._options(), "python_callable": d.function, "op_args": [],
+            "op_kwargs": dict(self.kwargs)})
+        return mapped.MappedOperator(d.operator_class, kwargs, expand_input,
+                                     expand_into="op_kwargs").output
+
+    def expand(self, **values: Any) -> XComArg:
+        d = self.decorator
+        mapped.validate_expand(d.function.__name__, mapped.function_accepts(d.function),
+                               self.kwargs, values)
+        return self._create(mapped.DictOfListsExpandInput(dict(values)))
+
+    def expand_kwargs(self, value: Any) -> XComArg:
+        mapped.validate_expand_kwargs(self.decorator.function.__name__, value)
+        return self._create(mapped.ListOfDictsExpandInput(value))
 
 
 @functools.cache

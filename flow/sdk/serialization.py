@@ -7,7 +7,10 @@ The shape is a plain JSON object, versioned by SERIALIZATION_VERSION:
  "tasks": [{"task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule",
             "queue", "pool", "pool_slots", "priority_weight", "weight_rule", "retries",
             "retry_delay", "retry_exponential_backoff", "max_retry_delay", "execution_timeout",
-            "owner", "doc_md", "depends_on_past", "max_active_tis_per_dag", "has_callbacks"}]}
+            "owner", "doc_md", "depends_on_past", "max_active_tis_per_dag", "has_callbacks",
+            "expand"?}]}
+A mapped task has "expand": {"kind": "dict"|"list", "sources": [{"length": n} |
+{"task_id", "key"}]}: what the scheduler counts to create its instances (their product).
 Durations are seconds (float or null); datetimes are ISO 8601 strings with offset.
 Tasks are in topological order.
 """
@@ -19,6 +22,7 @@ from typing import Any
 
 from flow.sdk.baseoperator import BaseOperator
 from flow.sdk.dag import DAG
+from flow.sdk.mapped import MappedOperator, serialize_expand
 from flow.sdk.param import serialize_params
 
 SERIALIZATION_VERSION = 1
@@ -43,6 +47,13 @@ def _schedule(value: object) -> str | None:
 
 
 def serialize_task(task: BaseOperator) -> dict[str, Any]:
+    data = _serialize_task(task)
+    if isinstance(task, MappedOperator):
+        data["expand"] = serialize_expand(task.expand_input)
+    return data
+
+
+def _serialize_task(task: BaseOperator) -> dict[str, Any]:
     return {
         "task_id": task.task_id,
         "operator": task.operator_name,

@@ -75,12 +75,14 @@ class PushXComResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class PullXComRequest(_message.Message):
-    __slots__ = ("key", "xcom_key")
+    __slots__ = ("key", "xcom_key", "all_map_indexes")
     KEY_FIELD_NUMBER: _ClassVar[int]
     XCOM_KEY_FIELD_NUMBER: _ClassVar[int]
+    ALL_MAP_INDEXES_FIELD_NUMBER: _ClassVar[int]
     key: _common_pb2.TaskInstanceKey
     xcom_key: str
-    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., xcom_key: _Optional[str] = ...) -> None: ...
+    all_map_indexes: bool
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., xcom_key: _Optional[str] = ..., all_map_indexes: _Optional[bool] = ...) -> None: ...
 
 class PullXComResponse(_message.Message):
     __slots__ = ("found", "value", "content_type")

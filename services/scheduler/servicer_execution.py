@@ -54,6 +54,13 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
         if not (key.dag_id and key.run_id and key.task_id and request.xcom_key):
             raise InvalidArgumentError("key (dag_id, run_id, task_id) and xcom_key are required.",
                                        field="key")
+        if request.all_map_indexes:
+            async with self._core.sessions() as session:
+                rows = await store.mapped_xcoms(session, key.dag_id, key.run_id, key.task_id,
+                                                request.xcom_key)
+            # Stored values are JSON already: the list is written around them, not re-parsed.
+            return pb.PullXComResponse(found=True, content_type="application/json",
+                                       value=b"[" + b",".join(r.value for r in rows) + b"]")
         async with self._core.sessions() as session:
             row = await store.get_xcom(session, key, request.xcom_key)
         if row is None:

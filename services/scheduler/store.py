@@ -10,7 +10,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flow.db.models import (
@@ -36,16 +47,21 @@ def _ti_where(key: TIKey) -> tuple[Any, ...]:
 
 
 async def transition_tis(
-    session: AsyncSession, dag_id: str, run_id: str, task_ids: Sequence[str],
+    session: AsyncSession, dag_id: str, run_id: str, refs: Sequence[tuple[str, int]],
     target: TaskInstanceState, values: dict[str, Any] | None = None,
-    *, try_number: int | None = None, map_index: int = -1,
+    *, try_number: int | None = None,
     sources: frozenset[TaskInstanceState] | None = None,
 ) -> int:
-    """Move task instances to `target` where the table allows it (or, for operator commands,
-    from `sources` of the state machine's mark table); returns the row count."""
+    """Move task instances, each (task_id, map_index), to `target` where the table allows it
+    (or, for operator commands, from `sources` of the state machine's mark table); returns
+    the row count."""
+    which: tuple[ColumnElement[bool], ...]
+    if all(map_index == -1 for _, map_index in refs):  # the common case: no mapped task
+        which = (TI.task_id.in_([t for t, _ in refs]), TI.map_index == -1)
+    else:
+        which = (tuple_(TI.task_id, TI.map_index).in_(list(refs)),)
     stmt = update(TI).where(
-        TI.dag_id == dag_id, TI.run_id == run_id, TI.task_id.in_(list(task_ids)),
-        TI.map_index == map_index,
+        TI.dag_id == dag_id, TI.run_id == run_id, *which,
         TI.state.in_(allowed_sources(target) if sources is None else sources),
     ).values(state=target, **(values or {})).execution_options(synchronize_session=False)
     if try_number is not None:
@@ -118,6 +134,18 @@ async def get_ti(session: AsyncSession, key: TIKey) -> TaskInstance | None:
     return await session.get(TI, (key.dag_id, key.run_id, key.task_id, key.map_index))
 
 
+async def drop_unexpanded_ti(session: AsyncSession, dag_id: str, run_id: str,
+                             task_id: str) -> int:
+    """Delete a mapped task's placeholder instance (map_index -1, never run) when its
+    instances 0..n-1 are created; returns the row count."""
+    result = await session.execute(
+        delete(TI).where(TI.dag_id == dag_id, TI.run_id == run_id, TI.task_id == task_id,
+                         TI.map_index == -1,
+                         TI.state.in_([TaskInstanceState.NONE, TaskInstanceState.SCHEDULED]))
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def insert_tis(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(insert(TI), rows)
@@ -170,6 +198,15 @@ async def put_xcom(session: AsyncSession, key: TIKey, xcom_key: str, value: byte
 
 async def get_xcom(session: AsyncSession, key: TIKey, xcom_key: str) -> XCom | None:
     return await session.get(XCom, (key.dag_id, key.run_id, key.task_id, key.map_index, xcom_key))
+
+
+async def mapped_xcoms(session: AsyncSession, dag_id: str, run_id: str, task_id: str,
+                       xcom_key: str) -> Sequence[XCom]:
+    """The XComs under `xcom_key` of every instance of a mapped task, in map_index order."""
+    return (await session.execute(
+        select(XCom).where(XCom.dag_id == dag_id, XCom.run_id == run_id,
+                           XCom.task_id == task_id, XCom.key == xcom_key, XCom.map_index >= 0)
+        .order_by(XCom.map_index))).scalars().all()
 
 
 async def list_xcoms(session: AsyncSession, dag_id: str, run_id: str, task_id: str,

@@ -80,13 +80,13 @@ class GrpcExecutionApi(ExecutionApi):
             content_type="application/json")
         await call_scheduler(self._stub.PushXCom, request)
 
-    async def pull(self, task_id: str, map_index: int, key: str,
+    async def pull(self, task_id: str, map_index: int | None, key: str,
                    dag_id: str | None = None) -> tuple[bool, Any]:
         source = common_pb2.TaskInstanceKey(dag_id=dag_id or self._key.dag_id,
                                             run_id=self._key.run_id, task_id=task_id,
-                                            map_index=map_index)
-        reply = await call_scheduler(self._stub.PullXCom,
-                                     pb.PullXComRequest(key=source, xcom_key=key))
+                                            map_index=-1 if map_index is None else map_index)
+        reply = await call_scheduler(self._stub.PullXCom, pb.PullXComRequest(
+            key=source, xcom_key=key, all_map_indexes=map_index is None))
         return (True, json.loads(reply.value)) if reply.found else (False, None)
 
     async def get_variable(self, key: str) -> str:

@@ -47,8 +47,9 @@ class ExecutionApi:
     async def push(self, key: str, value: Any) -> None:
         raise NotImplementedError
 
-    async def pull(self, task_id: str, map_index: int, key: str,
+    async def pull(self, task_id: str, map_index: int | None, key: str,
                    dag_id: str | None = None) -> tuple[bool, Any]:
+        """(found, value); map_index None: every instance of a mapped task, as a list."""
         raise NotImplementedError
 
     async def get_variable(self, key: str) -> str:
@@ -323,7 +324,9 @@ class Supervisor:
             await write_frame(writer, reply)
     async def _xcom_pull(self, frame: Frame) -> Frame:
         found, value = await self._xcom.pull(
-            str(frame.get("task_id")), int(frame.get("map_index", -1)), str(frame.get("key")),
+            str(frame.get("task_id")),
+            None if frame.get("map_index", -1) is None else int(frame.get("map_index", -1)),
+            str(frame.get("key")),
             str(frame["dag_id"]) if frame.get("dag_id") else None)
         return {"found": found, "value": value}
 

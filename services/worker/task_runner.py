@@ -22,6 +22,7 @@ from flow.sdk.comms import SupervisorRequestError, installed
 from flow.sdk.context import Context, set_current_context
 from flow.sdk.exceptions import FlowFailException, FlowSkipException, FlowTaskTerminated
 from flow.sdk.loader import load_dags_from_file
+from flow.sdk.mapped import check_mappable
 from flow.sdk.param import param_values
 from flow.sdk.templating import ConnectionAccessor, VariableAccessor
 from flow.sdk.xcom_arg import XCOM_RETURN_KEY
@@ -91,6 +92,8 @@ class RuntimeTaskInstance:
         self.task = task
         # Tasks to skip when this attempt's result is stored (branching, short circuits).
         self.skip_task_ids: list[str] = []
+        # What the attempt pushed, by key: checked when a mapped task maps over it.
+        self.pushed: dict[str, Any] = {}
         self._comms = comms
 
     def __repr__(self) -> str:
@@ -109,6 +112,7 @@ class RuntimeTaskInstance:
 
     def send_xcom(self, key: str, value: Any) -> None:
         """Send a value already known to be JSON data to the supervisor."""
+        self.pushed[key] = value
         self._comms.send({"op": "xcom_push", "key": key, "value": value})
 
     def xcom_pull(self, task_ids: str | Iterable[str] | None = None, dag_id: str | None = None,
@@ -117,18 +121,33 @@ class RuntimeTaskInstance:
                   map_index: int | None = None) -> Any:
         """XComs of this run (Airflow's signature). One task id gives its value (or
         `default`); a list of task ids gives a list, in their order, `default` where missing.
-        `include_prior_dates` is accepted and ignored: XComs are read from this run."""
+        `include_prior_dates` is accepted and ignored: XComs are read from this run. Without
+        map_indexes, a mapped task's XCom is the list of its instances' values (in map_index
+        order), as Airflow's."""
         if map_indexes is None and map_index is not None:
             map_indexes = map_index
         single = task_ids is None or isinstance(task_ids, str)
         ids = [self.task_id] if task_ids is None else (
             [task_ids] if isinstance(task_ids, str) else list(task_ids))
+        indexes: list[int | None]
         if map_indexes is None or isinstance(map_indexes, int):
-            indexes = [-1 if map_indexes is None else map_indexes]
+            indexes = [map_indexes]
         else:
             indexes, single = list(map_indexes), False
-        values = [self._pull_one(t, key, i, dag_id, default) for t in ids for i in indexes]
+        values = [self._pull_one(t, key, self._source_index(t, i, dag_id), dag_id, default)
+                  for t in ids for i in indexes]
         return values[0] if single and len(values) == 1 else values
+
+    def _source_index(self, task_id: str, map_index: int | None, dag_id: str | None,
+                      ) -> int | None:
+        """The map_index to pull: as given, else None (all) for a mapped task, else -1."""
+        if map_index is not None:
+            return map_index
+        dag = getattr(self.task, "dag", None)
+        same_dag = dag_id in (None, self.dag_id)
+        mapped = same_dag and dag is not None and dag.has_task(task_id) and dag.get_task(
+            task_id).is_mapped
+        return None if mapped else -1
 
     def request(self, frame: dict[str, Any]) -> dict[str, Any] | None:
         """Send `frame` to the supervisor and return its answer (None if it did not answer)."""
@@ -137,7 +156,7 @@ class RuntimeTaskInstance:
         except SupervisorRequestError:
             return None
 
-    def _pull_one(self, task_id: str, key: str, map_index: int, dag_id: str | None,
+    def _pull_one(self, task_id: str, key: str, map_index: int | None, dag_id: str | None,
                   default: Any) -> Any:
         reply = self._comms.request({"op": "xcom_pull", "task_id": task_id,
                                      "map_index": map_index, "key": key, "dag_id": dag_id})
@@ -240,13 +259,17 @@ def _execute(payload: dict[str, Any], comms: SupervisorComms,
         ti = RuntimeTaskInstance(payload, comms, task)
         context = _build_context(payload, dag, task, ti)
         with set_current_context(context):
+            if task.is_mapped:  # this instance's operator, with its element
+                task = ti.task = context["task"] = task.unmap(context)
             task.render_template_fields(context)
             run_callbacks(task, "on_execute_callback", context)
             rendered = task.rendered_fields()
             if any(value not in (None, "", [], {}) for value in rendered.values()):
                 comms.send({"op": "rendered_fields", "fields": rendered})
             result = task.execute(context)
-            if getattr(task, "do_xcom_push", True) and result is not None:
+            pushing = getattr(task, "do_xcom_push", True) and result is not None
+            check_mappable(task, {**ti.pushed, **({XCOM_RETURN_KEY: result} if pushing else {})})
+            if pushing:
                 problem = json_problem(result)
                 if problem is not None:
                     raise TypeError(
@@ -334,11 +357,11 @@ def warm_up() -> None:
     from flow.operators.bash import BashOperator
     from flow.operators.empty import EmptyOperator
     from flow.operators.python import PythonOperator
-    from flow.sdk.baseoperator import _accepted_params, default_jinja_env
+    from flow.sdk.baseoperator import accepted_params, default_jinja_env
     from flow.sdk.decorators import _python_operator_class
 
     for cls in (BashOperator, EmptyOperator, PythonOperator, _python_operator_class()):
-        _accepted_params(cls)
+        accepted_params(cls)
     default_jinja_env().from_string("{{ ds }}").render(ds="")
 
 

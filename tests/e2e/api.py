@@ -105,10 +105,12 @@ class Api:
         raise TimeoutError(f"run {dag_id}/{run_id} did not finish in {timeout} s")
 
     def task_instances(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        """The run's task instances by task id; a mapped task's as "task_id[map_index]"."""
         response = self.tis.ListTaskInstances(
             task_instance_service_pb2.ListTaskInstancesRequest(dag_id=dag_id, run_id=run_id),
             metadata=self.metadata, timeout=10)
-        return {ti.key.task_id: ti for ti in response.task_instances}
+        return {ti.key.task_id if ti.key.map_index < 0 else
+                f"{ti.key.task_id}[{ti.key.map_index}]": ti for ti in response.task_instances}
 
     def states(self, dag_id: str, run_id: str) -> dict[str, str]:
         return {tid: common_pb2.TaskInstanceState.Name(ti.state).removeprefix(

@@ -89,7 +89,7 @@ def test_skip_propagates_down_a_chain() -> None:
 def test_run_final_state_by_leaves(states: dict[str, TaskInstanceState], leaves: list[str],
                                    expected: DagRunState | None) -> None:
     """Unfinished -> None; any failed/upstream_failed leaf -> failed; else success."""
-    assert run_final_state(states, leaves) is expected
+    assert run_final_state(states.items(), leaves) is expected
 
 
 def test_retry_delay() -> None:

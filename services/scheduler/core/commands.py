@@ -35,7 +35,7 @@ from services.scheduler.core.types import (
     TIKey,
     TIRecord,
 )
-from services.scheduler.core.unit import UnitOfWork
+from services.scheduler.core.unit import UnitOfWork, ti_row
 
 log = structlog.get_logger(__name__)
 TI = TaskInstanceState
@@ -81,17 +81,12 @@ async def trigger(unit: UnitOfWork, dag_id: str, run_id: str, conf: dict[str, An
                  data_interval_end=logical, queued_at=unit.now, conf=conf)
     session.add(row)
     await session.flush()
-    await store.insert_tis(session, [{
-        "dag_id": dag_id, "run_id": run_id, "task_id": t.task_id, "map_index": -1,
-        "try_number": 0, "max_tries": t.retries + 1, "state": TI.NONE, "operator": t.operator,
-        "queue": t.queue, "pool": t.pool, "pool_slots": t.pool_slots,
-        "priority_weight": t.priority_weight, "hostname": "", "worker_id": ""}
-        for t in spec.tasks.values()])
     run = RunRecord(id=row.id, dag_id=dag_id, run_id=run_id, state=DagRunState.QUEUED,
                     run_type=DagRunType.MANUAL, logical_date=logical, spec=spec, conf=conf,
                     queued_at=unit.now, data_interval_start=logical, data_interval_end=logical,
-                    tis={t.task_id: TIRecord(t.task_id, TI.NONE, 0, t.retries + 1)
+                    tis={(t.task_id, -1): TIRecord(t.task_id, TI.NONE, 0, t.retries + 1)
                          for t in spec.tasks.values()})
+    await store.insert_tis(session, [ti_row(run, t) for t in spec.tasks.values()])
     unit.index[(dag_id, run_id)] = run
     await unit.set_run_state(run, DagRunState.RUNNING, {"start_date": unit.now})
     unit.watch_timeout(run)
@@ -113,7 +108,7 @@ async def apply_results(unit: UnitOfWork, results: Sequence[TaskResult]) -> None
             item = _prepare_result(unit, result, seen)
         if item is not None:
             finished.append(item)
-    await unit.finish_tries([(run, result.key.task_id, target, values)
+    await unit.finish_tries([(run, (result.key.task_id, result.key.map_index), target, values)
                              for run, result, target, values in finished])
     await store.put_rendered_fields(unit.session, [
         (result.key, result.try_number, result.rendered_fields)
@@ -130,10 +125,11 @@ async def apply_results(unit: UnitOfWork, results: Sequence[TaskResult]) -> None
 
 async def _apply_skips(unit: UnitOfWork, run: RunRecord, result: TaskResult) -> list[str]:
     """Mark the tasks the attempt skipped as SKIPPED, if they have not started; their ids."""
-    ids = sorted({t for t in result.skip_task_ids if t in run.tis
-                  and run.tis[t].state in (TI.NONE, TI.SCHEDULED)})
-    if ids:
-        await unit.set_state(run, ids, TI.SKIPPED, {"end_date": unit.now})
+    refs = [ti.ref for t in sorted(set(result.skip_task_ids)) for ti in run.task_tis(t)
+            if ti.state in (TI.NONE, TI.SCHEDULED)]
+    ids = list(dict.fromkeys(t for t, _ in refs))
+    if refs:
+        await unit.set_state(run, refs, TI.SKIPPED, {"end_date": unit.now})
         log.info("tasks_skipped", by=result.key.task_id, skipped=ids)
     return ids
 
@@ -148,7 +144,7 @@ def _prepare_result(unit: UnitOfWork, result: TaskResult, seen: set[tuple[TIKey,
                     ) -> tuple[RunRecord, TaskResult, TaskInstanceState, dict[str, Any]] | None:
     """The run, target state and column values of a result that applies, else None."""
     run = unit.index.get((result.key.dag_id, result.key.run_id))
-    ti = run.tis.get(result.key.task_id) if run else None
+    ti = run.tis.get((result.key.task_id, result.key.map_index)) if run else None
     if (run is None or ti is None or ti.try_number != result.try_number
             or ti.state != TI.RUNNING or (result.key, result.try_number) in seen):
         log.info("task_event_ignored", reason="stale attempt",
@@ -169,15 +165,17 @@ def _prepare_result(unit: UnitOfWork, result: TaskResult, seen: set[tuple[TIKey,
         ti.next_retry_at = values["next_retry_at"] = unit.now + retry_delay(
             ti.try_number, spec.retry_delay, exponential=spec.retry_exponential_backoff,
             max_delay_seconds=spec.max_retry_delay,
-            jitter_key=f"{run.dag_id}#{ti.task_id}#{run.logical_date}#{ti.try_number}")
+            jitter_key=f"{run.dag_id}#{ti.task_id}#{run.logical_date}#{ti.try_number}"
+            + (f"#{ti.map_index}" if ti.map_index >= 0 else ""))
     return run, result, target, values
 
 
 def _record_finished(unit: UnitOfWork, run: RunRecord, result: TaskResult,
                      target: TaskInstanceState, values: dict[str, Any]) -> None:
-    ti = run.tis[result.key.task_id]
+    ti = run.tis[(result.key.task_id, result.key.map_index)]
     unit.add_history({
-        "dag_id": run.dag_id, "run_id": run.run_id, "task_id": ti.task_id, "map_index": -1,
+        "dag_id": run.dag_id, "run_id": run.run_id, "task_id": ti.task_id,
+        "map_index": ti.map_index,
         "try_number": ti.try_number, "state": target, "start_date": values.get("start_date"),
         "end_date": values["end_date"], "duration": values["duration"], "hostname": "",
         "worker_id": result.worker_id or ti.worker_id, "error": result.error or None})
@@ -190,13 +188,13 @@ async def requeue(unit: UnitOfWork, keys: Sequence[TIKey]) -> None:
     """Queue the next try of task instances whose retry delay passed."""
     for key in keys:
         run = unit.index.get((key.dag_id, key.run_id))
-        ti = run.tis.get(key.task_id) if run else None
+        ti = run.tis.get((key.task_id, key.map_index)) if run else None
         if run is None or ti is None or ti.state != TI.UP_FOR_RETRY:
             continue
         if ti.next_retry_at and ti.next_retry_at > unit.now:
             unit.retries.append((ti.next_retry_at, key))
             continue
-        await unit.queue(run, [key.task_id])
+        await unit.queue(run, [ti.ref])
 
 
 async def time_out_runs(unit: UnitOfWork, runs: Sequence[tuple[str, str]]) -> None:
@@ -211,15 +209,17 @@ async def time_out_runs(unit: UnitOfWork, runs: Sequence[tuple[str, str]]) -> No
         if due > unit.now:  # e.g. a run restarted after a clear: not yet
             unit.run_deadlines.append((due, (dag_id, run_id)))
             continue
-        unfinished = [t for t, ti in run.tis.items() if ti.state in TI_UNFINISHED]
+        unfinished = [ref for ref, ti in run.tis.items() if ti.state in TI_UNFINISHED]
         unit.cancels.extend(
-            (ti.worker_id, subjects.attempt_key(dag_id, run_id, t, -1, ti.try_number))
-            for t, ti in run.tis.items() if ti.state == TI.RUNNING and ti.worker_id)
+            (ti.worker_id, subjects.attempt_key(dag_id, run_id, ti.task_id, ti.map_index,
+                                                ti.try_number))
+            for ti in run.tis.values() if ti.state == TI.RUNNING and ti.worker_id)
         await unit.set_state(run, unfinished, TI.SKIPPED, {"end_date": unit.now})
         await unit.set_run_state(run, DagRunState.FAILED, {"end_date": unit.now})
         unit.index.pop((dag_id, run_id), None)
         log.warning("dag_run_timed_out", dag_id=dag_id, run_id=run_id,
-                    timeout=run.spec.dagrun_timeout, skipped=unfinished)
+                    timeout=run.spec.dagrun_timeout,
+                    skipped=sorted({task_id for task_id, _ in unfinished}))
         unit.dispatch_callback(run, DagRunState.FAILED, "timed_out")
 
 
@@ -243,7 +243,7 @@ async def claim_many(unit: UnitOfWork, requests: Sequence[ClaimRequest],
     taken: set[tuple[TIKey, int]] = set()
     for i, req in enumerate(requests):
         run = unit.index.get((req.key.dag_id, req.key.run_id))
-        ti = run.tis.get(req.key.task_id) if run else None
+        ti = run.tis.get((req.key.task_id, req.key.map_index)) if run else None
         if run is None or ti is None:
             if await store.get_ti(unit.session, req.key) is None:
                 outcomes[i] = NotFoundError(
@@ -278,7 +278,7 @@ async def claim_many(unit: UnitOfWork, requests: Sequence[ClaimRequest],
             if row is None:
                 outcomes[i] = _not_claimable(req.key, req.try_number, "it is no longer queued")
                 continue
-            ti = run.tis[req.key.task_id]
+            ti = run.tis[(req.key.task_id, req.key.map_index)]
             ti.state, ti.worker_id, ti.start_date = TI.RUNNING, worker_id, unit.now
             unit.touched[(run.dag_id, run.run_id)] = run
             unit.changes.append(Change(run.dag_id, run.run_id, run.state, unit.now, req.key,
@@ -300,14 +300,15 @@ async def fail_zombies(unit: UnitOfWork, is_running: Callable[[str, str], bool],
     their worker does not list as running: it stopped heartbeating, or it lost the attempt
     (e.g. it restarted under the same id, or its claim answer never reached it)."""
     results = [
-        TaskResult(key=TIKey(run.dag_id, run.run_id, ti.task_id), try_number=ti.try_number,
+        TaskResult(key=TIKey(run.dag_id, run.run_id, ti.task_id, ti.map_index),
+                   try_number=ti.try_number,
                    state=TI.FAILED, worker_id=ti.worker_id,
                    error=f"worker {ti.worker_id} is not running this attempt (no heartbeat "
                          "lists it)")
         for run in list(unit.index.values()) for ti in run.tis.values()
         if ti.state == TI.RUNNING
         and not is_running(ti.worker_id, subjects.attempt_key(
-            run.dag_id, run.run_id, ti.task_id, -1, ti.try_number))
+            run.dag_id, run.run_id, ti.task_id, ti.map_index, ti.try_number))
         and (ti.start_date is None or ti.start_date < older_than)]
     for result in results:
         log.warning("zombie_detected", dag_id=result.key.dag_id, run_id=result.key.run_id,

@@ -184,7 +184,8 @@ class SchedulingCore:
             self.republish_needed = False
             now = datetime.now(UTC)
             dispatches = [
-                Dispatch(key=TIKey(run.dag_id, run.run_id, ti.task_id), try_number=ti.try_number,
+                Dispatch(key=TIKey(run.dag_id, run.run_id, ti.task_id, ti.map_index),
+                         try_number=ti.try_number,
                          fileloc=run.spec.fileloc, queue=run.spec.tasks[ti.task_id].queue,
                          max_tries=ti.max_tries, queued_at=now, logical_date=run.logical_date,
                          conf=run.conf,

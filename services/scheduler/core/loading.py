@@ -7,6 +7,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flow.db.models import TaskInstance
 from flow.states import TaskInstanceState
 from services.scheduler import store
 from services.scheduler.core.timers import DeadlineTimer
@@ -41,12 +42,16 @@ async def load_index(session: AsyncSession, index: RunIndex, timers: DeadlineTim
                               (row.dag_id, row.run_id))
     for ti in await store.tis_of_runs(session, list(index)):
         run = index.get((ti.dag_id, ti.run_id))
-        if run is None or ti.map_index != -1 or ti.task_id not in run.spec.tasks:
+        if run is None or ti.task_id not in run.spec.tasks:
             continue
-        run.tis[ti.task_id] = TIRecord(ti.task_id, ti.state, ti.try_number, ti.max_tries,
-                                       ti.worker_id, ti.start_date, ti.next_retry_at)
+        run.add_ti(_record(ti))
         if ti.state == TaskInstanceState.UP_FOR_RETRY and ti.next_retry_at is not None:
-            timers.add(ti.next_retry_at, TIKey(ti.dag_id, ti.run_id, ti.task_id))
+            timers.add(ti.next_retry_at, TIKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index))
+
+
+def _record(row: TaskInstance) -> TIRecord:
+    return TIRecord(row.task_id, row.state, row.try_number, row.max_tries, row.worker_id,
+                    row.start_date, row.next_retry_at, row.map_index)
 
 
 async def load_run(session: AsyncSession, dag_id: str, run_id: str) -> RunRecord | None:
@@ -62,7 +67,6 @@ async def load_run(session: AsyncSession, dag_id: str, run_id: str) -> RunRecord
         queued_at=row.queued_at, start_date=row.start_date, end_date=row.end_date,
         data_interval_start=row.data_interval_start, data_interval_end=row.data_interval_end)
     for ti in await store.tis_of_runs(session, [(dag_id, run_id)]):
-        if ti.map_index == -1 and ti.task_id in run.spec.tasks:
-            run.tis[ti.task_id] = TIRecord(ti.task_id, ti.state, ti.try_number, ti.max_tries,
-                                           ti.worker_id, ti.start_date, ti.next_retry_at)
+        if ti.task_id in run.spec.tasks:
+            run.add_ti(_record(ti))
     return run

@@ -102,8 +102,9 @@ async def clear(unit: UnitOfWork, request: ClearRequest) -> list[str]:
             field="task_regex", reason="NO_TASK_MATCHES")
     selected = _select(run.spec, roots, request.include_upstream, request.include_downstream)
     states = CLEARABLE & FAILED_STATES if request.only_failed else CLEARABLE
-    cleared = [t for t in run.spec.tasks
-               if t in selected and t in run.tis and run.tis[t].state in states]
+    refs = [ti.ref for t in run.spec.tasks if t in selected
+            for ti in run.task_tis(t) if ti.state in states]
+    cleared = list(dict.fromkeys(t for t, _ in refs))
     if request.dry_run or not cleared:
         return cleared
     if not active:
@@ -113,11 +114,11 @@ async def clear(unit: UnitOfWork, request: ClearRequest) -> list[str]:
         await unit.set_run_state(run, DagRunState.RUNNING, {"start_date": unit.now})
         unit.index[(run.dag_id, run.run_id)] = run
         unit.watch_timeout(run)  # dagrun_timeout counts from this new start
-    for task_id in cleared:
-        ti = run.tis[task_id]
-        ti.max_tries = ti.try_number + run.spec.tasks[task_id].retries + 1
+    for ref in refs:
+        ti = run.tis[ref]
+        ti.max_tries = ti.try_number + run.spec.tasks[ti.task_id].retries + 1
         ti.next_retry_at = None
-        await unit.set_state(run, [task_id], TI.NONE, {
+        await unit.set_state(run, [ref], TI.NONE, {
             "max_tries": ti.max_tries, "start_date": None, "end_date": None, "duration": None,
             "next_retry_at": None})
     log.info("task_instances_cleared", dag_id=run.dag_id, run_id=run.run_id,
@@ -138,16 +139,17 @@ async def mark(unit: UnitOfWork, request: MarkRequest) -> list[str]:
                             reason="TASK_NOT_FOUND")
     selected = _select(run.spec, {request.task_id}, request.include_upstream,
                        request.include_downstream)
-    changed = [t for t in run.spec.tasks
-               if t in selected and t in run.tis and run.tis[t].state != request.state]
+    tis = [ti for t in run.spec.tasks if t in selected for ti in run.task_tis(t)
+           if ti.state not in (request.state, TI.REMOVED)]
+    changed = list(dict.fromkeys(ti.task_id for ti in tis))
     if request.dry_run or not changed:
         return changed
     # A marked running attempt is stopped (after the commit); its late result is stale.
     unit.cancels.extend(
-        (run.tis[t].worker_id, subjects.attempt_key(run.dag_id, run.run_id, t, -1,
-                                                    run.tis[t].try_number))
-        for t in changed if run.tis[t].state == TI.RUNNING and run.tis[t].worker_id)
-    await unit.set_state(run, changed, request.state, {"end_date": unit.now},
+        (ti.worker_id, subjects.attempt_key(run.dag_id, run.run_id, ti.task_id, ti.map_index,
+                                            ti.try_number))
+        for ti in tis if ti.state == TI.RUNNING and ti.worker_id)
+    await unit.set_state(run, [ti.ref for ti in tis], request.state, {"end_date": unit.now},
                          sources=mark_sources(request.state))
     log.info("task_instances_marked", dag_id=run.dag_id, run_id=run.run_id,
              task_ids=changed, state=str(request.state))

@@ -124,15 +124,19 @@ def evaluate_trigger_rule(rule: str, upstream: Iterable[TaskInstanceState]) -> D
 
 
 def run_final_state(
-    states: dict[str, TaskInstanceState], leaves: Iterable[str]
+    states: Iterable[tuple[str, TaskInstanceState]], leaves: Iterable[str]
 ) -> DagRunState | None:
-    """The run's state once every task instance finished (None while some are unfinished).
+    """The run's state once every task instance finished (None while some are unfinished);
+    `states` are (task_id, state) of every instance, several for a mapped task.
 
-    As Airflow: any leaf failed or upstream_failed -> failed, else success.
+    As Airflow: any instance of a leaf failed or upstream_failed -> failed, else success.
     """
-    if any(state not in TI_FINISHED for state in states.values()):
+    listed = list(states)
+    if any(state not in TI_FINISHED for _, state in listed):
         return None
-    if any(states.get(leaf) in (TI.FAILED, TI.UPSTREAM_FAILED) for leaf in leaves):
+    leaf_ids = set(leaves)
+    if any(task_id in leaf_ids and state in (TI.FAILED, TI.UPSTREAM_FAILED)
+           for task_id, state in listed):
         return DagRunState.FAILED
     return DagRunState.SUCCESS
 

@@ -12,6 +12,19 @@ from typing import Any
 
 from flow.states import DagRunState, TaskInstanceState
 
+# One task instance of a run: (task_id, map_index); map_index -1 unless the task is mapped.
+Ref = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class MapSource:
+    """One thing a mapped task maps over: a literal of `length` elements, or the XCom `key`
+    of task `task_id` (counted when the mapped task is about to run)."""
+
+    length: int | None = None
+    task_id: str = ""
+    key: str = "return_value"
+
 
 @dataclass(frozen=True)
 class TaskSpec:
@@ -32,9 +45,12 @@ class TaskSpec:
     max_retry_delay: float | None = None
     execution_timeout: float | None = None
     has_callbacks: bool = False
+    # Set for a mapped task: its instances are the product of these sources' lengths.
+    map_sources: tuple[MapSource, ...] | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TaskSpec:
+        expand = data.get("expand")
         return cls(
             task_id=data["task_id"],
             operator=data.get("operator") or "BaseOperator",
@@ -51,6 +67,10 @@ class TaskSpec:
             max_retry_delay=data.get("max_retry_delay"),
             execution_timeout=data.get("execution_timeout"),
             has_callbacks=bool(data.get("has_callbacks")),
+            map_sources=None if expand is None else tuple(
+                MapSource(length=s.get("length"), task_id=s.get("task_id") or "",
+                          key=s.get("key") or "return_value")
+                for s in expand.get("sources") or ()),
         )
 
 
@@ -155,6 +175,11 @@ class TIRecord:
     worker_id: str = ""
     start_date: datetime | None = None
     next_retry_at: datetime | None = None
+    map_index: int = -1
+
+    @property
+    def ref(self) -> Ref:
+        return (self.task_id, self.map_index)
 
 
 @dataclass
@@ -174,7 +199,24 @@ class RunRecord:
     end_date: datetime | None = None
     data_interval_start: datetime | None = None
     data_interval_end: datetime | None = None
-    tis: dict[str, TIRecord] = field(default_factory=dict)
+    tis: dict[Ref, TIRecord] = field(default_factory=dict)
+    # Mapped tasks already expanded: how many instances each has (map_index 0..n-1).
+    map_counts: dict[str, int] = field(default_factory=dict)
 
-    def states(self) -> dict[str, TaskInstanceState]:
-        return {task_id: ti.state for task_id, ti in self.tis.items()}
+    def add_ti(self, ti: TIRecord) -> None:
+        self.tis[ti.ref] = ti
+        if ti.map_index >= 0:
+            self.map_counts[ti.task_id] = max(self.map_counts.get(ti.task_id, 0),
+                                              ti.map_index + 1)
+
+    def task_tis(self, task_id: str) -> list[TIRecord]:
+        """The task's instances: its one (map_index -1), or every expanded one, in order."""
+        count = self.map_counts.get(task_id)
+        if count is None:
+            ti = self.tis.get((task_id, -1))
+            return [] if ti is None else [ti]
+        return [self.tis[(task_id, i)] for i in range(count) if (task_id, i) in self.tis]
+
+    def states(self) -> list[tuple[str, TaskInstanceState]]:
+        """(task_id, state) of every task instance."""
+        return [(task_id, ti.state) for (task_id, _), ti in self.tis.items()]
