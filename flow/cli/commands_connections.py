@@ -1,4 +1,5 @@
-"""`flowcli connections add|get|list|delete`, as Airflow's CLI. Passwords are never shown."""
+"""`flowcli connections add|get|list|update|delete`, as Airflow's CLI (update is Flow's own:
+the fields given replace the stored ones). Passwords are never shown."""
 
 from __future__ import annotations
 
@@ -76,6 +77,30 @@ async def list_connections(args: argparse.Namespace, client: FlowClient) -> int:
     return 0
 
 
+async def update_connection(args: argparse.Namespace, client: FlowClient) -> int:
+    fields = {name: getattr(args, name if name == "conn_type" else f"conn_{name}")
+              for name in _FIELDS}
+    given = {k: v for k, v in fields.items() if v is not None}
+    if not given:
+        raise InvalidArgumentError("Give at least one field to change, e.g. --conn-host.",
+                                   field="conn_host")
+    await client.call("connections", "UpdateConnection", pb.UpdateConnectionRequest(
+        conn_id=args.conn_id, connection=pb.Connection(**given), update_mask=sorted(given)))
+    emit(f"Successfully updated `conn_id`={args.conn_id}")
+    return 0
+
+
+def _field_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--conn-type", default=None)
+    p.add_argument("--conn-host", default=None)
+    p.add_argument("--conn-login", default=None)
+    p.add_argument("--conn-password", default=None)
+    p.add_argument("--conn-schema", default=None)
+    p.add_argument("--conn-port", type=int, default=None)
+    p.add_argument("--conn-extra", default=None, help="JSON object")
+    p.add_argument("--conn-description", default=None)
+
+
 async def delete_connection(args: argparse.Namespace, client: FlowClient) -> int:
     await client.call("connections", "DeleteConnection",
                       pb.DeleteConnectionRequest(conn_id=args.conn_id))
@@ -89,15 +114,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p = verbs.add_parser("add", parents=[common], help="add a connection (a URI or fields)")
     p.add_argument("conn_id")
     p.add_argument("--conn-uri", default=None, help="e.g. postgres://user:pass@host:5432/db")
-    p.add_argument("--conn-type", default=None)
-    p.add_argument("--conn-host", default=None)
-    p.add_argument("--conn-login", default=None)
-    p.add_argument("--conn-password", default=None)
-    p.add_argument("--conn-schema", default=None)
-    p.add_argument("--conn-port", type=int, default=None)
-    p.add_argument("--conn-extra", default=None, help="JSON object")
-    p.add_argument("--conn-description", default=None)
+    _field_options(p)
     p.set_defaults(handler=add_connection)
+    p = verbs.add_parser("update", parents=[common],
+                         help="replace the given fields of a connection")
+    p.add_argument("conn_id")
+    _field_options(p)
+    p.set_defaults(handler=update_connection)
     p = verbs.add_parser("get", parents=[common], help="show a connection (password masked)")
     p.add_argument("conn_id")
     p.set_defaults(handler=get_connection)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n flow/v1/connection_service.proto\x12\x07\x66low.v1\"\xa1\x01\n\nConnection\x12\x0f\n\x07\x63onn_id\x18\x01 \x01(\t\x12\x11\n\tconn_type\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0c\n\x04host\x18\x04 \x01(\t\x12\x0e\n\x06schema\x18\x05 \x01(\t\x12\r\n\x05login\x18\x06 \x01(\t\x12\x10\n\x08password\x18\x07 \x01(\t\x12\x0c\n\x04port\x18\x08 \x01(\x05\x12\r\n\x05\x65xtra\x18\t \x01(\t\"\'\n\x14GetConnectionRequest\x12\x0f\n\x07\x63onn_id\x18\x01 \x01(\t\"@\n\x15GetConnectionResponse\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"?\n\x16ListConnectionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\\\n\x17ListConnectionsResponse\x12(\n\x0b\x63onnections\x18\x01 \x03(\x0b\x32\x13.flow.v1.Connection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"B\n\x17\x43reateConnectionRequest\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"C\n\x18\x43reateConnectionResponse\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"*\n\x17\x44\x65leteConnectionRequest\x12\x0f\n\x07\x63onn_id\x18\x01 \x01(\t\"\x1a\n\x18\x44\x65leteConnectionResponse2\xeb\x02\n\x11\x43onnectionService\x12N\n\rGetConnection\x12\x1d.flow.v1.GetConnectionRequest\x1a\x1e.flow.v1.GetConnectionResponse\x12T\n\x0fListConnections\x12\x1f.flow.v1.ListConnectionsRequest\x1a .flow.v1.ListConnectionsResponse\x12W\n\x10\x43reateConnection\x12 .flow.v1.CreateConnectionRequest\x1a!.flow.v1.CreateConnectionResponse\x12W\n\x10\x44\x65leteConnection\x12 .flow.v1.DeleteConnectionRequest\x1a!.flow.v1.DeleteConnectionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n flow/v1/connection_service.proto\x12\x07\x66low.v1\"\xa1\x01\n\nConnection\x12\x0f\n\x07\x63onn_id\x18\x01 \x01(\t\x12\x11\n\tconn_type\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0c\n\x04host\x18\x04 \x01(\t\x12\x0e\n\x06schema\x18\x05 \x01(\t\x12\r\n\x05login\x18\x06 \x01(\t\x12\x10\n\x08password\x18\x07 \x01(\t\x12\x0c\n\x04port\x18\x08 \x01(\x05\x12\r\n\x05\x65xtra\x18\t \x01(\t\"\'\n\x14GetConnectionRequest\x12\x0f\n\x07\x63onn_id\x18\x01 \x01(\t\"@\n\x15GetConnectionResponse\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"?\n\x16ListConnectionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\\\n\x17ListConnectionsResponse\x12(\n\x0b\x63onnections\x18\x01 \x03(\x0b\x32\x13.flow.v1.Connection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"B\n\x17\x43reateConnectionRequest\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"C\n\x18\x43reateConnectionResponse\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"h\n\x17UpdateConnectionRequest\x12\x0f\n\x07\x63onn_id\x18\x01 \x01(\t\x12\'\n\nconnection\x18\x02 \x01(\x0b\x32\x13.flow.v1.Connection\x12\x13\n\x0bupdate_mask\x18\x03 \x03(\t\"C\n\x18UpdateConnectionResponse\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"*\n\x17\x44\x65leteConnectionRequest\x12\x0f\n\x07\x63onn_id\x18\x01 \x01(\t\"\x1a\n\x18\x44\x65leteConnectionResponse2\xc4\x03\n\x11\x43onnectionService\x12N\n\rGetConnection\x12\x1d.flow.v1.GetConnectionRequest\x1a\x1e.flow.v1.GetConnectionResponse\x12T\n\x0fListConnections\x12\x1f.flow.v1.ListConnectionsRequest\x1a .flow.v1.ListConnectionsResponse\x12W\n\x10\x43reateConnection\x12 .flow.v1.CreateConnectionRequest\x1a!.flow.v1.CreateConnectionResponse\x12W\n\x10UpdateConnection\x12 .flow.v1.UpdateConnectionRequest\x1a!.flow.v1.UpdateConnectionResponse\x12W\n\x10\x44\x65leteConnection\x12 .flow.v1.DeleteConnectionRequest\x1a!.flow.v1.DeleteConnectionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,10 +45,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATECONNECTIONREQUEST']._serialized_end=541
   _globals['_CREATECONNECTIONRESPONSE']._serialized_start=543
   _globals['_CREATECONNECTIONRESPONSE']._serialized_end=610
-  _globals['_DELETECONNECTIONREQUEST']._serialized_start=612
-  _globals['_DELETECONNECTIONREQUEST']._serialized_end=654
-  _globals['_DELETECONNECTIONRESPONSE']._serialized_start=656
-  _globals['_DELETECONNECTIONRESPONSE']._serialized_end=682
-  _globals['_CONNECTIONSERVICE']._serialized_start=685
-  _globals['_CONNECTIONSERVICE']._serialized_end=1048
+  _globals['_UPDATECONNECTIONREQUEST']._serialized_start=612
+  _globals['_UPDATECONNECTIONREQUEST']._serialized_end=716
+  _globals['_UPDATECONNECTIONRESPONSE']._serialized_start=718
+  _globals['_UPDATECONNECTIONRESPONSE']._serialized_end=785
+  _globals['_DELETECONNECTIONREQUEST']._serialized_start=787
+  _globals['_DELETECONNECTIONREQUEST']._serialized_end=829
+  _globals['_DELETECONNECTIONRESPONSE']._serialized_start=831
+  _globals['_DELETECONNECTIONRESPONSE']._serialized_end=857
+  _globals['_CONNECTIONSERVICE']._serialized_start=860
+  _globals['_CONNECTIONSERVICE']._serialized_end=1312
 # @@protoc_insertion_point(module_scope)

@@ -68,6 +68,22 @@ class CreateConnectionResponse(_message.Message):
     connection: Connection
     def __init__(self, connection: _Optional[_Union[Connection, _Mapping]] = ...) -> None: ...
 
+class UpdateConnectionRequest(_message.Message):
+    __slots__ = ("conn_id", "connection", "update_mask")
+    CONN_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    conn_id: str
+    connection: Connection
+    update_mask: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, conn_id: _Optional[str] = ..., connection: _Optional[_Union[Connection, _Mapping]] = ..., update_mask: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class UpdateConnectionResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: Connection
+    def __init__(self, connection: _Optional[_Union[Connection, _Mapping]] = ...) -> None: ...
+
 class DeleteConnectionRequest(_message.Message):
     __slots__ = ("conn_id",)
     CONN_ID_FIELD_NUMBER: _ClassVar[int]

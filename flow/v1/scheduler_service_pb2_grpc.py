@@ -143,6 +143,11 @@ class SchedulerServiceStub:
                 request_serializer=flow_dot_v1_dot_connection__service__pb2.CreateConnectionRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_connection__service__pb2.CreateConnectionResponse.FromString,
                 _registered_method=True)
+        self.UpdateConnection = channel.unary_unary(
+                '/flow.v1.SchedulerService/UpdateConnection',
+                request_serializer=flow_dot_v1_dot_connection__service__pb2.UpdateConnectionRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_connection__service__pb2.UpdateConnectionResponse.FromString,
+                _registered_method=True)
         self.DeleteConnection = channel.unary_unary(
                 '/flow.v1.SchedulerService/DeleteConnection',
                 request_serializer=flow_dot_v1_dot_connection__service__pb2.DeleteConnectionRequest.SerializeToString,
@@ -306,6 +311,13 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateConnection(self, request, context):
+        """See ConnectionService.UpdateConnection.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteConnection(self, request, context):
         """See ConnectionService.DeleteConnection.
         """
@@ -429,6 +441,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.CreateConnection,
                     request_deserializer=flow_dot_v1_dot_connection__service__pb2.CreateConnectionRequest.FromString,
                     response_serializer=flow_dot_v1_dot_connection__service__pb2.CreateConnectionResponse.SerializeToString,
+            ),
+            'UpdateConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateConnection,
+                    request_deserializer=flow_dot_v1_dot_connection__service__pb2.UpdateConnectionRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_connection__service__pb2.UpdateConnectionResponse.SerializeToString,
             ),
             'DeleteConnection': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteConnection,
@@ -989,6 +1006,33 @@ class SchedulerService:
             '/flow.v1.SchedulerService/CreateConnection',
             flow_dot_v1_dot_connection__service__pb2.CreateConnectionRequest.SerializeToString,
             flow_dot_v1_dot_connection__service__pb2.CreateConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/UpdateConnection',
+            flow_dot_v1_dot_connection__service__pb2.UpdateConnectionRequest.SerializeToString,
+            flow_dot_v1_dot_connection__service__pb2.UpdateConnectionResponse.FromString,
             options,
             channel_credentials,
             insecure,

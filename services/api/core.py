@@ -212,6 +212,12 @@ class GatewayCore:
         _mask_password(response.connection)
         return response
 
+    async def update_connection(self, request: Any) -> Any:
+        _require(request, "conn_id")
+        response = await _forward(self._scheduler.UpdateConnection(request))
+        _mask_password(response.connection)
+        return response
+
     async def delete_connection(self, request: Any) -> Any:
         _require(request, "conn_id")
         return await _forward(self._scheduler.DeleteConnection(request))

@@ -125,6 +125,9 @@ class ConnectionServicer(connection_service_pb2_grpc.ConnectionServiceServicer):
     async def CreateConnection(self, request: Any, context: Any) -> Any:
         return await self._core.create_connection(request)
 
+    async def UpdateConnection(self, request: Any, context: Any) -> Any:
+        return await self._core.update_connection(request)
+
     async def DeleteConnection(self, request: Any, context: Any) -> Any:
         return await self._core.delete_connection(request)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,11 @@ class ConnectionRecord:
     def masked(self) -> ConnectionRecord:
         """The same connection with the password replaced by `***` (when one is set)."""
         return dataclasses.replace(self, password=MASK if self.password else "")
+
+
+# The fields UpdateConnection may replace.
+UPDATABLE = ("conn_type", "description", "host", "schema", "login", "password", "port",
+             "extra")
 
 
 def _not_found(conn_id: str) -> NotFoundError:
@@ -120,6 +126,37 @@ class Connections:
 
         await self._core.submit(op)
         return record
+
+    async def update(self, conn_id: str, values: ConnectionRecord,
+                     paths: Sequence[str]) -> ConnectionRecord:
+        """Replace the fields named in `paths` (every field when empty) of `conn_id`; a
+        password of `***` keeps the stored one."""
+        if not conn_id:
+            raise InvalidArgumentError("conn_id is required.", field="conn_id")
+        unknown = sorted(set(paths) - set(UPDATABLE))
+        if unknown:
+            raise InvalidArgumentError(
+                f"update_mask names unknown fields {unknown}; use {list(UPDATABLE)}.",
+                field="update_mask")
+        wanted = [p for p in UPDATABLE if p in paths] if paths else list(UPDATABLE)
+        if values.password == MASK:
+            wanted = [p for p in wanted if p != "password"]
+
+        async def op(unit: UnitOfWork) -> ConnectionRecord:
+            row = await unit.session.get(ConnectionRow, conn_id)
+            if row is None:
+                raise _not_found(conn_id)
+            record = dataclasses.replace(self._record(row), **{
+                p: getattr(values, p) for p in wanted})
+            _validate(record)
+            for name in wanted:
+                value = getattr(record, name)
+                setattr(row, name, self._codec.encrypt(value) if name in ("password", "extra")
+                        else value)
+            row.updated_at = unit.now
+            return record
+
+        return await self._core.submit(op)
 
     async def delete(self, conn_id: str) -> None:
         if not conn_id:

@@ -61,6 +61,13 @@ class ResourceServicerMixin:
         return connection_service_pb2.CreateConnectionResponse(
             connection=convert.connection_to_proto(record.masked()))
 
+    async def UpdateConnection(self, request: Any, context: Any) -> Any:
+        record = await self._connections.update(
+            request.conn_id, convert.connection_from_proto(request.connection),
+            list(request.update_mask))
+        return connection_service_pb2.UpdateConnectionResponse(
+            connection=convert.connection_to_proto(record.masked()))
+
     async def DeleteConnection(self, request: Any, context: Any) -> Any:
         await self._connections.delete(request.conn_id)
         return connection_service_pb2.DeleteConnectionResponse()

@@ -15,7 +15,10 @@ import pytest
 from flow.cli.main import main as flowcli_main
 from flow.platform import Platform
 from flow.v1 import (
+    common_pb2,
     connection_service_pb2_grpc,
+    task_execution_service_pb2,
+    task_execution_service_pb2_grpc,
     variable_service_pb2_grpc,
     xcom_service_pb2_grpc,
 )
@@ -35,6 +38,22 @@ class RuntimeApi(Api):
 
     def call(self, method: Any, request: Any) -> Any:
         return method(request, metadata=self.metadata, timeout=30)
+
+    def runtime_connection(self, conn_id: str) -> dict[str, Any]:
+        """The connection as a running task gets it from the scheduler (password in clear)."""
+        scheduler = grpc.insecure_channel(
+            f"127.0.0.1:{self.platform.services['scheduler'].info['grpc_port']}")
+        try:
+            stub = task_execution_service_pb2_grpc.TaskExecutionServiceStub(scheduler)
+            reply = stub.GetTaskConnection(
+                task_execution_service_pb2.GetTaskConnectionRequest(
+                    key=common_pb2.TaskInstanceKey(dag_id="test", run_id="test", task_id="t"),
+                    conn_id=conn_id),
+                metadata=(("authorization", f"Bearer {self.platform.internal_token}"),),
+                timeout=10)
+        finally:
+            scheduler.close()
+        return {"host": reply.connection.host, "password": reply.connection.password}
 
     def cli(self, *args: str) -> tuple[int, str, str]:
         """Run flowcli in this process against the platform: (exit code, stdout, stderr)."""

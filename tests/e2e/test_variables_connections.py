@@ -147,6 +147,26 @@ def test_connection_crud_never_returns_the_password(api: RuntimeApi) -> None:
     error = rpc_error(lambda: api.call(api.connections.CreateConnection,
                                        cpb.CreateConnectionRequest(connection=bad)))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # Update: the fields of the mask change; "***" written back keeps the stored password.
+    updated = api.call(api.connections.UpdateConnection, cpb.UpdateConnectionRequest(
+        conn_id="crud_conn", connection=cpb.Connection(host="new.example.org", port=9443),
+        update_mask=["host", "port"])).connection
+    assert (updated.host, updated.port, updated.login, updated.password) == (
+        "new.example.org", 9443, "me", "***")
+    got.host = "third.example.org"
+    api.call(api.connections.UpdateConnection, cpb.UpdateConnectionRequest(
+        conn_id="crud_conn", connection=got))
+    assert api.runtime_connection("crud_conn")["password"] == PASSWORD
+    for request, code in (
+            (cpb.UpdateConnectionRequest(conn_id="nope", connection=got),
+             grpc.StatusCode.NOT_FOUND),
+            (cpb.UpdateConnectionRequest(conn_id="crud_conn", connection=got,
+                                         update_mask=["password_hash"]),
+             grpc.StatusCode.INVALID_ARGUMENT),
+            (cpb.UpdateConnectionRequest(conn_id="crud_conn", connection=cpb.Connection(
+                extra="[1]"), update_mask=["extra"]), grpc.StatusCode.INVALID_ARGUMENT)):
+        error = rpc_error(lambda r=request: api.call(api.connections.UpdateConnection, r))
+        assert error.code() == code
     api.call(api.connections.DeleteConnection, cpb.DeleteConnectionRequest(conn_id="crud_conn"))
     error = rpc_error(lambda: api.call(api.connections.GetConnection,
                                        cpb.GetConnectionRequest(conn_id="crud_conn")))
@@ -172,6 +192,11 @@ def test_rest_mirrors_variables_and_connections(api: RuntimeApi, platform: Platf
         got = http.get("/api/v1/connections/rest_conn").json()["connection"]
         assert got["password"] == "***" and got["host"] == "db"
         assert PASSWORD not in http.get("/api/v1/connections").text
+        patched = http.patch("/api/v1/connections/rest_conn", params={"update_mask": "port"},
+                             json={"port": 5433, "host": "ignored"})
+        assert patched.status_code == 200, patched.text
+        assert (patched.json()["connection"]["port"], patched.json()["connection"]["host"]) == (
+            5433, "db")
         paths = http.get("/api/v1/openapi.json").json()["paths"]
         assert {"/api/v1/variables", "/api/v1/variables/{key}", "/api/v1/connections",
                 "/api/v1/connections/{conn_id}"} <= set(paths)
@@ -215,6 +240,11 @@ def test_flowcli_variables_and_connections(api: RuntimeApi, tmp_path: object) ->
     assert api.cli("connections", "add", "by_fields", "--conn-type", "http",
                    "--conn-host", "h", "--conn-port", "81")[0] == 0
     assert "by_fields" in api.cli("connections", "list")[1]
+    assert api.cli("connections", "update", "by_fields", "--conn-host", "h2")[0] == 0
+    shown = api.cli_json("connections", "get", "by_fields", "--output", "json")
+    assert (shown["host"], shown["port"], shown["conn_type"]) == ("h2", 81, "http")
+    assert api.cli("connections", "update", "by_fields")[0] == 2
+    assert api.cli("connections", "update", "nope", "--conn-host", "x")[0] == 1
     assert api.cli("connections", "delete", "by_fields")[0] == 0
 
 

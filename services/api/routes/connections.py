@@ -25,6 +25,14 @@ OPERATIONS = (
         call=lambda core, req: core.create_connection(req), body=True,
         body_field="connection", tags=("Connection",)),
     Operation(
+        "PATCH", "/connections/{conn_id}", "updateConnection",
+        "Updates a connection. Body: the fields to set; `update_mask` (repeatable) names the "
+        "fields to replace, all of them when absent. A password of \"***\" keeps the stored "
+        "one.",
+        pb.UpdateConnectionRequest, pb.UpdateConnectionResponse,
+        call=lambda core, req: core.update_connection(req), body=True,
+        body_field="connection", query=("update_mask",), tags=("Connection",)),
+    Operation(
         "DELETE", "/connections/{conn_id}", "deleteConnection", "Deletes a connection.",
         pb.DeleteConnectionRequest, pb.DeleteConnectionResponse,
         call=lambda core, req: core.delete_connection(req), tags=("Connection",)),
