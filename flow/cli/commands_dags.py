@@ -1,4 +1,4 @@
-"""`flowcli dags list|show|errors|trigger`."""
+"""`flowcli dags list|show|errors|trigger|test`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from flow.cli import local_run
 from flow.cli.client import FlowClient
 from flow.cli.commands_runs import RUN_HEADERS, run_row, wait_for_run
 from flow.cli.output import emit, format_time, parse_conf, render_data, render_fields, render_table
@@ -99,3 +100,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--wait", action="store_true",
                    help="follow the run until it ends; exit 0 on success, 1 on failure")
     p.set_defaults(handler=trigger)
+    p = verbs.add_parser("test", parents=[common],
+                         help="run one DAG run here, in this process, without the services "
+                              "(for debugging; exit 0 when it succeeds)")
+    p.add_argument("dag_id")
+    local_run.add_local_options(p)
+    p.set_defaults(local=local_run.test_dag)

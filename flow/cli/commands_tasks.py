@@ -1,5 +1,6 @@
-"""`flowcli tasks list|logs|clear|mark`: a run's task instances, one try's log as raw bytes,
-and the operator commands (clear to run again, mark success/failed)."""
+"""`flowcli tasks list|logs|clear|mark|test`: a run's task instances, one try's log as raw
+bytes, the operator commands (clear to run again, mark success/failed), and one task run
+here for debugging (test)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import sys
 from typing import Any, BinaryIO
 
+from flow.cli import local_run
 from flow.cli.client import FlowClient
 from flow.cli.commands_runs import TI_HEADERS, ti_row
 from flow.cli.output import emit, render_data, render_table, state_name
@@ -146,3 +148,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--downstream", action="store_true", help="also its downstream tasks")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=mark_tasks)
+    p = verbs.add_parser("test", parents=[common],
+                         help="run one task here, in this process, its upstream ignored")
+    p.add_argument("dag_id")
+    p.add_argument("task_id")
+    p.add_argument("--map-index", type=int, default=-1, help="the mapped index (default -1)")
+    local_run.add_local_options(p)
+    p.set_defaults(local=local_run.test_task)

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from flow.sdk import macros
 from flow.sdk.comms import SupervisorRequestError, installed
@@ -39,6 +39,14 @@ def json_problem(value: Any) -> str | None:
 
 
 XComPullError = SupervisorRequestError
+
+
+class Comms(Protocol):
+    """Where a running task's frames go: the supervisor, or a local test run."""
+
+    def send(self, frame: dict[str, Any]) -> None: ...
+
+    def request(self, frame: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class SupervisorComms:
@@ -81,7 +89,7 @@ class DagRunInfo:
 class RuntimeTaskInstance:
     """`context["ti"]`: the running attempt, with XCom access through the supervisor."""
 
-    def __init__(self, payload: dict[str, Any], comms: SupervisorComms, task: Any) -> None:
+    def __init__(self, payload: dict[str, Any], comms: Comms, task: Any) -> None:
         self.dag_id: str = payload["dag_id"]
         self.run_id: str = payload["run_id"]
         self.task_id: str = payload["task_id"]
@@ -241,7 +249,14 @@ def execute(payload: dict[str, Any], channel: FrameChannel,
         return _execute(payload, comms, dags)
 
 
-def _execute(payload: dict[str, Any], comms: SupervisorComms,
+def run_in_process(payload: dict[str, Any], comms: Comms, dag: Any) -> dict[str, Any]:
+    """Run the attempt in this process with `comms` answering its requests (flowcli's local
+    `dags test`); returns the `done` frame."""
+    with installed(comms.request):
+        return _execute(payload, comms, {dag.dag_id: dag})
+
+
+def _execute(payload: dict[str, Any], comms: Comms,
              dags: dict[str, Any] | None) -> dict[str, Any]:
     task: Any = None
     context: Context = {}
@@ -298,7 +313,7 @@ def _execute(payload: dict[str, Any], comms: SupervisorComms,
             "skip_task_ids": context["ti"].skip_task_ids}
 
 
-def run_dag_callback(payload: dict[str, Any], comms: SupervisorComms, dag: Any,
+def run_dag_callback(payload: dict[str, Any], comms: Comms, dag: Any,
                      ) -> dict[str, Any]:
     """Call the DAG's on_success_callback or on_failure_callback with the run's context (and
     `reason`); an error in it is logged and reported as a failed callback."""
