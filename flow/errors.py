@@ -17,8 +17,9 @@ transports (flow/grpcutil.py, the gateway) translate them once at the boundary.
 
 from __future__ import annotations
 
+import difflib
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 
 class Code(enum.IntEnum):
@@ -168,3 +169,10 @@ def error_for_code(code: int, message: str, reason: str = "", **metadata: str) -
         return InvalidArgumentError(message, field=metadata.pop("field", ""),
                                     reason=reason or None, metadata=metadata)
     return cls(message, reason=reason or None, metadata=metadata)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" naming the known id nearest to `name`, or "" when none is
+    close (for NOT_FOUND messages of DAG and task ids)."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""

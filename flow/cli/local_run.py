@@ -17,12 +17,12 @@ import math
 import os
 import pathlib
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from flow.errors import InvalidArgumentError, NotFoundError
+from flow.errors import InvalidArgumentError, NotFoundError, did_you_mean
 from flow.log import (
     is_sensitive_key,
     mask_text,
@@ -107,16 +107,9 @@ def find_dag(dag_id: str, folder: pathlib.Path) -> DAG:
             if dag.dag_id == dag_id:
                 return dag
             names.append(dag.dag_id)
-    hint = _nearest(dag_id, names)
+    hint = did_you_mean(dag_id, names)
     raise NotFoundError(f"DAG '{dag_id}' is not defined in {folder}{hint}.",
                         reason="DAG_NOT_FOUND")
-
-
-def _nearest(name: str, known: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 class LocalRun:
@@ -317,7 +310,8 @@ async def test_task(args: Any) -> int:
     dag = find_dag(args.dag_id, dags_folder(args.dags_folder))
     if not dag.has_task(args.task_id):
         raise NotFoundError(f"DAG '{dag.dag_id}' has no task '{args.task_id}'"
-                            f"{_nearest(args.task_id, dag.task_dict)}.", reason="TASK_NOT_FOUND")
+                            f"{did_you_mean(args.task_id, dag.task_dict)}.",
+                            reason="TASK_NOT_FOUND")
     run = LocalRun(dag, _conf(args.conf), parse_date(args.logical_date))
     state = run.run_task(args.task_id, args.map_index)
     from flow.cli.output import emit, render_data

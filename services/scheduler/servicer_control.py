@@ -64,10 +64,8 @@ class SchedulerControlServicer(ResourceServicerMixin,
         async with self._core.sessions() as session:
             dag = await store.get_dag(session, dag_id)
             serialized = await store.serialized(session, dag_id)
-        if dag is None:
-            raise NotFoundError(f"DAG '{dag_id}' not found; see the known DAGs with "
-                                "'flowcli dags list'.", reason="DAG_NOT_FOUND",
-                                metadata={"dag_id": dag_id})
+            if dag is None:
+                raise await store.dag_not_found(session, dag_id)
         return dag_service_pb2.GetDagResponse(
             dag=convert.dag_to_proto(dag, serialized.data if serialized else None))
 

@@ -34,6 +34,7 @@ from flow.db.models import (
     TaskInstanceHistory,
     XCom,
 )
+from flow.errors import NotFoundError, did_you_mean
 from flow.states import DagRunState, TaskInstanceState
 from services.scheduler.core.state_machine import allowed_sources, run_allowed_sources
 from services.scheduler.core.types import TIKey
@@ -271,6 +272,14 @@ async def clear_import_errors(session: AsyncSession, filenames: Iterable[str]) -
 
 
 # --- reads for the control plane ---------------------------------------------------------
+
+
+async def dag_not_found(session: AsyncSession, dag_id: str) -> NotFoundError:
+    """The NOT_FOUND error for an unknown DAG id, naming the nearest known one."""
+    known = (await session.execute(select(Dag.dag_id))).scalars().all()
+    return NotFoundError(f"DAG '{dag_id}' not found{did_you_mean(dag_id, known) or '.'} See the "
+                         "known DAGs with 'flowcli dags list'.", reason="DAG_NOT_FOUND",
+                         metadata={"dag_id": dag_id})
 
 
 async def list_dags(session: AsyncSession, pattern: str, include_inactive: bool,

@@ -152,6 +152,14 @@ def test_mark_success_and_failed(api: RuntimeApi, platform: Platform) -> None:
     code, _, err = api.cli("tasks", "mark", "example_operations", run_id, "nope",
                            "--state", "failed", "--yes")
     assert code == 1 and "no task 'nope'" in err
+    # Unknown ids name the nearest existing one, over every client.
+    code, _, err = api.cli("tasks", "mark", "example_operations", run_id, "flakey",
+                           "--state", "failed", "--yes")
+    assert code == 1 and "did you mean 'flaky'?" in err
+    code, _, err = api.cli("dags", "trigger", "example_operation")
+    assert code == 1 and "did you mean 'example_operations'?" in err
+    code, _, err = api.cli("dags", "show", "exmple_operations")
+    assert code == 1 and "did you mean 'example_operations'?" in err
 
 
 TIMEOUT_DAG = '''

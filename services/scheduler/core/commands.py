@@ -49,9 +49,7 @@ async def trigger(unit: UnitOfWork, dag_id: str, run_id: str, conf: dict[str, An
     session = unit.session
     dag, serialized = await store.get_dag(session, dag_id), await store.serialized(session, dag_id)
     if dag is None or serialized is None:
-        raise NotFoundError(f"DAG '{dag_id}' not found; see the known DAGs with "
-                            "'flowcli dags list'.", reason="DAG_NOT_FOUND",
-                            metadata={"dag_id": dag_id})
+        raise await store.dag_not_found(session, dag_id)
     if not dag.is_active:
         raise FailedPreconditionError(
             f"DAG '{dag_id}' is no longer in the DAG folder ({dag.fileloc}); restore the file.",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import structlog
 
 from flow.bus import subjects
-from flow.errors import InvalidArgumentError, NotFoundError
+from flow.errors import InvalidArgumentError, NotFoundError, did_you_mean
 from flow.states import DagRunState, TaskInstanceState
 from services.scheduler.core.loading import load_run
 from services.scheduler.core.state_machine import CLEARABLE, mark_sources
@@ -98,7 +98,8 @@ async def clear(unit: UnitOfWork, request: ClearRequest) -> list[str]:
     roots = {t for t in run.spec.tasks if pattern.search(t)}
     if not roots:
         raise InvalidArgumentError(
-            f"No task of DAG '{request.dag_id}' matches {request.task_regex!r}.",
+            f"No task of DAG '{request.dag_id}' matches {request.task_regex!r}"
+            f"{did_you_mean(request.task_regex, run.spec.tasks)}.",
             field="task_regex", reason="NO_TASK_MATCHES")
     selected = _select(run.spec, roots, request.include_upstream, request.include_downstream)
     states = CLEARABLE & FAILED_STATES if request.only_failed else CLEARABLE
@@ -135,7 +136,8 @@ async def mark(unit: UnitOfWork, request: MarkRequest) -> list[str]:
         raise InvalidArgumentError("state must be success or failed.", field="state")
     run, active = await _run(unit, request.dag_id, request.run_id)
     if request.task_id not in run.spec.tasks:
-        raise NotFoundError(f"DAG '{request.dag_id}' has no task '{request.task_id}'.",
+        raise NotFoundError(f"DAG '{request.dag_id}' has no task '{request.task_id}'"
+                            f"{did_you_mean(request.task_id, run.spec.tasks)}.",
                             reason="TASK_NOT_FOUND")
     selected = _select(run.spec, {request.task_id}, request.include_upstream,
                        request.include_downstream)
