@@ -1,4 +1,4 @@
-"""`flowcli dags list|show|errors|trigger|test`."""
+"""`flowcli dags list|show|errors|trigger|delete|test`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from google.protobuf import json_format
 from flow.cli import local_run
 from flow.cli.client import FlowClient
 from flow.cli.commands_runs import RUN_HEADERS, run_row, wait_for_run
-from flow.cli.output import emit, format_time, parse_conf, render_data, render_fields, render_table
+from flow.cli.output import (
+    confirm,
+    emit,
+    format_time,
+    parse_conf,
+    render_data,
+    render_fields,
+    render_table,
+)
 from flow.v1 import common_pb2, dag_run_service_pb2, dag_service_pb2
 
 
@@ -81,6 +89,17 @@ async def trigger(args: argparse.Namespace, client: FlowClient) -> int:
     return 0 if final.state == common_pb2.DAG_RUN_STATE_SUCCESS else 1
 
 
+async def delete_dag(args: argparse.Namespace, client: FlowClient) -> int:
+    if not confirm(f"Delete DAG {args.dag_id} with all its runs? (Its file, if still in the "
+                   "DAG folder, brings it back without history.)", args.yes):
+        emit("Nothing deleted.")
+        return 1
+    response = await client.call("dags", "DeleteDag",
+                                 dag_service_pb2.DeleteDagRequest(dag_id=args.dag_id))
+    emit(f"Deleted DAG {args.dag_id} and {response.deleted_runs} run(s).")
+    return 0
+
+
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     dags = subparsers.add_parser("dags", help="DAGs and import errors")
     verbs = dags.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -100,6 +119,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--wait", action="store_true",
                    help="follow the run until it ends; exit 0 on success, 1 on failure")
     p.set_defaults(handler=trigger)
+    p = verbs.add_parser("delete", parents=[common],
+                         help="delete a DAG's metadata and runs (as airflow dags delete)")
+    p.add_argument("dag_id")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=delete_dag)
     p = verbs.add_parser("test", parents=[common],
                          help="run one DAG run here, in this process, without the services "
                               "(for debugging; exit 0 when it succeeds)")

@@ -1,4 +1,5 @@
-"""`flowcli runs list|show`, and following a run to its end (`dags trigger --wait`)."""
+"""`flowcli runs list|show|watch|cancel|mark|delete`, and following a run to its end (`runs
+watch`, `dags trigger --wait`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from flow.cli.client import FlowClient
 from flow.cli.output import (
+    confirm,
     emit,
     format_duration,
     format_time,
@@ -126,6 +128,54 @@ async def show_run(args: argparse.Namespace, client: FlowClient) -> int:
     return 0
 
 
+async def watch_run(args: argparse.Namespace, client: FlowClient) -> int:
+    """Follow a run live until it ends; exit 0 when it succeeded."""
+    final = await wait_for_run(client, args.dag_id, args.run_id,
+                               quiet=args.output != "table")
+    if args.output != "table":
+        emit(render_data(final, args.output))
+    return 0 if final.state == common_pb2.DAG_RUN_STATE_SUCCESS else 1
+
+
+async def _show_changed(args: argparse.Namespace, run: Any, done: str) -> int:
+    if args.output != "table":
+        emit(render_data(run, args.output))
+    else:
+        emit(f"{done} {args.dag_id} run {args.run_id}: now "
+             f"{state_name(common_pb2.DagRunState, run.state)}.")
+    return 0
+
+
+async def cancel_run(args: argparse.Namespace, client: FlowClient) -> int:
+    response = await client.call("runs", "CancelDagRun", dag_run_service_pb2.CancelDagRunRequest(
+        dag_id=args.dag_id, run_id=args.run_id))
+    return await _show_changed(args, response.dag_run, "Cancelled")
+
+
+async def mark_run(args: argparse.Namespace, client: FlowClient) -> int:
+    state = {"success": common_pb2.DAG_RUN_STATE_SUCCESS,
+             "failed": common_pb2.DAG_RUN_STATE_FAILED}[args.state]
+    if not confirm(f"Mark {args.dag_id} run {args.run_id} {args.state} (its unfinished task "
+                   "instances too)?", args.yes):
+        emit("Nothing marked.")
+        return 1
+    response = await client.call("runs", "SetDagRunState",
+                                 dag_run_service_pb2.SetDagRunStateRequest(
+                                     dag_id=args.dag_id, run_id=args.run_id, state=state))
+    return await _show_changed(args, response.dag_run, "Marked")
+
+
+async def delete_run(args: argparse.Namespace, client: FlowClient) -> int:
+    if not confirm(f"Delete {args.dag_id} run {args.run_id} with its task instances and "
+                   "XComs?", args.yes):
+        emit("Nothing deleted.")
+        return 1
+    await client.call("runs", "DeleteDagRun", dag_run_service_pb2.DeleteDagRunRequest(
+        dag_id=args.dag_id, run_id=args.run_id))
+    emit(f"Deleted {args.dag_id} run {args.run_id}.")
+    return 0
+
+
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     runs = subparsers.add_parser("runs", help="runs of a DAG")
     verbs = runs.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -136,3 +186,26 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("dag_id")
     p.add_argument("run_id")
     p.set_defaults(handler=show_run)
+    p = verbs.add_parser("watch", parents=[common],
+                         help="follow a run live until it ends; exit 0 when it succeeded")
+    p.add_argument("dag_id")
+    p.add_argument("run_id")
+    p.set_defaults(handler=watch_run)
+    p = verbs.add_parser("cancel", parents=[common],
+                         help="stop a queued or running run (it fails)")
+    p.add_argument("dag_id")
+    p.add_argument("run_id")
+    p.set_defaults(handler=cancel_run)
+    p = verbs.add_parser("mark", parents=[common],
+                         help="mark a run (and its unfinished task instances) success or failed")
+    p.add_argument("dag_id")
+    p.add_argument("run_id")
+    p.add_argument("--state", choices=("success", "failed"), required=True)
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=mark_run)
+    p = verbs.add_parser("delete", parents=[common],
+                         help="delete a run with its task instances and XComs")
+    p.add_argument("dag_id")
+    p.add_argument("run_id")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(handler=delete_run)

@@ -11,7 +11,15 @@ from typing import Any, BinaryIO
 from flow.cli import local_run
 from flow.cli.client import FlowClient
 from flow.cli.commands_runs import TI_HEADERS, ti_row
-from flow.cli.output import emit, render_data, render_table, state_name
+from flow.cli.output import (
+    confirm,
+    emit,
+    format_duration,
+    format_time,
+    render_data,
+    render_table,
+    state_name,
+)
 from flow.v1 import common_pb2, task_instance_service_pb2
 
 
@@ -60,11 +68,7 @@ def _confirm(verb: str, tis: list[Any], yes: bool) -> bool:
     for ti in tis:
         emit(f"  <TaskInstance: {ti.key.dag_id}.{ti.key.task_id} {ti.key.run_id} "
              f"[{state_name(common_pb2.TaskInstanceState, ti.state)}]>")
-    try:
-        answer = input("Are you sure? [y/n] ")
-    except EOFError:
-        answer = ""
-    return answer.strip().lower() in ("y", "yes")
+    return confirm("Are you sure?", yes=False)
 
 
 async def clear_tasks(args: argparse.Namespace, client: FlowClient) -> int:
@@ -110,6 +114,24 @@ async def _preview_confirm_apply(args: argparse.Namespace, client: FlowClient, m
     return 0
 
 
+async def list_tries(args: argparse.Namespace, client: FlowClient) -> int:
+    tries = await client.list_all("tasks", "ListTaskInstanceTries",
+                                  task_instance_service_pb2.ListTaskInstanceTriesRequest(
+                                      key=common_pb2.TaskInstanceKey(
+                                          dag_id=args.dag_id, run_id=args.run_id,
+                                          task_id=args.task_id, map_index=args.map_index)),
+                                  "tries")
+    if args.output != "table":
+        emit(render_data(tries, args.output))
+        return 0
+    emit(render_table(["TRY", "STATE", "START", "END", "DURATION", "WORKER", "ERROR"], [
+        (t.key.try_number, state_name(common_pb2.TaskInstanceState, t.state),
+         format_time(t, "start_date"), format_time(t, "end_date"), format_duration(t.duration),
+         t.worker_id, t.error.splitlines()[0][:60] if t.error else "")
+        for t in tries]))
+    return 0
+
+
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     tasks = subparsers.add_parser("tasks", help="task instances and their logs")
     verbs = tasks.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -148,6 +170,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--downstream", action="store_true", help="also its downstream tasks")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=mark_tasks)
+    p = verbs.add_parser("tries", parents=[common], help="the finished tries of a task instance")
+    p.add_argument("dag_id")
+    p.add_argument("run_id")
+    p.add_argument("task_id")
+    p.add_argument("--map-index", type=int, default=-1, help="the mapped index (default -1)")
+    p.set_defaults(handler=list_tries)
     p = verbs.add_parser("test", parents=[common],
                          help="run one task here, in this process, its upstream ignored")
     p.add_argument("dag_id")

@@ -61,6 +61,17 @@ def emit(text: str, stream: TextIO | None = None) -> None:
     print(text, file=stream or sys.stdout)
 
 
+def confirm(question: str, yes: bool) -> bool:
+    """Ask before a change (skipped with --yes), as Airflow's CLI does; no answer is no."""
+    if yes:
+        return True
+    try:
+        answer = input(f"{question} [y/n] ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
+
+
 def state_name(enum_type: Any, value: int) -> str:
     """TASK_INSTANCE_STATE_UP_FOR_RETRY -> up_for_retry; the zero value -> ''."""
     if value == 0:

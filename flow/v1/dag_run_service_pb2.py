@@ -27,29 +27,41 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x66low/v1/dag_run_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x01\n\x14TriggerDagRunRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12%\n\x04\x63onf\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x30\n\x0clogical_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"9\n\x15TriggerDagRunResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\"q\n\x12ListDagRunsRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12$\n\x06states\x18\x04 \x03(\x0e\x32\x14.flow.v1.DagRunState\"Q\n\x13ListDagRunsResponse\x12!\n\x08\x64\x61g_runs\x18\x01 \x03(\x0b\x32\x0f.flow.v1.DagRun\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"2\n\x10GetDagRunRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"5\n\x11GetDagRunResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\":\n\x18WatchStateChangesRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"A\n\x19WatchStateChangesResponse\x12$\n\x06\x63hange\x18\x01 \x01(\x0b\x32\x14.flow.v1.StateChange2\xcb\x02\n\rDagRunService\x12N\n\rTriggerDagRun\x12\x1d.flow.v1.TriggerDagRunRequest\x1a\x1e.flow.v1.TriggerDagRunResponse\x12H\n\x0bListDagRuns\x12\x1b.flow.v1.ListDagRunsRequest\x1a\x1c.flow.v1.ListDagRunsResponse\x12\x42\n\tGetDagRun\x12\x19.flow.v1.GetDagRunRequest\x1a\x1a.flow.v1.GetDagRunResponse\x12\\\n\x11WatchStateChanges\x12!.flow.v1.WatchStateChangesRequest\x1a\".flow.v1.WatchStateChangesResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x66low/v1/dag_run_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n\x15SetDagRunStateRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12#\n\x05state\x18\x03 \x01(\x0e\x32\x14.flow.v1.DagRunState\":\n\x16SetDagRunStateResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\"5\n\x13\x43\x61ncelDagRunRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"8\n\x14\x43\x61ncelDagRunResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\"5\n\x13\x44\x65leteDagRunRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"\x16\n\x14\x44\x65leteDagRunResponse\"\x8f\x01\n\x14TriggerDagRunRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12%\n\x04\x63onf\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x30\n\x0clogical_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"9\n\x15TriggerDagRunResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\"q\n\x12ListDagRunsRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12$\n\x06states\x18\x04 \x03(\x0e\x32\x14.flow.v1.DagRunState\"Q\n\x13ListDagRunsResponse\x12!\n\x08\x64\x61g_runs\x18\x01 \x03(\x0b\x32\x0f.flow.v1.DagRun\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"2\n\x10GetDagRunRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"5\n\x11GetDagRunResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\":\n\x18WatchStateChangesRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"A\n\x19WatchStateChangesResponse\x12$\n\x06\x63hange\x18\x01 \x01(\x0b\x32\x14.flow.v1.StateChange2\xb8\x04\n\rDagRunService\x12N\n\rTriggerDagRun\x12\x1d.flow.v1.TriggerDagRunRequest\x1a\x1e.flow.v1.TriggerDagRunResponse\x12H\n\x0bListDagRuns\x12\x1b.flow.v1.ListDagRunsRequest\x1a\x1c.flow.v1.ListDagRunsResponse\x12\x42\n\tGetDagRun\x12\x19.flow.v1.GetDagRunRequest\x1a\x1a.flow.v1.GetDagRunResponse\x12\\\n\x11WatchStateChanges\x12!.flow.v1.WatchStateChangesRequest\x1a\".flow.v1.WatchStateChangesResponse0\x01\x12Q\n\x0eSetDagRunState\x12\x1e.flow.v1.SetDagRunStateRequest\x1a\x1f.flow.v1.SetDagRunStateResponse\x12K\n\x0c\x43\x61ncelDagRun\x12\x1c.flow.v1.CancelDagRunRequest\x1a\x1d.flow.v1.CancelDagRunResponse\x12K\n\x0c\x44\x65leteDagRun\x12\x1c.flow.v1.DeleteDagRunRequest\x1a\x1d.flow.v1.DeleteDagRunResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flow.v1.dag_run_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRIGGERDAGRUNREQUEST']._serialized_start=128
-  _globals['_TRIGGERDAGRUNREQUEST']._serialized_end=271
-  _globals['_TRIGGERDAGRUNRESPONSE']._serialized_start=273
-  _globals['_TRIGGERDAGRUNRESPONSE']._serialized_end=330
-  _globals['_LISTDAGRUNSREQUEST']._serialized_start=332
-  _globals['_LISTDAGRUNSREQUEST']._serialized_end=445
-  _globals['_LISTDAGRUNSRESPONSE']._serialized_start=447
-  _globals['_LISTDAGRUNSRESPONSE']._serialized_end=528
-  _globals['_GETDAGRUNREQUEST']._serialized_start=530
-  _globals['_GETDAGRUNREQUEST']._serialized_end=580
-  _globals['_GETDAGRUNRESPONSE']._serialized_start=582
-  _globals['_GETDAGRUNRESPONSE']._serialized_end=635
-  _globals['_WATCHSTATECHANGESREQUEST']._serialized_start=637
-  _globals['_WATCHSTATECHANGESREQUEST']._serialized_end=695
-  _globals['_WATCHSTATECHANGESRESPONSE']._serialized_start=697
-  _globals['_WATCHSTATECHANGESRESPONSE']._serialized_end=762
-  _globals['_DAGRUNSERVICE']._serialized_start=765
-  _globals['_DAGRUNSERVICE']._serialized_end=1096
+  _globals['_SETDAGRUNSTATEREQUEST']._serialized_start=127
+  _globals['_SETDAGRUNSTATEREQUEST']._serialized_end=219
+  _globals['_SETDAGRUNSTATERESPONSE']._serialized_start=221
+  _globals['_SETDAGRUNSTATERESPONSE']._serialized_end=279
+  _globals['_CANCELDAGRUNREQUEST']._serialized_start=281
+  _globals['_CANCELDAGRUNREQUEST']._serialized_end=334
+  _globals['_CANCELDAGRUNRESPONSE']._serialized_start=336
+  _globals['_CANCELDAGRUNRESPONSE']._serialized_end=392
+  _globals['_DELETEDAGRUNREQUEST']._serialized_start=394
+  _globals['_DELETEDAGRUNREQUEST']._serialized_end=447
+  _globals['_DELETEDAGRUNRESPONSE']._serialized_start=449
+  _globals['_DELETEDAGRUNRESPONSE']._serialized_end=471
+  _globals['_TRIGGERDAGRUNREQUEST']._serialized_start=474
+  _globals['_TRIGGERDAGRUNREQUEST']._serialized_end=617
+  _globals['_TRIGGERDAGRUNRESPONSE']._serialized_start=619
+  _globals['_TRIGGERDAGRUNRESPONSE']._serialized_end=676
+  _globals['_LISTDAGRUNSREQUEST']._serialized_start=678
+  _globals['_LISTDAGRUNSREQUEST']._serialized_end=791
+  _globals['_LISTDAGRUNSRESPONSE']._serialized_start=793
+  _globals['_LISTDAGRUNSRESPONSE']._serialized_end=874
+  _globals['_GETDAGRUNREQUEST']._serialized_start=876
+  _globals['_GETDAGRUNREQUEST']._serialized_end=926
+  _globals['_GETDAGRUNRESPONSE']._serialized_start=928
+  _globals['_GETDAGRUNRESPONSE']._serialized_end=981
+  _globals['_WATCHSTATECHANGESREQUEST']._serialized_start=983
+  _globals['_WATCHSTATECHANGESREQUEST']._serialized_end=1041
+  _globals['_WATCHSTATECHANGESRESPONSE']._serialized_start=1043
+  _globals['_WATCHSTATECHANGESRESPONSE']._serialized_end=1108
+  _globals['_DAGRUNSERVICE']._serialized_start=1111
+  _globals['_DAGRUNSERVICE']._serialized_end=1679
 # @@protoc_insertion_point(module_scope)

@@ -11,6 +11,48 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class SetDagRunStateRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id", "state")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    state: _common_pb2.DagRunState
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.DagRunState, str]] = ...) -> None: ...
+
+class SetDagRunStateResponse(_message.Message):
+    __slots__ = ("dag_run",)
+    DAG_RUN_FIELD_NUMBER: _ClassVar[int]
+    dag_run: _common_pb2.DagRun
+    def __init__(self, dag_run: _Optional[_Union[_common_pb2.DagRun, _Mapping]] = ...) -> None: ...
+
+class CancelDagRunRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class CancelDagRunResponse(_message.Message):
+    __slots__ = ("dag_run",)
+    DAG_RUN_FIELD_NUMBER: _ClassVar[int]
+    dag_run: _common_pb2.DagRun
+    def __init__(self, dag_run: _Optional[_Union[_common_pb2.DagRun, _Mapping]] = ...) -> None: ...
+
+class DeleteDagRunRequest(_message.Message):
+    __slots__ = ("dag_id", "run_id")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    run_id: str
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class DeleteDagRunResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class TriggerDagRunRequest(_message.Message):
     __slots__ = ("dag_id", "run_id", "conf", "logical_date")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]

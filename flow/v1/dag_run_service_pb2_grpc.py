@@ -55,6 +55,21 @@ class DagRunServiceStub:
                 request_serializer=flow_dot_v1_dot_dag__run__service__pb2.WatchStateChangesRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_dag__run__service__pb2.WatchStateChangesResponse.FromString,
                 _registered_method=True)
+        self.SetDagRunState = channel.unary_unary(
+                '/flow.v1.DagRunService/SetDagRunState',
+                request_serializer=flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateResponse.FromString,
+                _registered_method=True)
+        self.CancelDagRun = channel.unary_unary(
+                '/flow.v1.DagRunService/CancelDagRun',
+                request_serializer=flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunResponse.FromString,
+                _registered_method=True)
+        self.DeleteDagRun = channel.unary_unary(
+                '/flow.v1.DagRunService/DeleteDagRun',
+                request_serializer=flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunResponse.FromString,
+                _registered_method=True)
 
 
 class DagRunServiceServicer:
@@ -91,6 +106,31 @@ class DagRunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetDagRunState(self, request, context):
+        """Sets a run's state, as Airflow's "mark run success/failed". Success: every task instance
+        becomes success. Failed: running attempts are stopped and fail, the other
+        unfinished task instances are skipped. A finished run may be marked too.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelDagRun(self, request, context):
+        """Cancels a queued or running run: it fails as with SetDagRunState(failed).
+        FAILED_PRECONDITION when the run has finished.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDagRun(self, request, context):
+        """Deletes a run with its task instances, tries, XComs and rendered fields; an unfinished run
+        is cancelled first. Its logs stay with the log server.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DagRunServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +153,21 @@ def add_DagRunServiceServicer_to_server(servicer, server):
                     servicer.WatchStateChanges,
                     request_deserializer=flow_dot_v1_dot_dag__run__service__pb2.WatchStateChangesRequest.FromString,
                     response_serializer=flow_dot_v1_dot_dag__run__service__pb2.WatchStateChangesResponse.SerializeToString,
+            ),
+            'SetDagRunState': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDagRunState,
+                    request_deserializer=flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateResponse.SerializeToString,
+            ),
+            'CancelDagRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelDagRun,
+                    request_deserializer=flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunResponse.SerializeToString,
+            ),
+            'DeleteDagRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDagRun,
+                    request_deserializer=flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +279,87 @@ class DagRunService:
             '/flow.v1.DagRunService/WatchStateChanges',
             flow_dot_v1_dot_dag__run__service__pb2.WatchStateChangesRequest.SerializeToString,
             flow_dot_v1_dot_dag__run__service__pb2.WatchStateChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetDagRunState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.DagRunService/SetDagRunState',
+            flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateRequest.SerializeToString,
+            flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelDagRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.DagRunService/CancelDagRun',
+            flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunRequest.SerializeToString,
+            flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDagRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.DagRunService/DeleteDagRun',
+            flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunRequest.SerializeToString,
+            flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

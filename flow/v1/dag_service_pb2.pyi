@@ -7,6 +7,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class DeleteDagRequest(_message.Message):
+    __slots__ = ("dag_id",)
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    def __init__(self, dag_id: _Optional[str] = ...) -> None: ...
+
+class DeleteDagResponse(_message.Message):
+    __slots__ = ("deleted_runs",)
+    DELETED_RUNS_FIELD_NUMBER: _ClassVar[int]
+    deleted_runs: int
+    def __init__(self, deleted_runs: _Optional[int] = ...) -> None: ...
+
 class ListDagsRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "dag_id_pattern", "include_inactive")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]

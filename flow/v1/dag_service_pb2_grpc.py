@@ -50,6 +50,11 @@ class DagServiceStub:
                 request_serializer=flow_dot_v1_dot_dag__service__pb2.ListImportErrorsRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_dag__service__pb2.ListImportErrorsResponse.FromString,
                 _registered_method=True)
+        self.DeleteDag = channel.unary_unary(
+                '/flow.v1.DagService/DeleteDag',
+                request_serializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.FromString,
+                _registered_method=True)
 
 
 class DagServiceServicer:
@@ -77,6 +82,15 @@ class DagServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteDag(self, request, context):
+        """Deletes a DAG's metadata: the DAG, its runs and their task instances (unfinished runs are
+        cancelled first). As with Airflow, a DAG whose file is still in the DAG folder comes back
+        at the next parse, without its history.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DagServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +108,11 @@ def add_DagServiceServicer_to_server(servicer, server):
                     servicer.ListImportErrors,
                     request_deserializer=flow_dot_v1_dot_dag__service__pb2.ListImportErrorsRequest.FromString,
                     response_serializer=flow_dot_v1_dot_dag__service__pb2.ListImportErrorsResponse.SerializeToString,
+            ),
+            'DeleteDag': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDag,
+                    request_deserializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +197,33 @@ class DagService:
             '/flow.v1.DagService/ListImportErrors',
             flow_dot_v1_dot_dag__service__pb2.ListImportErrorsRequest.SerializeToString,
             flow_dot_v1_dot_dag__service__pb2.ListImportErrorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDag(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.DagService/DeleteDag',
+            flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.SerializeToString,
+            flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.FromString,
             options,
             channel_credentials,
             insecure,

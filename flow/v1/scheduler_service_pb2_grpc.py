@@ -108,6 +108,31 @@ class SchedulerServiceStub:
                 request_serializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.FromString,
                 _registered_method=True)
+        self.ListTaskInstanceTries = channel.unary_unary(
+                '/flow.v1.SchedulerService/ListTaskInstanceTries',
+                request_serializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesResponse.FromString,
+                _registered_method=True)
+        self.SetDagRunState = channel.unary_unary(
+                '/flow.v1.SchedulerService/SetDagRunState',
+                request_serializer=flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateResponse.FromString,
+                _registered_method=True)
+        self.CancelDagRun = channel.unary_unary(
+                '/flow.v1.SchedulerService/CancelDagRun',
+                request_serializer=flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunResponse.FromString,
+                _registered_method=True)
+        self.DeleteDagRun = channel.unary_unary(
+                '/flow.v1.SchedulerService/DeleteDagRun',
+                request_serializer=flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunResponse.FromString,
+                _registered_method=True)
+        self.DeleteDag = channel.unary_unary(
+                '/flow.v1.SchedulerService/DeleteDag',
+                request_serializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.FromString,
+                _registered_method=True)
         self.GetVariable = channel.unary_unary(
                 '/flow.v1.SchedulerService/GetVariable',
                 request_serializer=flow_dot_v1_dot_variable__service__pb2.GetVariableRequest.SerializeToString,
@@ -262,6 +287,41 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTaskInstanceTries(self, request, context):
+        """See TaskInstanceService.ListTaskInstanceTries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetDagRunState(self, request, context):
+        """See DagRunService.SetDagRunState.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelDagRun(self, request, context):
+        """See DagRunService.CancelDagRun.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDagRun(self, request, context):
+        """See DagRunService.DeleteDagRun.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDag(self, request, context):
+        """See DagService.DeleteDag.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetVariable(self, request, context):
         """See VariableService.GetVariable.
         """
@@ -406,6 +466,31 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.SetTaskInstanceState,
                     request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.FromString,
                     response_serializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.SerializeToString,
+            ),
+            'ListTaskInstanceTries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTaskInstanceTries,
+                    request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesResponse.SerializeToString,
+            ),
+            'SetDagRunState': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDagRunState,
+                    request_deserializer=flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateResponse.SerializeToString,
+            ),
+            'CancelDagRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelDagRun,
+                    request_deserializer=flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunResponse.SerializeToString,
+            ),
+            'DeleteDagRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDagRun,
+                    request_deserializer=flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunResponse.SerializeToString,
+            ),
+            'DeleteDag': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDag,
+                    request_deserializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.SerializeToString,
             ),
             'GetVariable': grpc.unary_unary_rpc_method_handler(
                     servicer.GetVariable,
@@ -817,6 +902,141 @@ class SchedulerService:
             '/flow.v1.SchedulerService/SetTaskInstanceState',
             flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.SerializeToString,
             flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTaskInstanceTries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/ListTaskInstanceTries',
+            flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesRequest.SerializeToString,
+            flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetDagRunState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/SetDagRunState',
+            flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateRequest.SerializeToString,
+            flow_dot_v1_dot_dag__run__service__pb2.SetDagRunStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelDagRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/CancelDagRun',
+            flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunRequest.SerializeToString,
+            flow_dot_v1_dot_dag__run__service__pb2.CancelDagRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDagRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/DeleteDagRun',
+            flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunRequest.SerializeToString,
+            flow_dot_v1_dot_dag__run__service__pb2.DeleteDagRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDag(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/DeleteDag',
+            flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.SerializeToString,
+            flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,4 +1,7 @@
+import datetime
+
 from flow.v1 import common_pb2 as _common_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -6,6 +9,42 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ListTaskInstanceTriesRequest(_message.Message):
+    __slots__ = ("key", "page_size", "page_token")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    page_size: int
+    page_token: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class TaskInstanceTry(_message.Message):
+    __slots__ = ("key", "state", "start_date", "end_date", "duration", "worker_id", "error")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    state: _common_pb2.TaskInstanceState
+    start_date: _timestamp_pb2.Timestamp
+    end_date: _timestamp_pb2.Timestamp
+    duration: float
+    worker_id: str
+    error: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.TaskInstanceState, str]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[float] = ..., worker_id: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
+class ListTaskInstanceTriesResponse(_message.Message):
+    __slots__ = ("tries", "next_page_token")
+    TRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    tries: _containers.RepeatedCompositeFieldContainer[TaskInstanceTry]
+    next_page_token: str
+    def __init__(self, tries: _Optional[_Iterable[_Union[TaskInstanceTry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListTaskInstancesRequest(_message.Message):
     __slots__ = ("dag_id", "run_id", "page_size", "page_token")

@@ -65,6 +65,11 @@ class TaskInstanceServiceStub:
                 request_serializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.FromString,
                 _registered_method=True)
+        self.ListTaskInstanceTries = channel.unary_unary(
+                '/flow.v1.TaskInstanceService/ListTaskInstanceTries',
+                request_serializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesResponse.FromString,
+                _registered_method=True)
 
 
 class TaskInstanceServiceServicer:
@@ -116,6 +121,14 @@ class TaskInstanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTaskInstanceTries(self, request, context):
+        """Lists the finished tries of one task instance, oldest first (its current try, while
+        unfinished, is GetTaskInstance's).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskInstanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -148,6 +161,11 @@ def add_TaskInstanceServiceServicer_to_server(servicer, server):
                     servicer.SetTaskInstanceState,
                     request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.FromString,
                     response_serializer=flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.SerializeToString,
+            ),
+            'ListTaskInstanceTries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTaskInstanceTries,
+                    request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -313,6 +331,33 @@ class TaskInstanceService:
             '/flow.v1.TaskInstanceService/SetTaskInstanceState',
             flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateRequest.SerializeToString,
             flow_dot_v1_dot_task__instance__service__pb2.SetTaskInstanceStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTaskInstanceTries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskInstanceService/ListTaskInstanceTries',
+            flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesRequest.SerializeToString,
+            flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -71,6 +71,10 @@ class GatewayCore:
         _check_page(request.page_size)
         return await _forward(self._scheduler.ListImportErrors(request))
 
+    async def delete_dag(self, request: Any) -> Any:
+        _require(request, "dag_id")
+        return await _forward(self._scheduler.DeleteDag(request))
+
     # DAG runs
 
     async def trigger_dag_run(self, request: Any) -> Any:
@@ -85,6 +89,22 @@ class GatewayCore:
     async def get_dag_run(self, request: Any) -> Any:
         _require(request, "dag_id", "run_id")
         return await _forward(self._scheduler.GetDagRun(request))
+
+    async def set_dag_run_state(self, request: Any) -> Any:
+        _require(request, "dag_id", "run_id")
+        if request.state not in (common_pb2.DAG_RUN_STATE_SUCCESS,
+                                 common_pb2.DAG_RUN_STATE_FAILED):
+            raise InvalidArgumentError(
+                "state must be DAG_RUN_STATE_SUCCESS or DAG_RUN_STATE_FAILED.", field="state")
+        return await _forward(self._scheduler.SetDagRunState(request))
+
+    async def cancel_dag_run(self, request: Any) -> Any:
+        _require(request, "dag_id", "run_id")
+        return await _forward(self._scheduler.CancelDagRun(request))
+
+    async def delete_dag_run(self, request: Any) -> Any:
+        _require(request, "dag_id", "run_id")
+        return await _forward(self._scheduler.DeleteDagRun(request))
 
     def watch_state_changes(self, request: Any) -> AsyncIterator[Any]:
         if request.run_id and not request.dag_id:
@@ -102,6 +122,12 @@ class GatewayCore:
     async def get_task_instance(self, request: Any) -> Any:
         _require(request.key, "dag_id", "run_id", "task_id", prefix="key.")
         return await _forward(self._scheduler.GetTaskInstance(request))
+
+    async def list_task_instance_tries(self, request: Any) -> Any:
+        _require(request.key, "dag_id", "run_id", "task_id", prefix="key.")
+        _check_page(request.page_size)
+        # A try's error was masked by the worker that ran it, before it left the worker.
+        return await _forward(self._scheduler.ListTaskInstanceTries(request))
 
     async def _resolve_key(self, key: Any) -> Any:
         """A copy of `key` with try_number 0 replaced by the TI's latest try (at least 1)."""

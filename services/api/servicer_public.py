@@ -39,6 +39,9 @@ class DagServicer(dag_service_pb2_grpc.DagServiceServicer):  # type: ignore[misc
     async def ListImportErrors(self, request: Any, context: Any) -> Any:
         return await self._core.list_import_errors(request)
 
+    async def DeleteDag(self, request: Any, context: Any) -> Any:
+        return await self._core.delete_dag(request)
+
 
 class DagRunServicer(dag_run_service_pb2_grpc.DagRunServiceServicer):  # type: ignore[misc]
     def __init__(self, core: GatewayCore) -> None:
@@ -52,6 +55,15 @@ class DagRunServicer(dag_run_service_pb2_grpc.DagRunServiceServicer):  # type: i
 
     async def GetDagRun(self, request: Any, context: Any) -> Any:
         return await self._core.get_dag_run(request)
+
+    async def SetDagRunState(self, request: Any, context: Any) -> Any:
+        return await self._core.set_dag_run_state(request)
+
+    async def CancelDagRun(self, request: Any, context: Any) -> Any:
+        return await self._core.cancel_dag_run(request)
+
+    async def DeleteDagRun(self, request: Any, context: Any) -> Any:
+        return await self._core.delete_dag_run(request)
 
     async def WatchStateChanges(self, request: Any, context: Any) -> AsyncIterator[Any]:
         async for response in self._core.watch_state_changes(request):
@@ -82,6 +94,9 @@ class TaskInstanceServicer(
 
     async def SetTaskInstanceState(self, request: Any, context: Any) -> Any:
         return await self._core.set_task_instance_state(request)
+
+    async def ListTaskInstanceTries(self, request: Any, context: Any) -> Any:
+        return await self._core.list_task_instance_tries(request)
 
 
 class XComServicer(xcom_service_pb2_grpc.XComServiceServicer):  # type: ignore[misc]

@@ -77,7 +77,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         served = await stack.enter_async_context(serve(config.scheduler.grpc_bind, [
             Registration(scheduler_service_pb2_grpc.add_SchedulerServiceServicer_to_server,
                          SchedulerControlServicer(core, broadcaster, fleet, variables,
-                                                  connections),
+                                                  connections, processor.reparse),
                          "flow.v1.SchedulerService"),
             Registration(task_execution_service_pb2_grpc.add_TaskExecutionServiceServicer_to_server,
                          TaskExecutionServicer(core, variables, connections),

@@ -18,6 +18,7 @@ from flow.v1 import (
     common_pb2,
     connection_service_pb2,
     dispatch_pb2,
+    task_instance_service_pb2,
     variable_service_pb2,
     xcom_service_pb2,
 )
@@ -55,6 +56,17 @@ def ti_state_from_proto(value: int) -> TaskInstanceState | None:
 
 def run_state_to_proto(state: DagRunState) -> int:
     return int(common_pb2.DagRunState.Value(f"DAG_RUN_STATE_{state.name}"))
+
+
+def try_to_proto(row: Any) -> task_instance_service_pb2.TaskInstanceTry:
+    """One finished try (a task_instance_history row)."""
+    return task_instance_service_pb2.TaskInstanceTry(
+        key=common_pb2.TaskInstanceKey(dag_id=row.dag_id, run_id=row.run_id,
+                                       task_id=row.task_id, map_index=row.map_index,
+                                       try_number=row.try_number),
+        state=ti_state_to_proto(row.state), start_date=timestamp(row.start_date),
+        end_date=timestamp(row.end_date), duration=row.duration or 0.0,
+        worker_id=row.worker_id or "", error=row.error or "")
 
 
 def run_state_from_proto(value: int) -> DagRunState:

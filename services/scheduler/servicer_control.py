@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 
 from flow.errors import InvalidArgumentError, NotFoundError
+from flow.states import DagRunState
 from flow.v1 import (
     dag_run_service_pb2,
     dag_service_pb2,
@@ -37,8 +38,10 @@ def _required(value: str, field: str) -> str:
 class SchedulerControlServicer(ResourceServicerMixin,
                                scheduler_service_pb2_grpc.SchedulerServiceServicer):  # type: ignore[misc]
     def __init__(self, core: SchedulingCore, broadcaster: Broadcaster, fleet: Fleet,
-                 variables: Variables, connections: Connections) -> None:
+                 variables: Variables, connections: Connections,
+                 reparse: Callable[[str], None] = lambda _fileloc: None) -> None:
         self._core = core
+        self._reparse = reparse  # a deleted DAG's file is parsed again, as in Airflow
         self._broadcaster = broadcaster
         self._fleet = fleet
         self._variables = variables
@@ -169,6 +172,44 @@ class SchedulerControlServicer(ResourceServicerMixin,
             include_downstream=request.include_downstream, dry_run=request.dry_run))
         return task_instance_service_pb2.SetTaskInstanceStateResponse(
             task_instances=await self._tis(request.dag_id, request.run_id, task_ids))
+
+    async def ListTaskInstanceTries(self, request: Any, context: Ctx) -> Any:
+        key = convert.key_from_proto(request.key)
+        for value, field in ((key.dag_id, "key.dag_id"), (key.run_id, "key.run_id"),
+                             (key.task_id, "key.task_id")):
+            _required(value, field)
+        offset, limit = convert.page(request.page_size, request.page_token)
+        async with self._core.sessions() as session:
+            rows = await store.list_tries(session, key, offset, limit)
+            if not rows and await store.get_ti(session, key) is None:
+                raise NotFoundError(f"Task instance {key.dag_id}/{key.run_id}/{key.task_id} "
+                                    f"(map_index {key.map_index}) not found.",
+                                    reason="TASK_INSTANCE_NOT_FOUND")
+        return task_instance_service_pb2.ListTaskInstanceTriesResponse(
+            tries=[convert.try_to_proto(r) for r in rows],
+            next_page_token=convert.next_token(offset, limit, len(rows)))
+
+    async def SetDagRunState(self, request: Any, context: Ctx) -> Any:
+        run = await self._core.set_dag_run_state(
+            request.dag_id, request.run_id, convert.run_state_from_proto(request.state)
+            if request.state else None)
+        return dag_run_service_pb2.SetDagRunStateResponse(
+            dag_run=convert.dag_run_to_proto(run))
+
+    async def CancelDagRun(self, request: Any, context: Ctx) -> Any:
+        run = await self._core.set_dag_run_state(request.dag_id, request.run_id,
+                                                 DagRunState.FAILED, cancel=True)
+        return dag_run_service_pb2.CancelDagRunResponse(dag_run=convert.dag_run_to_proto(run))
+
+    async def DeleteDagRun(self, request: Any, context: Ctx) -> Any:
+        await self._core.delete_dag_run(request.dag_id, request.run_id)
+        return dag_run_service_pb2.DeleteDagRunResponse()
+
+    async def DeleteDag(self, request: Any, context: Ctx) -> Any:
+        deleted, fileloc = await self._core.delete_dag(request.dag_id)
+        if fileloc:
+            self._reparse(fileloc)
+        return dag_service_pb2.DeleteDagResponse(deleted_runs=deleted)
 
     async def _tis(self, dag_id: str, run_id: str, task_ids: list[str]) -> list[Any]:
         """The named task instances as they are now (after the commit)."""

@@ -94,10 +94,13 @@ async def finish_tries(
 
 async def transition_run(
     session: AsyncSession, run_pk: int, target: DagRunState, values: dict[str, Any] | None = None,
+    *, sources: frozenset[DagRunState] | None = None,
 ) -> int:
-    """Move a DAG run to `target` where the table allows it; returns the row count."""
+    """Move a DAG run to `target` where the table allows it (or, for an operator's mark, from
+    `sources` of the state machine's run mark table); returns the row count."""
+    allowed = run_allowed_sources(target) if sources is None else sources
     result = await session.execute(
-        update(DagRun).where(DagRun.id == run_pk, DagRun.state.in_(run_allowed_sources(target)))
+        update(DagRun).where(DagRun.id == run_pk, DagRun.state.in_(allowed))
         .values(state=target, **(values or {})).execution_options(synchronize_session=False))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -129,6 +132,36 @@ async def claim_tis(
         .values(state=TaskInstanceState.RUNNING, **values)
         .returning(*TI.__table__.columns).execution_options(synchronize_session=False))
     return list(result.all())
+
+
+async def delete_runs(session: AsyncSession, dag_id: str, run_ids: Sequence[str] | None,
+                      ) -> int:
+    """Delete runs of `dag_id` (all of them when `run_ids` is None) with their task
+    instances, tries, XComs and rendered fields; returns how many runs were deleted."""
+    counted = 0
+    for table in (TaskInstance, TaskInstanceHistory, XCom, RenderedTaskInstanceFields, DagRun):
+        stmt = delete(table).where(table.dag_id == dag_id)
+        if run_ids is not None:
+            stmt = stmt.where(table.run_id.in_(list(run_ids)))
+        result = await session.execute(stmt.execution_options(synchronize_session=False))
+        counted = int(result.rowcount)  # type: ignore[attr-defined]  # the last: DagRun
+    return counted
+
+
+async def delete_dag(session: AsyncSession, dag_id: str) -> None:
+    """Delete a DAG's own rows (its runs go with delete_runs)."""
+    for table in (SerializedDag, Dag):
+        await session.execute(delete(table).where(table.dag_id == dag_id)
+                              .execution_options(synchronize_session=False))
+
+
+async def list_tries(session: AsyncSession, key: TIKey, offset: int, limit: int,
+                     ) -> Sequence[TaskInstanceHistory]:
+    H = TaskInstanceHistory
+    return (await session.execute(select(H).where(
+        H.dag_id == key.dag_id, H.run_id == key.run_id, H.task_id == key.task_id,
+        H.map_index == key.map_index).order_by(H.try_number).offset(offset).limit(limit))
+    ).scalars().all()
 
 
 async def get_ti(session: AsyncSession, key: TIKey) -> TaskInstance | None:

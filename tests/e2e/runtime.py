@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import shutil
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -55,13 +56,18 @@ class RuntimeApi(Api):
             scheduler.close()
         return {"host": reply.connection.host, "password": reply.connection.password}
 
-    def cli(self, *args: str) -> tuple[int, str, str]:
-        """Run flowcli in this process against the platform: (exit code, stdout, stderr)."""
+    def cli(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
+        """Run flowcli in this process against the platform: (exit code, stdout, stderr).
+        Questions read `stdin` (by default nothing: the answer is no)."""
         out, err = io.StringIO(), io.StringIO()
         addresses = self.platform.addresses
         argv = [*args[:2], "--server", addresses.grpc, f"--token={addresses.token}", *args[2:]]
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = flowcli_main(argv)
+        saved, sys.stdin = sys.stdin, io.StringIO(stdin)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = flowcli_main(argv)
+        finally:
+            sys.stdin = saved
         return code, out.getvalue(), err.getvalue()
 
     def cli_json(self, *args: str) -> Any:

@@ -16,6 +16,12 @@ OPERATIONS = (
         pb.GetDagRequest, pb.GetDagResponse,
         call=lambda core, req: core.get_dag(req), tags=("DAG",)),
     Operation(
+        "DELETE", "/dags/{dag_id}", "deleteDag",
+        "Deletes a DAG's metadata with its runs; a DAG whose file is still in the DAG folder "
+        "comes back at the next parse, as in Airflow.",
+        pb.DeleteDagRequest, pb.DeleteDagResponse,
+        call=lambda core, req: core.delete_dag(req), tags=("DAG",)),
+    Operation(
         "GET", "/importErrors", "listImportErrors",
         "Lists the DAG files that failed to import, with their errors.",
         pb.ListImportErrorsRequest, pb.ListImportErrorsResponse,

@@ -74,6 +74,12 @@ OPERATIONS = (
         call=lambda core, req: core.clear_task_instances(req), body=True,
         tags=("TaskInstance",)),
     Operation(
+        "GET", _RUN + "/{task_id}/tries", "listTaskInstanceTries",
+        "Lists the finished tries of a task instance, oldest first; map_index defaults to -1.",
+        pb.ListTaskInstanceTriesRequest, pb.ListTaskInstanceTriesResponse,
+        call=lambda core, req: core.list_task_instance_tries(req),
+        query=("map_index", "page_size", "page_token"), shape=_keyed, tags=("TaskInstance",)),
+    Operation(
         "PATCH", _RUN + "/{task_id}", "setTaskInstanceState",
         "Marks a task instance success or failed. Body: {\"new_state\": \"success\"|"
         "\"failed\", \"include_upstream\", \"include_downstream\", \"dry_run\"}.",

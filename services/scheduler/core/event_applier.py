@@ -17,9 +17,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flow.errors import FlowError, InvalidArgumentError, UnavailableError
-from flow.states import TaskInstanceState
+from flow.states import DagRunState, TaskInstanceState
 from services.scheduler import store
-from services.scheduler.core import commands, operations
+from services.scheduler.core import commands, operations, run_operations
 from services.scheduler.core.loading import load_index
 from services.scheduler.core.timers import DeadlineTimer
 from services.scheduler.core.types import Change, Dispatch, RunRecord, TaskResult, TIKey
@@ -217,6 +217,26 @@ class SchedulingCore:
             raise InvalidArgumentError("dag_id, run_id and task_id are required.",
                                        field="task_id")
         return await self.submit(lambda unit: operations.mark(unit, request))
+
+    async def set_dag_run_state(self, dag_id: str, run_id: str, state: DagRunState | None, *,
+                                cancel: bool = False) -> RunRecord:
+        if not (dag_id and run_id):
+            raise InvalidArgumentError("dag_id and run_id are required.", field="run_id")
+        if state is None:
+            raise InvalidArgumentError("state must be success or failed.", field="state")
+        return await self.submit(lambda unit: run_operations.set_run_state(
+            unit, dag_id, run_id, state, cancel=cancel))
+
+    async def delete_dag_run(self, dag_id: str, run_id: str) -> None:
+        if not (dag_id and run_id):
+            raise InvalidArgumentError("dag_id and run_id are required.", field="run_id")
+        await self.submit(lambda unit: run_operations.delete_run(unit, dag_id, run_id))
+
+    async def delete_dag(self, dag_id: str) -> tuple[int, str]:
+        """Delete a DAG's metadata: (runs deleted, its file)."""
+        if not dag_id:
+            raise InvalidArgumentError("dag_id is required.", field="dag_id")
+        return await self.submit(lambda unit: run_operations.delete_dag(unit, dag_id))
 
     async def apply_results(self, results: Sequence[TaskResult]) -> None:
         await self.submit(lambda unit: commands.apply_results(unit, results))

@@ -72,7 +72,8 @@ def _select(spec: DagSpec, roots: set[str], upstream: bool, downstream: bool) ->
     return selected
 
 
-async def _run(unit: UnitOfWork, dag_id: str, run_id: str) -> tuple[RunRecord, bool]:
+async def active_or_stored_run(unit: UnitOfWork, dag_id: str, run_id: str,
+                              ) -> tuple[RunRecord, bool]:
     """The run from the index (active) or the DB (finished); True when it is active."""
     active = unit.index.get((dag_id, run_id))
     if active is not None:
@@ -94,7 +95,7 @@ async def clear(unit: UnitOfWork, request: ClearRequest) -> list[str]:
     except re.error as exc:
         raise InvalidArgumentError(f"task_regex is not a valid regular expression: {exc}.",
                                    field="task_regex") from None
-    run, active = await _run(unit, request.dag_id, request.run_id)
+    run, active = await active_or_stored_run(unit, request.dag_id, request.run_id)
     roots = {t for t in run.spec.tasks if pattern.search(t)}
     if not roots:
         raise InvalidArgumentError(
@@ -134,7 +135,7 @@ async def mark(unit: UnitOfWork, request: MarkRequest) -> list[str]:
     run keeps its state, as with Airflow's mark on a task instance."""
     if request.state not in (TI.SUCCESS, TI.FAILED):
         raise InvalidArgumentError("state must be success or failed.", field="state")
-    run, active = await _run(unit, request.dag_id, request.run_id)
+    run, active = await active_or_stored_run(unit, request.dag_id, request.run_id)
     if request.task_id not in run.spec.tasks:
         raise NotFoundError(f"DAG '{request.dag_id}' has no task '{request.task_id}'"
                             f"{did_you_mean(request.task_id, run.spec.tasks)}.",

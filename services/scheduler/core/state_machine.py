@@ -52,6 +52,12 @@ MARK_TRANSITIONS: Mapping[TaskInstanceState, frozenset[TaskInstanceState]] = {
     TI.SUCCESS: frozenset(TI) - {TI.SUCCESS},
     TI.FAILED: frozenset(TI) - {TI.FAILED},
 }
+# An operator marking a whole run (Airflow's "mark run success/failed"): from any other
+# state, a finished run included.
+RUN_MARK_TRANSITIONS: Mapping[DagRunState, frozenset[DagRunState]] = {
+    RUN.SUCCESS: frozenset(RUN) - {RUN.SUCCESS},
+    RUN.FAILED: frozenset(RUN) - {RUN.FAILED},
+}
 # What "clear" starts over: finished task instances (running and queued ones are left alone).
 CLEARABLE: frozenset[TaskInstanceState] = frozenset({
     TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED, TI.UP_FOR_RETRY})
@@ -60,6 +66,11 @@ CLEARABLE: frozenset[TaskInstanceState] = frozenset({
 def mark_sources(target: TaskInstanceState) -> frozenset[TaskInstanceState]:
     """The states from which an operator may mark a task instance `target`."""
     return MARK_TRANSITIONS.get(target, frozenset())
+
+
+def run_mark_sources(target: DagRunState) -> frozenset[DagRunState]:
+    """The run states from which an operator may mark a run `target`."""
+    return RUN_MARK_TRANSITIONS.get(target, frozenset())
 
 
 def allowed_sources(target: TaskInstanceState) -> frozenset[TaskInstanceState]:

@@ -270,8 +270,10 @@ class UnitOfWork:
         await self.cascade(run, decided)
 
     async def set_run_state(self, run: RunRecord, target: DagRunState,
-                            values: dict[str, Any]) -> None:
-        if await store.transition_run(self.session, run.id, target, values) != 1:
+                            values: dict[str, Any], *,
+                            sources: frozenset[DagRunState] | None = None) -> None:
+        if await store.transition_run(self.session, run.id, target, values,
+                                      sources=sources) != 1:
             raise IndexOutOfSyncError(f"{run.dag_id}/{run.run_id}: run not moved to {target}")
         run.state = target
         for name, value in values.items():

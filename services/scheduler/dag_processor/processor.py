@@ -48,11 +48,20 @@ class DagProcessor:
     secrets: ParseSecrets | None = None  # variables/connections for top-level code
     _mtimes: dict[str, float] = field(default_factory=dict)
     first_pass: asyncio.Event = field(default_factory=asyncio.Event)  # set once parsed
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _forced: set[str] = field(default_factory=set)  # parse these next, even unchanged
+
+    def reparse(self, path: str) -> None:
+        """Parse `path` again now, even unchanged (e.g. after its DAG's metadata was
+        deleted: the DAG comes back, as in Airflow)."""
+        self._forced.add(path)
+        self._wake.set()
 
     async def parse_once(self) -> int:
         """Parse new and changed files and store the results; returns how many were parsed."""
         files = await asyncio.to_thread(_scan, self.folder)
-        changed = [p for p, m in files.items() if self._mtimes.get(p) != m]
+        forced, self._forced = self._forced, set()
+        changed = [p for p, m in files.items() if self._mtimes.get(p) != m or p in forced]
         limit = asyncio.Semaphore(max(1, self.processes))
 
         async def bounded(path: str) -> ParseResult:
@@ -132,4 +141,6 @@ class DagProcessor:
             self.first_pass.set()
             log.debug("dag_folder_parsed", files=parsed,
                       seconds=round(asyncio.get_running_loop().time() - started, 3))
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            self._wake.clear()
