@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flow.cli import (
+    commands_config,
     commands_connections,
     commands_dags,
     commands_runs,
@@ -22,6 +23,7 @@ from flow.cli import (
     commands_variables,
     commands_workers,
     commands_xcom,
+    completion,
 )
 from flow.cli.client import FlowClient, resolve_target
 from flow.cli.output import FORMATS
@@ -67,8 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
     for module in (commands_dags, commands_runs, commands_tasks, commands_xcom,
-                   commands_variables, commands_connections, commands_workers):
+                   commands_variables, commands_connections, commands_workers,
+                   commands_config):
         module.register(subparsers, common)
+    completion.register(subparsers)
     db = subparsers.add_parser("db", help="the metadata database")
     db_verbs = db.add_subparsers(dest="verb", required=True, metavar="VERB")
     db_verbs.add_parser("migrate", help="upgrade the database to the latest schema").set_defaults(
