@@ -105,8 +105,8 @@ class WebUI:
         try:
             principal, secret = await self._gate.login(form.get("username", ""),
                                                        form.get("password", ""))
-        except UnauthenticatedError:
-            return _login_form("Wrong username or password.", status=401)
+        except UnauthenticatedError as exc:
+            return _login_form(exc.message, status=401)
         response = RedirectResponse("/", status_code=303)
         secure = request.url.scheme == "https"
         ttl = self._gate.session_ttl_seconds

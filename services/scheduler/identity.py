@@ -12,7 +12,9 @@ import hmac
 import re
 import secrets
 import string
+import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +47,10 @@ USERNAME = re.compile(r"^[A-Za-z0-9._@+-]+$")
 API, SESSION = "api", "session"
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most this often
 MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
+# Sign-in throttle: after this many wrong passwords for one username within the window, its
+# sign-ins are refused until the window has passed (per scheduler process).
+MAX_FAILED_LOGINS = 10
+FAILED_LOGIN_WINDOW_SECONDS = 300.0
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -130,6 +136,7 @@ class IdentityStore:
     def __init__(self, core: SchedulingCore) -> None:
         self._core = core
         self._touches: set[asyncio.Task[None]] = set()
+        self._failed_logins: dict[str, deque[float]] = {}
 
     # --- credentials --------------------------------------------------------------------
 
@@ -180,12 +187,19 @@ class IdentityStore:
             raise _bad_credentials()
         if ttl_seconds <= 0 or ttl_seconds > MAX_TTL_SECONDS:
             raise InvalidArgumentError("ttl_seconds must be positive.", field="ttl_seconds")
+        failures = self._recent_failures(username)
+        if len(failures) >= MAX_FAILED_LOGINS:
+            raise UnauthenticatedError(
+                "Too many failed sign-ins for this user; try again in a few minutes.",
+                reason="LOGIN_THROTTLED")
         async with self._core.sessions() as session:
             row = await session.get(User, username)
         stored = row.password_hash if row is not None else DUMMY_PASSWORD_HASH
         matches = await asyncio.to_thread(verify_password, password, stored)
         if row is None or not matches:
+            failures.append(time.monotonic())
             raise _bad_credentials()
+        self._failed_logins.pop(username, None)
         secret = new_secret()
         expires_at = datetime.now(UTC) + timedelta(seconds=ttl_seconds)
         token_id = uuid.uuid4().hex
@@ -203,6 +217,17 @@ class IdentityStore:
         await self._core.submit(op)
         principal = PrincipalRecord(username, Role[row.role.upper()], token_id, "session")
         return principal, secret, expires_at
+
+    def _recent_failures(self, username: str) -> deque[float]:
+        """The times of `username`'s failed sign-ins within the window (kept per name)."""
+        horizon = time.monotonic() - FAILED_LOGIN_WINDOW_SECONDS
+        if len(self._failed_logins) > 10_000:  # bounded: forget names whose window passed
+            for name in [n for n, q in self._failed_logins.items() if not q or q[-1] < horizon]:
+                del self._failed_logins[name]
+        failures = self._failed_logins.setdefault(username[:ID_LENGTH], deque())
+        while failures and failures[0] < horizon:
+            failures.popleft()
+        return failures
 
     # --- users --------------------------------------------------------------------------
 

@@ -397,6 +397,20 @@ def test_session_expires(platform: Platform) -> None:
         eventually(refused, timeout=30, interval=0.2)
 
 
+def test_failed_sign_ins_are_throttled(platform: Platform, users: Any) -> None:
+    """After 10 wrong passwords for one user, even the right one is refused for a while;
+    other users can still sign in."""
+    users.CreateUser(user_service_pb2.CreateUserRequest(
+        username="throttled", role=user_service_pb2.ROLE_VIEWER, password=PASSWORD),
+        metadata=bearer(platform.addresses.token), timeout=30)
+    with httpx.Client(base_url=platform.addresses.http, timeout=30) as http:
+        for _ in range(10):
+            assert _login(http, "throttled", "not-the-password").status_code == 401
+        refused = _login(http, "throttled", PASSWORD)
+        assert refused.status_code == 401 and "Too many failed sign-ins" in refused.text
+        assert _login(http, "role-user", PASSWORD).status_code == 303
+
+
 def cli(platform: Platform, token: str, *args: str, stdin: str = "") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     argv = [*args[:2], "--server", platform.addresses.grpc, f"--token={token}", *args[2:]]
