@@ -10,6 +10,7 @@ from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 
+from services.api.permissions import permission_for
 from services.api.routes.common import API_PREFIX, Operation
 
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
@@ -91,8 +92,10 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             "schema": _message_ref(op.response_type.DESCRIPTOR, components)}}}
     error = {"description": "Error", "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/Error"}}}}
+    role = permission_for(op.rpc_name).role.label
     spec: dict[str, Any] = {
         "operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags),
+        "description": f"Needs the {role} role (or higher).", "x-flow-role": role,
         "parameters": _parameters(op, components),
         "responses": {"200": ok, "400": error, "401": error, "403": error, "404": error,
                       "409": error, "default": error},
