@@ -96,3 +96,11 @@ def test_the_openapi_document_names_each_routes_role() -> None:
     assert roles["triggerDagRun"] == "user" and roles["setVariable"] == "op"
     assert roles["createUser"] == "admin" and roles["listDags"] == "viewer"
     assert len(roles) == len(OPERATIONS)
+
+
+def test_standalone_admin_password_never_reaches_user_code() -> None:
+    """FLOW_ADMIN_PASSWORD is a credential setting: task and parse environments drop it."""
+    from flow.config import without_credentials
+
+    env = without_credentials({"FLOW_ADMIN_PASSWORD": "x", "FLOW_AUTH__TOKEN": "y", "A": "1"})
+    assert env == {"A": "1"}
