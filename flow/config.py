@@ -18,8 +18,9 @@ from typing import Any
 from flow.errors import InvalidArgumentError
 
 # Settings user code must never see: API and service tokens, the metadata DB (URL and
-# password), the key that decrypts variables and connections.
-CREDENTIAL_SETTINGS = ("FLOW_AUTH__", "FLOW_DATABASE__", "FLOW_CORE__FERNET_KEY")
+# password), the key that decrypts variables and connections, standalone's admin password.
+CREDENTIAL_SETTINGS = ("FLOW_AUTH__", "FLOW_DATABASE__", "FLOW_CORE__FERNET_KEY",
+                       "FLOW_ADMIN_PASSWORD")
 
 
 def is_credential_setting(name: str) -> bool:
@@ -112,10 +113,13 @@ class ApiConfig:
 
 @dataclass(frozen=True)
 class AuthConfig:
-    """Credentials: `token` for API clients, `internal_token` between services."""
+    """Credentials. `token`: the bootstrap credential, an admin named "bootstrap" at the
+    gateway (empty: none; users and their tokens live in the DB). `internal_token`: between
+    services. `session_ttl_seconds`: how long a web UI sign-in lasts."""
 
     token: str = field(default="", repr=False)
     internal_token: str = field(default="", repr=False)
+    session_ttl_seconds: int = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,11 @@ def load_config(
 
 
 def _validate(config: FlowConfig) -> None:
+    if config.auth.session_ttl_seconds < 1:
+        raise InvalidArgumentError(
+            f"Config 'FLOW_AUTH__SESSION_TTL_SECONDS' has value "
+            f"{config.auth.session_ttl_seconds}. Must be at least 1.",
+            field="auth.session_ttl_seconds", reason="INVALID_CONFIG")
     if config.worker.concurrency < 1:
         raise InvalidArgumentError(
             f"Config 'FLOW_WORKER__CONCURRENCY' has value {config.worker.concurrency}. "

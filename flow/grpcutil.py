@@ -12,7 +12,7 @@ import hmac
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 import structlog
@@ -81,22 +81,49 @@ async def _abort_for(exc: BaseException, context: Ctx) -> None:
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error (ref {ref})")
 
 
-def _wrap_unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+class CallGuard(Protocol):
+    """Per-call authentication, authorization and audit (the gateway's Gatekeeper)."""
+
+    async def enter(self, method: str, metadata: Iterable[tuple[str, Any]] | None,
+                    request: Any) -> Any:
+        """Admit the call (raise FlowError to refuse it); the result is passed to exit().
+        `request` is None for client streams."""
+
+    async def exit(self, state: Any, method: str, request: Any,
+                   error: BaseException | None) -> None:
+        """After a unary call: what it did and how it ended."""
+
+
+def _wrap_unary(behavior: Callable[..., Awaitable[Any]], guard: CallGuard | None = None,
+                method: str = "", streaming: bool = False) -> Callable[..., Awaitable[Any]]:
     async def wrapper(request: Any, context: Ctx) -> Any:
+        state = None
         try:
-            return await behavior(request, context)
+            if guard is not None:
+                state = await guard.enter(method, context.invocation_metadata(),
+                                          None if streaming else request)
+            result = await behavior(request, context)
         except (grpc.aio.AbortError, grpc.aio.UsageError):
             raise
         except Exception as exc:  # translated once, here
+            if guard is not None and state is not None:
+                await guard.exit(state, method, None if streaming else request, exc)
             await _abort_for(exc, context)
             raise
+        if guard is not None:
+            await guard.exit(state, method, None if streaming else request, None)
+        return result
 
     return wrapper
 
 
-def _wrap_stream(behavior: Callable[..., Any]) -> Callable[..., Any]:
+def _wrap_stream(behavior: Callable[..., Any], guard: CallGuard | None = None,
+                 method: str = "", streaming: bool = False) -> Callable[..., Any]:
     async def wrapper(request: Any, context: Ctx) -> AsyncIterator[Any]:
         try:
+            if guard is not None:
+                await guard.enter(method, context.invocation_metadata(),
+                                  None if streaming else request)
             async for item in behavior(request, context):
                 yield item
         except (grpc.aio.AbortError, grpc.aio.UsageError):
@@ -109,10 +136,12 @@ def _wrap_stream(behavior: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _BoundaryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Checks the bearer token and maps exceptions to statuses, for every method."""
+    """Checks the bearer token (or runs the guard) and maps exceptions to statuses, for
+    every method."""
 
-    def __init__(self, tokens: Sequence[str]) -> None:
+    def __init__(self, tokens: Sequence[str], guard: CallGuard | None = None) -> None:
         self._tokens = [t.encode() for t in tokens if t]
+        self._guard = guard
 
     def _authorized(self, metadata: Iterable[tuple[str, Any]] | None) -> bool:
         if not self._tokens:
@@ -136,26 +165,26 @@ class _BoundaryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if handler is None:
             return None
         method: str = details.method
-        if not method.startswith(_PUBLIC_PREFIXES) and not self._authorized(
-            details.invocation_metadata
-        ):
+        public = method.startswith(_PUBLIC_PREFIXES)
+        if not public and not self._authorized(details.invocation_metadata):
             return _deny(handler)
+        guard = None if public else self._guard
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary), handler.request_deserializer,
+                _wrap_unary(handler.unary_unary, guard, method), handler.request_deserializer,
                 handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream), handler.request_deserializer,
-                handler.response_serializer)
+                _wrap_stream(handler.unary_stream, guard, method),
+                handler.request_deserializer, handler.response_serializer)
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                _wrap_unary(handler.stream_unary), handler.request_deserializer,
-                handler.response_serializer)
+                _wrap_unary(handler.stream_unary, guard, method, streaming=True),
+                handler.request_deserializer, handler.response_serializer)
         if handler.stream_stream:
             return grpc.stream_stream_rpc_method_handler(
-                _wrap_stream(handler.stream_stream), handler.request_deserializer,
-                handler.response_serializer)
+                _wrap_stream(handler.stream_stream, guard, method, streaming=True),
+                handler.request_deserializer, handler.response_serializer)
         return handler
 
 
@@ -206,13 +235,15 @@ class Served:
 @contextlib.asynccontextmanager
 async def serve(
     bind: str, registrations: Sequence[Registration], *, tokens: Sequence[str] = (),
-    grace: float = 2.0,
+    guard: CallGuard | None = None, grace: float = 2.0,
 ) -> AsyncIterator[Served]:
-    """Serve on `bind` ("host:0" picks a port) with health, reflection and the boundary.
+    """Serve on `bind` ("host:0" picks a port) with health, reflection and the boundary:
+    `tokens` (any of them admits a call), or a `guard` that admits each call itself.
 
     On exit, health goes NOT_SERVING and the server stops with a grace period.
     """
-    server = grpc.aio.server(interceptors=[_BoundaryInterceptor(tokens)], options=CHANNEL_OPTIONS)
+    server = grpc.aio.server(interceptors=[_BoundaryInterceptor(tokens, guard)],
+                             options=CHANNEL_OPTIONS)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [r.service_name for r in registrations]

@@ -103,7 +103,7 @@ class PlatformAddresses:
 
     grpc: str
     http: str
-    token: str
+    token: str  # the bootstrap token (FLOW_AUTH__TOKEN): an admin at the gateway
     nats_url: str
 
 
@@ -152,7 +152,8 @@ class Platform:
 
     def _env(self, **overrides: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
-               if self.inherit_flow_env or not k.startswith("FLOW_")}
+               if (self.inherit_flow_env or not k.startswith("FLOW_"))
+               and k != "FLOW_ADMIN_PASSWORD"}  # standalone's; no service needs it
         env.update({
             "FLOW_HOME": str(self.home),
             "FLOW_CORE__DAGS_FOLDER": str(self.dags_folder),

@@ -19,10 +19,12 @@ from flow.config import default_home
 from flow.errors import FlowError, UnavailableError
 from flow.grpcutil import STATUS_DETAILS_KEY, error_from_rpc, open_channel
 from flow.v1 import (
+    audit_service_pb2_grpc,
     connection_service_pb2_grpc,
     dag_run_service_pb2_grpc,
     dag_service_pb2_grpc,
     task_instance_service_pb2_grpc,
+    user_service_pb2_grpc,
     variable_service_pb2_grpc,
     worker_service_pb2_grpc,
     xcom_service_pb2_grpc,
@@ -97,6 +99,8 @@ class FlowClient:
             "xcom": xcom_service_pb2_grpc.XComServiceStub(self._channel),
             "variables": variable_service_pb2_grpc.VariableServiceStub(self._channel),
             "connections": connection_service_pb2_grpc.ConnectionServiceStub(self._channel),
+            "users": user_service_pb2_grpc.UserServiceStub(self._channel),
+            "audit": audit_service_pb2_grpc.AuditServiceStub(self._channel),
         }
 
     async def call(self, service: str, method: str, request: Any) -> Any:

@@ -20,6 +20,7 @@ from flow.cli import (
     commands_dags,
     commands_runs,
     commands_tasks,
+    commands_users,
     commands_variables,
     commands_workers,
     commands_xcom,
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
     for module in (commands_dags, commands_runs, commands_tasks, commands_xcom,
                    commands_variables, commands_connections, commands_workers,
-                   commands_config):
+                   commands_users, commands_config):
         module.register(subparsers, common)
     completion.register(subparsers)
     db = subparsers.add_parser("db", help="the metadata database")

@@ -223,3 +223,48 @@ class RenderedTaskInstanceFields(Base):
 
 
 Index("ix_dag_run__dag_id__logical_date", DagRun.dag_id, DagRun.logical_date)
+
+
+# --- users, API tokens, UI sessions and the audit log (the gateway's authentication) -----
+
+
+class User(Base):
+    """A person or program that signs in; `role` is viewer, user, op or admin."""
+
+    __tablename__ = "flow_user"
+
+    username: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)  # scrypt (flow/identity.py)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """An API token (kind "api") or a UI session (kind "session") of a user. Only the
+    SHA-256 of the secret is stored; a token carries its owner's current role."""
+
+    __tablename__ = "api_token"
+
+    token_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(ID_LENGTH))
+    prefix: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Who did what through the gateway: mutations, sign-ins, user and token changes."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    operation: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(100))  # "ok" or the error's reason
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

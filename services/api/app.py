@@ -21,8 +21,10 @@ from flow.config import FlowConfig, load_config
 from flow.grpcutil import host_of, open_channel, serve
 from flow.log import configure_logging
 from flow.service import run_service
-from flow.v1 import log_service_pb2_grpc, scheduler_service_pb2_grpc
+from flow.v1 import identity_service_pb2_grpc, log_service_pb2_grpc, scheduler_service_pb2_grpc
+from services.api.auth import Gatekeeper, GrpcGuard
 from services.api.core import GatewayCore
+from services.api.identity_core import IdentityCore
 from services.api.servicer_public import public_registrations
 from services.api.web import build_app
 
@@ -77,15 +79,18 @@ async def run(
     internal = config.auth.internal_token
     scheduler_channel = open_channel(config.scheduler.address, internal)
     logs_channel = open_channel(config.logserver.address, internal)
+    identity = identity_service_pb2_grpc.IdentityServiceStub(scheduler_channel)
     core = GatewayCore(
         scheduler_service_pb2_grpc.SchedulerServiceStub(scheduler_channel),
-        log_service_pb2_grpc.LogServiceStub(logs_channel))
+        log_service_pb2_grpc.LogServiceStub(logs_channel), IdentityCore(identity))
+    gate = Gatekeeper(identity, bootstrap_token=config.auth.token,
+                      session_ttl_seconds=config.auth.session_ttl_seconds)
     sock = bind_socket(config.api.http_bind)
-    http = _Server(uvicorn.Config(build_app(core, token=config.auth.token), lifespan="off",
+    http = _Server(uvicorn.Config(build_app(core, gate), lifespan="off",
                                   log_config=None, access_log=False, server_header=False))
     try:
         async with serve(config.api.grpc_bind, public_registrations(core),
-                         tokens=[config.auth.token]) as served:
+                         guard=GrpcGuard(gate)) as served:
             http_task = asyncio.create_task(http.serve(sockets=[sock]))
             listening = asyncio.create_task(http.listening.wait())
             await asyncio.wait({listening, http_task}, return_when=asyncio.FIRST_COMPLETED)

@@ -53,9 +53,10 @@ async def _forward_stream(call: Any) -> AsyncIterator[Any]:
 class GatewayCore:
     """Every public operation, as proto request in, proto response out."""
 
-    def __init__(self, scheduler: Any, logs: Any) -> None:
+    def __init__(self, scheduler: Any, logs: Any, identity: Any = None) -> None:
         self._scheduler = scheduler  # SchedulerServiceStub
         self._logs = logs  # LogServiceStub
+        self.identity = identity  # IdentityCore: users, tokens, the audit log
 
     # DAGs
 
@@ -283,4 +284,7 @@ def _check_regex(pattern: str) -> None:
                                    f"{exc}.", field="task_regex") from None
 
 
-__all__ = ["GatewayCore"]
+# Await a call to a peer; its gRPC error becomes the FlowError it stands for.
+forward = _forward
+
+__all__ = ["GatewayCore", "forward"]

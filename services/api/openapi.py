@@ -10,6 +10,7 @@ from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 
+from services.api.permissions import permission_for
 from services.api.routes.common import API_PREFIX, Operation
 
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
@@ -91,10 +92,13 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             "schema": _message_ref(op.response_type.DESCRIPTOR, components)}}}
     error = {"description": "Error", "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/Error"}}}}
+    role = permission_for(op.rpc_name).role.label
     spec: dict[str, Any] = {
         "operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags),
+        "description": f"Needs the {role} role (or higher).", "x-flow-role": role,
         "parameters": _parameters(op, components),
-        "responses": {"200": ok, "400": error, "401": error, "404": error, "default": error},
+        "responses": {"200": ok, "400": error, "401": error, "403": error, "404": error,
+                      "409": error, "default": error},
     }
     if op.body:
         body: Any = op.request_type.DESCRIPTOR
@@ -120,10 +124,17 @@ def build_openapi(operations: Iterable[Operation]) -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "Flow REST API", "version": "v1",
                  "description": "The flow.v1 API as JSON (proto3 JSON mapping, proto field "
-                                "names). Authenticate with 'Authorization: Bearer <token>'."},
+                                "names). Authenticate with 'Authorization: Bearer <token>' "
+                                "(an API token: POST /api/v1/tokens), or the web UI's "
+                                "session cookie plus its CSRF token in 'X-CSRF-Token' on "
+                                "mutations. 401 without a valid credential; 403 when the "
+                                "caller's role (viewer < user < op < admin) is too low."},
         "servers": [{"url": "/"}],
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"session": []}],
         "paths": paths,
         "components": {"schemas": components,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                       "securitySchemes": {
+                           "bearer": {"type": "http", "scheme": "bearer"},
+                           "session": {"type": "apiKey", "in": "cookie",
+                                       "name": "flow_session"}}},
     }

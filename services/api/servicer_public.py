@@ -1,5 +1,5 @@
 """The public flow.v1 gRPC services: DAGs, runs, task instances, XCom, variables, connections,
-workers and queues.
+workers and queues, users and tokens, the audit log.
 
 Thin: every method hands the request to the GatewayCore and returns what it answers.
 """
@@ -11,6 +11,7 @@ from typing import Any
 
 from flow.grpcutil import Registration
 from flow.v1 import (
+    audit_service_pb2_grpc,
     connection_service_pb2_grpc,
     dag_run_service_pb2,
     dag_run_service_pb2_grpc,
@@ -18,6 +19,7 @@ from flow.v1 import (
     dag_service_pb2_grpc,
     task_instance_service_pb2,
     task_instance_service_pb2_grpc,
+    user_service_pb2_grpc,
     variable_service_pb2_grpc,
     worker_service_pb2,
     worker_service_pb2_grpc,
@@ -158,6 +160,49 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):  # type: ig
         return await self._core.list_queues(request)
 
 
+class UserServicer(user_service_pb2_grpc.UserServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core.identity
+
+    async def WhoAmI(self, request: Any, context: Any) -> Any:
+        return await self._core.who_am_i(request)
+
+    async def ListUsers(self, request: Any, context: Any) -> Any:
+        return await self._core.list_users(request)
+
+    async def GetUser(self, request: Any, context: Any) -> Any:
+        return await self._core.get_user(request)
+
+    async def CreateUser(self, request: Any, context: Any) -> Any:
+        return await self._core.create_user(request)
+
+    async def DeleteUser(self, request: Any, context: Any) -> Any:
+        return await self._core.delete_user(request)
+
+    async def SetUserRole(self, request: Any, context: Any) -> Any:
+        return await self._core.set_user_role(request)
+
+    async def ResetPassword(self, request: Any, context: Any) -> Any:
+        return await self._core.reset_password(request)
+
+    async def CreateToken(self, request: Any, context: Any) -> Any:
+        return await self._core.create_token(request)
+
+    async def ListTokens(self, request: Any, context: Any) -> Any:
+        return await self._core.list_tokens(request)
+
+    async def RevokeToken(self, request: Any, context: Any) -> Any:
+        return await self._core.revoke_token(request)
+
+
+class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core.identity
+
+    async def ListAuditEvents(self, request: Any, context: Any) -> Any:
+        return await self._core.list_audit_events(request)
+
+
 def public_registrations(core: GatewayCore) -> list[Registration]:
     """The public services, ready for flow.grpcutil.serve()."""
     return [
@@ -179,4 +224,8 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      VariableServicer(core), "flow.v1.VariableService"),
         Registration(connection_service_pb2_grpc.add_ConnectionServiceServicer_to_server,
                      ConnectionServicer(core), "flow.v1.ConnectionService"),
+        Registration(user_service_pb2_grpc.add_UserServiceServicer_to_server,
+                     UserServicer(core), "flow.v1.UserService"),
+        Registration(audit_service_pb2_grpc.add_AuditServiceServicer_to_server,
+                     AuditServicer(core), "flow.v1.AuditService"),
     ]

@@ -1,6 +1,8 @@
 """The Starlette application: REST routes from the route table, SSE, the UI, one error model.
 
-Every /api/v1 route except health and the OpenAPI document requires the bearer token. Errors
+Every route except health, the OpenAPI document and the sign-in page requires a credential
+(a bearer token, or the UI's session cookie with a CSRF token on mutations) and the role the
+permission table names for its operation; mutations are written to the audit log. Errors
 render as {"error": {"reason", "message", "details"}} with the status from flow/errors.py;
 unknown exceptions answer 500 with a reference id only, and are logged.
 """
@@ -19,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from flow.errors import FlowError
-from services.api.auth import TokenAuth
+from services.api.auth import Gatekeeper, current_principal
 from services.api.core import GatewayCore
 from services.api.openapi import build_openapi
 from services.api.routes import API_PREFIX, OPERATIONS, Operation
@@ -48,13 +50,14 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, reason, str(exc.detail))
 
 
-def _guarded(endpoint: Endpoint, auth: TokenAuth | None) -> Endpoint:
-    """Authenticate (unless `auth` is None) and turn unknown exceptions into a 500 with a ref."""
+def _guarded(endpoint: Endpoint, gate: Gatekeeper | None, operation: str = "") -> Endpoint:
+    """Admit the caller for `operation` (unless `gate` is None: a public route) and turn
+    unknown exceptions into a 500 with a reference id."""
 
     async def guarded(request: Request) -> Response:
         try:
-            if auth is not None:
-                auth.require_bearer(request)
+            if gate is not None:
+                await gate.admit_http(operation, request)
             return await endpoint(request)
         except FlowError:
             raise  # rendered by the FlowError handler
@@ -67,21 +70,28 @@ def _guarded(endpoint: Endpoint, auth: TokenAuth | None) -> Endpoint:
     return guarded
 
 
-def _endpoint(op: Operation, core: GatewayCore) -> Endpoint:
+def _endpoint(op: Operation, core: GatewayCore, gate: Gatekeeper) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         message = await build_request(op, request)
         if op.stream is not None:
             return sse_response(op.stream(core, message), op.event, op.render)
         assert op.call is not None
-        return JSONResponse(op.render(await op.call(core, message)))
+        transport = "rest" if "authorization" in request.headers else "ui"
+        actor = current_principal().username
+        try:
+            response = await op.call(core, message)
+        except Exception as exc:
+            await gate.audit(actor, op.rpc_name, message, exc, transport)
+            raise
+        await gate.audit(actor, op.rpc_name, message, None, transport)
+        return JSONResponse(op.render(response))
 
     return endpoint
 
 
-def build_app(core: GatewayCore, *, token: str) -> Starlette:
+def build_app(core: GatewayCore, gate: Gatekeeper) -> Starlette:
     """The HTTP application of the gateway."""
-    auth = TokenAuth(token)
-    ui = WebUI(core, auth)
+    ui = WebUI(core, gate)
     openapi = build_openapi(OPERATIONS)
 
     async def health(_request: Request) -> Response:
@@ -92,11 +102,14 @@ def build_app(core: GatewayCore, *, token: str) -> Starlette:
 
     routes: list[Any] = [
         Route("/", _guarded(ui.home, None), methods=["GET"]),
-        Route("/login", _guarded(ui.login, None), methods=["GET"]),
+        Route("/login", _guarded(ui.login_form, None), methods=["GET"]),
+        Route("/login", _guarded(ui.login, None), methods=["POST"]),
+        Route("/logout", _guarded(ui.logout, None), methods=["POST"]),
         Route(f"{API_PREFIX}/health", _guarded(health, None), methods=["GET"]),
         Route(f"{API_PREFIX}/openapi.json", _guarded(openapi_json, None), methods=["GET"]),
     ]
-    routes += [Route(API_PREFIX + op.path, _guarded(_endpoint(op, core), auth),
+    routes += [Route(API_PREFIX + op.path, _guarded(_endpoint(op, core, gate), gate,
+                                                    op.rpc_name),
                      methods=[op.method], name=op.operation_id) for op in OPERATIONS]
     return Starlette(routes=routes, exception_handlers={
         FlowError: _flow_error, HTTPException: _http_error})

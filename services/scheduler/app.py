@@ -24,7 +24,11 @@ from flow.db import create_engine, create_sessions, upgrade_database
 from flow.grpcutil import Registration, serve
 from flow.log import configure_logging
 from flow.service import run_service
-from flow.v1 import scheduler_service_pb2_grpc, task_execution_service_pb2_grpc
+from flow.v1 import (
+    identity_service_pb2_grpc,
+    scheduler_service_pb2_grpc,
+    task_execution_service_pb2_grpc,
+)
 from services.scheduler.bus import (
     CancelPublisher,
     DispatchPublisher,
@@ -37,8 +41,10 @@ from services.scheduler.dag_processor.parse_comms import ParseSecrets
 from services.scheduler.dag_processor.processor import DagProcessor
 from services.scheduler.events import Broadcaster
 from services.scheduler.fleet import Fleet
+from services.scheduler.identity import IdentityStore
 from services.scheduler.servicer_control import SchedulerControlServicer
 from services.scheduler.servicer_execution import TaskExecutionServicer
+from services.scheduler.servicer_identity import IdentityServicer
 from services.scheduler.variables import Variables
 
 log = structlog.get_logger(__name__)
@@ -82,6 +88,8 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
             Registration(task_execution_service_pb2_grpc.add_TaskExecutionServiceServicer_to_server,
                          TaskExecutionServicer(core, variables, connections),
                          "flow.v1.TaskExecutionService"),
+            Registration(identity_service_pb2_grpc.add_IdentityServiceServicer_to_server,
+                         IdentityServicer(IdentityStore(core)), "flow.v1.IdentityService"),
         ], tokens=[config.auth.internal_token]))
         async with asyncio.TaskGroup() as tg:
             loops = [

@@ -98,9 +98,9 @@ async def transition_run(
 ) -> int:
     """Move a DAG run to `target` where the table allows it (or, for an operator's mark, from
     `sources` of the state machine's run mark table); returns the row count."""
-    allowed = run_allowed_sources(target) if sources is None else sources
     result = await session.execute(
-        update(DagRun).where(DagRun.id == run_pk, DagRun.state.in_(allowed))
+        update(DagRun).where(DagRun.id == run_pk, DagRun.state.in_(
+            run_allowed_sources(target) if sources is None else sources))
         .values(state=target, **(values or {})).execution_options(synchronize_session=False))
     return int(result.rowcount)  # type: ignore[attr-defined]
 

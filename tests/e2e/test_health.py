@@ -14,8 +14,10 @@ pytestmark = pytest.mark.e2e
 
 EXPECTED = {
     "logserver": {"flow.v1.LogService"},
-    "scheduler": {"flow.v1.SchedulerService", "flow.v1.TaskExecutionService"},
-    "api": {"flow.v1.DagService", "flow.v1.DagRunService", "flow.v1.TaskInstanceService"},
+    "scheduler": {"flow.v1.SchedulerService", "flow.v1.TaskExecutionService",
+                  "flow.v1.IdentityService"},
+    "api": {"flow.v1.DagService", "flow.v1.DagRunService", "flow.v1.TaskInstanceService",
+            "flow.v1.UserService", "flow.v1.AuditService"},
 }
 
 

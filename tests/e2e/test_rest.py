@@ -87,12 +87,19 @@ def test_rest_errors_and_authentication(http: httpx.Client, platform: Platform) 
 
 
 def test_html_page_lists_dags_after_login(platform: Platform) -> None:
-    """The page asks for a login; /login?token= sets an HttpOnly cookie and lists the DAGs."""
+    """The page redirects to the sign-in form; a user's password sets an HttpOnly session
+    cookie and the page lists the DAGs."""
     base = platform.addresses.http
+    admin = {"Authorization": f"Bearer {platform.addresses.token}"}
+    created = httpx.post(f"{base}/api/v1/users", headers=admin, timeout=30,
+                         json={"username": "page-viewer", "role": "ROLE_VIEWER"})
+    assert created.status_code == 200, created.text
+    password = created.json()["generated_password"]
     with httpx.Client(base_url=base, timeout=10, follow_redirects=True) as browser:
-        assert browser.get("/").status_code in (401, 303, 307)
-        assert browser.get("/login", params={"token": "wrong"}).status_code == 401
-        login = browser.get("/login", params={"token": platform.addresses.token})
+        assert browser.get("/").url.path == "/login"
+        wrong = browser.post("/login", data={"username": "page-viewer", "password": "wrong"})
+        assert wrong.status_code == 401
+        login = browser.post("/login", data={"username": "page-viewer", "password": password})
         assert login.status_code == 200, login.text
         assert "httponly" in login.history[0].headers["set-cookie"].lower()
         page = browser.get("/")

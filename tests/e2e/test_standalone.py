@@ -14,6 +14,7 @@ import sysconfig
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.e2e.api import eventually
@@ -102,8 +103,15 @@ def standalone(tmp_path: pathlib.Path) -> Iterator[Standalone]:
 
 def test_standalone_runs_stops_cleanly_and_keeps_its_data(standalone: Standalone) -> None:
     """Fresh home: ready, `dags trigger --wait` succeeds with no flags, SIGINT leaves no process
-    behind, and a second start shows the earlier run."""
+    behind, and a second start shows the earlier run. The first start creates `admin`, prints
+    its password once and keeps an admin token (0600) that flowcli uses; a restart reuses it."""
     standalone.start()
+    whoami = standalone.cli("users", "whoami", "--output", "json")
+    assert whoami.returncode == 0, whoami.stderr
+    assert json.loads(whoami.stdout)["username"] == "admin"
+    credentials = standalone.home / "credentials.json"
+    assert credentials.stat().st_mode & 0o777 == 0o600
+    admin_token = json.loads(credentials.read_text())["admin_token"]
     listed = standalone.cli("dags", "list", "--output", "json")
     assert listed.returncode == 0, listed.stderr
     assert "example_bash" in listed.stdout
@@ -115,13 +123,18 @@ def test_standalone_runs_stops_cleanly_and_keeps_its_data(standalone: Standalone
 
     assert standalone.interrupt() == 0
     assert processes_of(standalone.home) == []
+    first_output = standalone.output()
+    assert "Sign in:  admin / " in first_output and "shown this once" in first_output
+    assert admin_token not in first_output
 
     standalone.start()
     again = standalone.cli("runs", "list", "example_bash", "--output", "json")
     assert {r["run_id"] for r in json.loads(again.stdout)} == run_ids
     failing = standalone.cli("dags", "trigger", "no_such_dag")
     assert failing.returncode == 1 and "no_such_dag" in failing.stderr
+    assert json.loads(credentials.read_text())["admin_token"] == admin_token
     assert standalone.interrupt() == 0
+    assert "Sign in:  admin / " not in standalone.output()
 
 
 CLI_DAGS = '''
@@ -156,8 +169,13 @@ def test_every_client_command_against_standalone(tmp_path: pathlib.Path) -> None
     (workdir / "dags" / "hangs.py").write_text("# a flow DAG\nimport time\ntime.sleep(600)\n")
     instance = Standalone(tmp_path / "home", workdir)
     instance.env["FLOW_SCHEDULER__PARSE_TIMEOUT_SECONDS"] = "2"
+    instance.env["FLOW_ADMIN_PASSWORD"] = "admin-pw-from-env"
     try:
         instance.start()
+        state = json.loads((instance.home / "standalone.json").read_text())
+        signed_in = httpx.post(f"{state['http']}/login", timeout=30, data={
+            "username": "admin", "password": "admin-pw-from-env"})
+        assert signed_in.status_code == 303, signed_in.text
         by_file: dict[str, str] = {}
 
         def both_listed() -> bool:  # the hanging file is reported once its time limit passed
@@ -198,6 +216,7 @@ def test_every_client_command_against_standalone(tmp_path: pathlib.Path) -> None
         assert [f"tick-{i}" for i in range(1, 7)] == [
             line for line in followed.stdout.splitlines() if line.startswith("tick-")]
         assert instance.interrupt() == 0
+        assert "admin-pw-from-env" not in instance.output()
         migrated = instance.cli("db", "migrate")
         assert migrated.returncode == 0, migrated.stderr
     finally:

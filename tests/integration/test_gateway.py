@@ -358,19 +358,16 @@ async def test_events_stream_state_changes_as_sse(gateway: Gateway) -> None:
 
 
 async def test_html_page_needs_auth_and_escapes_descriptions(gateway: Gateway) -> None:
-    """The UI is 401 without credentials; /login sets an HttpOnly SameSite=Strict cookie; the
-    page escapes a <script> in a DAG's description."""
+    """The UI redirects to /login without credentials (a token in a cookie is no session);
+    the page escapes a <script> in a DAG's description."""
     anonymous = await gateway.http.get("/")
-    assert anonymous.status_code == 401 and "manual__1" not in anonymous.text
-    assert (await gateway.http.get("/login?token=wrong")).status_code == 401
-    login = await gateway.http.get(f"/login?token={TOKEN}")
-    assert login.status_code == 303
-    cookie = login.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie
-    gateway.http.cookies.clear()
-    page = await gateway.http.get("/", headers={"Cookie": f"flow_token={TOKEN}"})
+    assert anonymous.status_code == 303 and "manual__1" not in anonymous.text
+    assert anonymous.headers["location"] == "/login"
+    as_cookie = await gateway.http.get("/", headers={"Cookie": f"flow_session={TOKEN}"})
+    assert as_cookie.status_code == 303
+    form = await gateway.http.get("/login")
+    assert form.status_code == 200 and "password" in form.text
+    page = await gateway.http.get("/", headers=AUTH)
     assert page.status_code == 200
     assert EVIL not in page.text and "&lt;script&gt;" in page.text
     assert "manual__1: success" in page.text and "/dags/broken.py" in page.text
-    with_header = await gateway.http.get("/", headers=AUTH)
-    assert with_header.status_code == 200

@@ -7,6 +7,7 @@ from services.api.routes import (
     dag_runs,
     dags,
     task_instances,
+    users,
     variables,
     workers,
     xcom,
@@ -15,6 +16,7 @@ from services.api.routes.common import API_PREFIX, Operation
 
 OPERATIONS: tuple[Operation, ...] = (
     *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *xcom.OPERATIONS,
-    *variables.OPERATIONS, *connections.OPERATIONS, *workers.OPERATIONS)
+    *variables.OPERATIONS, *connections.OPERATIONS, *workers.OPERATIONS,
+    *users.OPERATIONS)
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation"]

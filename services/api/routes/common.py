@@ -55,6 +55,12 @@ class Operation:
     tags: tuple[str, ...] = field(default=())
 
     @property
+    def rpc_name(self) -> str:
+        """The gRPC method this route mirrors (its request is `<Rpc>Request`): its name in
+        the permission table."""
+        return str(self.request_type.DESCRIPTOR.name).removesuffix("Request")
+
+    @property
     def path_params(self) -> tuple[str, ...]:
         return tuple(part[1:-1].split(":")[0] for part in self.path.split("/")
                      if part.startswith("{"))
