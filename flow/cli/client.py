@@ -19,6 +19,7 @@ from flow.config import default_home
 from flow.errors import FlowError, UnavailableError
 from flow.grpcutil import STATUS_DETAILS_KEY, error_from_rpc, open_channel
 from flow.v1 import (
+    backfill_service_pb2_grpc,
     connection_service_pb2_grpc,
     dag_run_service_pb2_grpc,
     dag_service_pb2_grpc,
@@ -97,6 +98,7 @@ class FlowClient:
             "xcom": xcom_service_pb2_grpc.XComServiceStub(self._channel),
             "variables": variable_service_pb2_grpc.VariableServiceStub(self._channel),
             "connections": connection_service_pb2_grpc.ConnectionServiceStub(self._channel),
+            "backfills": backfill_service_pb2_grpc.BackfillServiceStub(self._channel),
         }
 
     async def call(self, service: str, method: str, request: Any) -> Any:

@@ -1,5 +1,5 @@
-"""The public flow.v1 gRPC services: DAGs, runs, task instances, XCom, variables, connections,
-workers and queues.
+"""The public flow.v1 gRPC services: DAGs, runs, backfills, task instances, XCom, variables,
+connections, workers and queues.
 
 Thin: every method hands the request to the GatewayCore and returns what it answers.
 """
@@ -11,6 +11,7 @@ from typing import Any
 
 from flow.grpcutil import Registration
 from flow.v1 import (
+    backfill_service_pb2_grpc,
     connection_service_pb2_grpc,
     dag_run_service_pb2,
     dag_run_service_pb2_grpc,
@@ -38,6 +39,26 @@ class DagServicer(dag_service_pb2_grpc.DagServiceServicer):  # type: ignore[misc
 
     async def ListImportErrors(self, request: Any, context: Any) -> Any:
         return await self._core.list_import_errors(request)
+
+    async def UpdateDag(self, request: Any, context: Any) -> Any:
+        return await self._core.update_dag(request)
+
+
+class BackfillServicer(backfill_service_pb2_grpc.BackfillServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def CreateBackfill(self, request: Any, context: Any) -> Any:
+        return await self._core.create_backfill(request)
+
+    async def ListBackfills(self, request: Any, context: Any) -> Any:
+        return await self._core.list_backfills(request)
+
+    async def GetBackfill(self, request: Any, context: Any) -> Any:
+        return await self._core.get_backfill(request)
+
+    async def CancelBackfill(self, request: Any, context: Any) -> Any:
+        return await self._core.cancel_backfill(request)
 
 
 class DagRunServicer(dag_run_service_pb2_grpc.DagRunServiceServicer):  # type: ignore[misc]
@@ -161,4 +182,6 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      VariableServicer(core), "flow.v1.VariableService"),
         Registration(connection_service_pb2_grpc.add_ConnectionServiceServicer_to_server,
                      ConnectionServicer(core), "flow.v1.ConnectionService"),
+        Registration(backfill_service_pb2_grpc.add_BackfillServiceServicer_to_server,
+                     BackfillServicer(core), "flow.v1.BackfillService"),
     ]

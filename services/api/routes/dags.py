@@ -16,6 +16,11 @@ OPERATIONS = (
         pb.GetDagRequest, pb.GetDagResponse,
         call=lambda core, req: core.get_dag(req), tags=("DAG",)),
     Operation(
+        "PATCH", "/dags/{dag_id}", "patchDag",
+        "Pauses or unpauses a DAG (Airflow's PATCH /dags/{dag_id}). Body: {\"is_paused\": true}.",
+        pb.UpdateDagRequest, pb.UpdateDagResponse,
+        call=lambda core, req: core.update_dag(req), body=True, tags=("DAG",)),
+    Operation(
         "GET", "/importErrors", "listImportErrors",
         "Lists the DAG files that failed to import, with their errors.",
         pb.ListImportErrorsRequest, pb.ListImportErrorsResponse,
