@@ -152,6 +152,12 @@ class Timetable:
         """Every interval whose logical date lies in [earliest, latest] (for backfills)."""
         return []
 
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        """The data interval of a run triggered by hand at `run_after` (Airflow's rule: the
+        latest complete interval for cron and timedelta schedules, else [run_after,
+        run_after])."""
+        return DataInterval(run_after, run_after)
+
 
 class NullTimetable(Timetable):
     """`schedule=None`: runs only when triggered."""
@@ -186,10 +192,11 @@ class ContinuousTimetable(Timetable):
         if restriction.earliest is None:
             return None
         start = last.end if last is not None else restriction.earliest
-        end = max(start, now)
+        # never an empty interval: the logical date (its start) is unique per run
+        end = max(start + timedelta(microseconds=1), now)
         if restriction.latest is not None and end > restriction.latest:
             return None
-        return DagRunInfo(end, DataInterval(start, end), end)
+        return DagRunInfo(start, DataInterval(start, end), end)
 
 
 class _IntervalTimetable(Timetable):
@@ -234,6 +241,10 @@ class _IntervalTimetable(Timetable):
             return None
         end = self.next_after(start)
         return DagRunInfo(start, DataInterval(start, end), end)
+
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        end = self.align_prev(run_after)
+        return DataInterval(self.prev_before(end), end)
 
     def infos_between(self, earliest: datetime, latest: datetime) -> list[DagRunInfo]:
         infos: list[DagRunInfo] = []

@@ -127,8 +127,19 @@ def test_none_never_runs_and_continuous_runs_after_the_last() -> None:
     first = tt.next_dagrun_info(None, restriction, now=utc(2024, 1, 2))
     assert first is not None and first.data_interval == DataInterval(utc(2024, 1, 1),
                                                                       utc(2024, 1, 2))
+    assert first.logical_date == utc(2024, 1, 1) and first.run_after == utc(2024, 1, 2)
     second = tt.next_dagrun_info(first.data_interval, restriction, now=utc(2024, 1, 3))
     assert second is not None and second.data_interval.start == utc(2024, 1, 2)
+    assert second.logical_date == utc(2024, 1, 2)
+
+
+def test_manual_runs_get_the_latest_complete_interval() -> None:
+    """A run triggered at 10:30 of a @daily DAG covers yesterday, as in Airflow; an
+    unscheduled DAG's manual run covers the instant it was triggered."""
+    at = utc(2024, 1, 5, 10, 30)
+    assert timetable_for("@daily").infer_manual_data_interval(at) == DataInterval(
+        utc(2024, 1, 4), utc(2024, 1, 5))
+    assert timetable_for(None).infer_manual_data_interval(at) == DataInterval(at, at)
 
 
 def test_fixed_local_time_survives_dst_changes() -> None:

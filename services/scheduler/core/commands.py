@@ -75,8 +75,9 @@ async def trigger(unit: UnitOfWork, dag_id: str, run_id: str, conf: dict[str, An
             f"DAG '{dag_id}' refused the trigger: {exc} Fix the conf or the params' "
             "defaults.", field="conf", reason="INVALID_PARAMS",
             metadata={"dag_id": dag_id}) from None
+    interval = run_creation.timetable_of(spec).infer_manual_data_interval(logical)
     run = await run_creation.create_run(unit, spec, run_id=run_id, run_type=DagRunType.MANUAL,
-                                        logical_date=logical, interval=None, conf=conf)
+                                        logical_date=logical, interval=interval, conf=conf)
     # Manual runs start at once (max_active_runs holds scheduled and backfill runs only).
     await run_creation.start_run(unit, run)
     return run
