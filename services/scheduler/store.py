@@ -285,12 +285,12 @@ async def clear_vanished_import_errors(session: AsyncSession, present: set[str])
 AUTOMATED_RUN_TYPES = (DagRunType.SCHEDULED, DagRunType.BACKFILL)
 
 
-async def last_automated_run(session: AsyncSession, dag_id: str) -> DagRun | None:
-    """The scheduled or backfill run with the latest logical date (Airflow's "last automated
-    run"): the next scheduled interval follows it."""
+async def last_scheduled_run(session: AsyncSession, dag_id: str) -> DagRun | None:
+    """The scheduled run with the latest logical date: the next scheduled interval follows
+    it. Backfill runs do not move the schedule (intervals they hold are skipped)."""
     return (await session.execute(
         select(DagRun).where(DagRun.dag_id == dag_id,
-                             DagRun.run_type.in_(AUTOMATED_RUN_TYPES))
+                             DagRun.run_type == DagRunType.SCHEDULED)
         .order_by(DagRun.logical_date.desc()).limit(1))).scalar_one_or_none()
 
 

@@ -59,6 +59,12 @@ with DAG("sched_restart", schedule=timedelta(seconds=1), catchup=True,
          start_date=datetime.fromisoformat("{start}"), end_date=datetime.fromisoformat("{end}")):
     EmptyOperator(task_id="nothing")
 '''
+RETRY = HEADER + '''
+with DAG("sched_retry", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)):
+    BashOperator(task_id="flaky", retries=1, retry_delay=timedelta(seconds=3),
+                 bash_command="if [ -e {gates}/retried ]; then exit 0; fi; "
+                              "touch {gates}/retried; exit 1")
+'''
 RESTART_SPAN = 14  # seconds of 1-second intervals after the start date
 
 
@@ -79,6 +85,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRe
     end = restart_start + timedelta(seconds=RESTART_SPAN)
     files = {"sched_catchup.py": CATCHUP, "sched_latest.py": LATEST,
              "sched_held.py": HELD.format(gates=gates), "sched_paused.py": PAUSED,
+             "sched_retry.py": RETRY.format(gates=gates),
              "sched_restart.py": RESTART.format(start=restart_start.isoformat(),
                                                 end=end.isoformat())}
     with started_platform(tmp_path_factory, request, [], files) as started:
@@ -217,3 +224,15 @@ def test_scheduler_restart_neither_loses_nor_duplicates_an_interval(
     assert [logical(r) for r in found] == expected
     assert len({r.run_id for r in found}) == len(found)
     assert all(r.run_type == SCHEDULED for r in found)
+
+
+def test_a_retry_delay_survives_a_scheduler_restart(api: RuntimeApi,
+                                                    platform: Platform) -> None:
+    """A try fails with a 3 s retry delay; the scheduler is killed while the task waits
+    up_for_retry: started again, it re-arms the delay from the DB and the second try runs."""
+    api.wait_for_dag("sched_retry")
+    run = api.trigger("sched_retry")
+    eventually(lambda: api.states("sched_retry", run.run_id)["flaky"] == "up_for_retry")
+    platform.restart_service("scheduler", kill=True)
+    assert api.wait_for_run("sched_retry", run.run_id).state == SUCCESS
+    assert api.task_instances("sched_retry", run.run_id)["flaky"].key.try_number == 2

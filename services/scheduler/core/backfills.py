@@ -96,7 +96,9 @@ async def create(unit: UnitOfWork, request: BackfillRequest
         raise FailedPreconditionError(
             f"DAG '{request.dag_id}' has schedule {spec.schedule!r}: only a cron or timedelta "
             "schedule has intervals to backfill.", reason="DAG_NOT_PERIODIC")
-    infos = timetable.infos_between(request.from_date, request.to_date)
+    # Intervals that have not started yet are left to the schedule.
+    infos = [i for i in timetable.infos_between(request.from_date, request.to_date)
+             if i.logical_date <= unit.now]
     if len(infos) > MAX_BACKFILL_RUNS:
         raise InvalidArgumentError(
             f"The range holds {len(infos)} intervals; at most {MAX_BACKFILL_RUNS} per backfill.",
@@ -141,7 +143,6 @@ async def _reprocess(unit: UnitOfWork, dag_id: str, run_id: str, backfill_id: in
     await unit.set_run_state(run, DagRunState.QUEUED, {
         "queued_at": unit.now, "start_date": None, "end_date": None,
         "run_type": DagRunType.BACKFILL, "backfill_id": backfill_id})
-    unit.freed.pop(dag_id, None)  # set_run_state(QUEUED) is no end of a run
     for task_id, ti in run.tis.items():
         if ti.state not in CLEARABLE:
             continue

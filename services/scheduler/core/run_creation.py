@@ -131,8 +131,8 @@ def _restriction(spec: DagSpec) -> TimeRestriction:
 
 async def next_info(unit: UnitOfWork, spec: DagSpec, timetable: Timetable
                     ) -> tuple[DataInterval | None, DagRunInfo | None]:
-    """The last automated run's interval, and the run that follows it as of now."""
-    last_row = await store.last_automated_run(unit.session, spec.dag_id)
+    """The last scheduled run's interval, and the run that follows it as of now."""
+    last_row = await store.last_scheduled_run(unit.session, spec.dag_id)
     last = None
     if last_row is not None:
         last = DataInterval(last_row.data_interval_start or last_row.logical_date,
