@@ -49,6 +49,9 @@ class CoreConfig:
     fernet_key: str = field(default="", repr=False)
     # Airflow's [core] dag_run_conf_overrides_params: trigger conf replaces param values.
     dag_run_conf_overrides_params: bool = True
+    # Airflow's [core] dags_are_paused_at_creation, default False here so that the quick
+    # start's scheduled DAGs run; a DAG's is_paused_upon_creation argument wins.
+    dags_are_paused_at_creation: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from flow.errors import FlowError, UnavailableError
 from flow.grpcutil import STATUS_DETAILS_KEY, error_from_rpc, open_channel
 from flow.v1 import (
     audit_service_pb2_grpc,
+    backfill_service_pb2_grpc,
     connection_service_pb2_grpc,
     dag_run_service_pb2_grpc,
     dag_service_pb2_grpc,
@@ -101,6 +102,7 @@ class FlowClient:
             "connections": connection_service_pb2_grpc.ConnectionServiceStub(self._channel),
             "users": user_service_pb2_grpc.UserServiceStub(self._channel),
             "audit": audit_service_pb2_grpc.AuditServiceStub(self._channel),
+            "backfills": backfill_service_pb2_grpc.BackfillServiceStub(self._channel),
         }
 
     async def call(self, service: str, method: str, request: Any) -> Any:

@@ -1,4 +1,4 @@
-"""`flowcli dags list|show|errors|trigger|delete|test`."""
+"""`flowcli dags list|show|errors|trigger|pause|unpause|backfill|delete|test`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from flow.cli import local_run
+from flow.cli import commands_backfills, local_run
 from flow.cli.client import FlowClient
 from flow.cli.commands_runs import RUN_HEADERS, run_row, wait_for_run
 from flow.cli.output import (
@@ -29,9 +29,20 @@ async def list_dags(args: argparse.Namespace, client: FlowClient) -> int:
         emit(render_data(dags, args.output))
         return 0
     emit(render_table(
-        ["DAG_ID", "SCHEDULE", "PAUSED", "TAGS", "DESCRIPTION"],
-        [(d.dag_id, d.schedule, "yes" if d.is_paused else "no", ",".join(d.tags),
-          d.description) for d in dags]))
+        ["DAG_ID", "SCHEDULE", "PAUSED", "NEXT_RUN", "TAGS", "DESCRIPTION"],
+        [(d.dag_id, d.schedule, "yes" if d.is_paused else "no", format_time(d, "next_dagrun"),
+          ",".join(d.tags), d.description) for d in dags]))
+    return 0
+
+
+async def set_paused(args: argparse.Namespace, client: FlowClient) -> int:
+    paused = args.verb == "pause"
+    dag = (await client.call("dags", "UpdateDag", dag_service_pb2.UpdateDagRequest(
+        dag_id=args.dag_id, is_paused=paused))).dag
+    if args.output != "table":
+        emit(render_data(dag, args.output))
+    else:
+        emit(f"DAG {dag.dag_id} is {'paused' if dag.is_paused else 'unpaused'}.")
     return 0
 
 
@@ -44,7 +55,11 @@ async def show_dag(args: argparse.Namespace, client: FlowClient) -> int:
     dag = response.dag
     emit(render_fields([
         ("dag_id", dag.dag_id), ("description", dag.description), ("schedule", dag.schedule),
-        ("paused", "yes" if dag.is_paused else "no"), ("file", dag.fileloc),
+        ("paused", "yes" if dag.is_paused else "no"), ("timezone", dag.timezone),
+        ("catchup", "yes" if dag.catchup else "no"), ("max_active_runs", dag.max_active_runs),
+        ("next run", format_time(dag, "next_dagrun")),
+        ("next run created at", format_time(dag, "next_dagrun_create_after")),
+        ("file", dag.fileloc),
         ("tags", ", ".join(dag.tags)), ("owners", ", ".join(dag.owners)),
         ("last parsed", format_time(dag, "last_parsed_time"))]))
     emit("")
@@ -119,6 +134,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--wait", action="store_true",
                    help="follow the run until it ends; exit 0 on success, 1 on failure")
     p.set_defaults(handler=trigger)
+    for verb, text in (("pause", "stop creating scheduled runs of a DAG"),
+                       ("unpause", "resume creating scheduled runs (from now)")):
+        p = verbs.add_parser(verb, parents=[common], help=text)
+        p.add_argument("dag_id")
+        p.set_defaults(handler=set_paused)
+    commands_backfills.register_dags_backfill(verbs, common)
     p = verbs.add_parser("delete", parents=[common],
                          help="delete a DAG's metadata and runs (as airflow dags delete)")
     p.add_argument("dag_id")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flow.cli import (
+    commands_backfills,
     commands_config,
     commands_connections,
     commands_dags,
@@ -69,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
-    for module in (commands_dags, commands_runs, commands_tasks, commands_xcom,
-                   commands_variables, commands_connections, commands_workers,
+    for module in (commands_dags, commands_backfills, commands_runs, commands_tasks,
+                   commands_xcom, commands_variables, commands_connections, commands_workers,
                    commands_users, commands_config):
         module.register(subparsers, common)
     completion.register(subparsers)

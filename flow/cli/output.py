@@ -78,7 +78,8 @@ def state_name(enum_type: Any, value: int) -> str:
         return ""
     name: str = enum_type.Name(value)
     prefix = name.rsplit("_", 1)[0]
-    for candidate in ("TASK_INSTANCE_STATE_", "DAG_RUN_STATE_", "DAG_RUN_TYPE_"):
+    for candidate in ("TASK_INSTANCE_STATE_", "DAG_RUN_STATE_", "DAG_RUN_TYPE_", "BACKFILL_STATE_",
+                      "BACKFILL_RUN_ACTION_", "REPROCESS_BEHAVIOR_"):
         if name.startswith(candidate):
             prefix = candidate
             break

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -84,6 +85,13 @@ class Dag(Base):
     owners: Mapped[list[str]] = mapped_column(JSON, default=list)
     doc_md: Mapped[str | None] = mapped_column(Text)
     last_parsed_time: Mapped[datetime | None]
+    # The next scheduled run, as Airflow's dag table keeps it: its logical date and data
+    # interval, and when it may be created. next_dagrun_create_after is the DAG's persisted
+    # timer: the scheduler re-arms it from here after a restart.
+    next_dagrun: Mapped[datetime | None]
+    next_dagrun_data_interval_start: Mapped[datetime | None]
+    next_dagrun_data_interval_end: Mapped[datetime | None]
+    next_dagrun_create_after: Mapped[datetime | None]
 
 
 class SerializedDag(Base):
@@ -111,6 +119,24 @@ class DagRun(Base):
     start_date: Mapped[datetime | None]
     end_date: Mapped[datetime | None]
     conf: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    backfill_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class Backfill(Base):
+    """A backfill: runs of a DAG over a range of logical dates, created by the scheduler."""
+
+    __tablename__ = "backfill"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    from_date: Mapped[datetime]
+    to_date: Mapped[datetime]
+    reprocess_behavior: Mapped[str] = mapped_column(String(20), default="none")
+    max_active_runs: Mapped[int] = mapped_column(default=10)
+    dag_run_conf: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="running")  # running|completed|cancelled
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
 
 
 class TaskInstance(Base):
@@ -268,3 +294,8 @@ class AuditEvent(Base):
     operation: Mapped[str] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(100))  # "ok" or the error's reason
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+# No interval is ever run twice by the scheduler: one scheduled or backfill run per logical
+# date of a DAG, enforced by the DB (manual runs may share a logical date, as in Airflow 3).
+_AUTOMATED = text("run_type IN ('scheduled', 'backfill')")
+Index("uq_dag_run__dag_id__logical_date__automated", DagRun.dag_id, DagRun.logical_date,
+      unique=True, sqlite_where=_AUTOMATED, postgresql_where=_AUTOMATED)

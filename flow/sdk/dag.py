@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flow.sdk.exceptions import DagCycleError, DuplicateTaskIdFound
+from flow.sdk.timetables import ScheduleError, timezone_name, validate_dag_schedule
 
 if TYPE_CHECKING:
     from flow.sdk.baseoperator import BaseOperator
@@ -91,6 +92,12 @@ class DAG:
         self.user_defined_macros = dict(user_defined_macros or {})
         self.user_defined_filters = dict(user_defined_filters or {})
         self.is_paused_upon_creation = is_paused_upon_creation
+        try:
+            validate_dag_schedule(self.schedule, start_date, end_date, max_active_runs)
+        except ScheduleError as exc:  # raised here, so the import error names the DAG's line
+            raise ValueError(f"DAG '{dag_id}': {exc}") from None
+        # As Airflow: the DAG's timezone is its start_date's (UTC when naive or absent).
+        self.timezone = timezone_name(start_date)
         self.dag_display_name = dag_display_name or dag_id
         caller_file, self.lineno = _caller()
         self.fileloc = fileloc or caller_file

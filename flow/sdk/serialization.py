@@ -1,7 +1,8 @@
 """The serialized structure of a DAG: what the scheduler stores (never the DAG's code).
 
 The shape is a plain JSON object, versioned by SERIALIZATION_VERSION:
-{"dag_id", "fileloc", "description", "schedule", "start_date", "end_date", "catchup", "tags",
+{"dag_id", "fileloc", "description", "schedule", "timezone", "start_date", "end_date",
+ "catchup", "is_paused_upon_creation", "tags",
  "owners", "max_active_runs", "max_active_tasks", "dagrun_timeout", "doc_md", "params",
  "has_on_success_callback", "has_on_failure_callback",
  "tasks": [{"task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule",
@@ -24,6 +25,7 @@ from flow.sdk.baseoperator import BaseOperator
 from flow.sdk.dag import DAG
 from flow.sdk.mapped import MappedOperator, serialize_expand
 from flow.sdk.param import serialize_params
+from flow.sdk.timetables import serialize_schedule
 
 SERIALIZATION_VERSION = 1
 
@@ -35,15 +37,6 @@ def _seconds(value: timedelta | None) -> float | None:
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
-
-def _schedule(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        return f"timedelta:{value.total_seconds()}"
-    if isinstance(value, str):
-        return value
-    return repr(value)
 
 
 def serialize_task(task: BaseOperator) -> dict[str, Any]:
@@ -88,10 +81,12 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         "dag_id": dag.dag_id,
         "fileloc": dag.fileloc,
         "description": dag.description,
-        "schedule": _schedule(dag.schedule),
+        "schedule": serialize_schedule(dag.schedule),
+        "timezone": dag.timezone,
         "start_date": _iso(dag.start_date),
         "end_date": _iso(dag.end_date),
         "catchup": dag.catchup,
+        "is_paused_upon_creation": dag.is_paused_upon_creation,
         "tags": list(dag.tags),
         "owners": sorted({t.owner for t in dag.tasks}),
         "max_active_runs": dag.max_active_runs,

@@ -97,7 +97,7 @@ class Task(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., operator: _Optional[str] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., downstream_task_ids: _Optional[_Iterable[str]] = ..., trigger_rule: _Optional[str] = ..., queue: _Optional[str] = ..., retries: _Optional[int] = ..., pool: _Optional[str] = ...) -> None: ...
 
 class Dag(_message.Message):
-    __slots__ = ("dag_id", "fileloc", "description", "is_paused", "is_active", "schedule", "tags", "owners", "last_parsed_time", "tasks", "doc_md")
+    __slots__ = ("dag_id", "fileloc", "description", "is_paused", "is_active", "schedule", "tags", "owners", "last_parsed_time", "tasks", "doc_md", "next_dagrun", "next_dagrun_data_interval_start", "next_dagrun_data_interval_end", "next_dagrun_create_after", "timezone", "catchup", "max_active_runs")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     FILELOC_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +109,13 @@ class Dag(_message.Message):
     LAST_PARSED_TIME_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     DOC_MD_FIELD_NUMBER: _ClassVar[int]
+    NEXT_DAGRUN_FIELD_NUMBER: _ClassVar[int]
+    NEXT_DAGRUN_DATA_INTERVAL_START_FIELD_NUMBER: _ClassVar[int]
+    NEXT_DAGRUN_DATA_INTERVAL_END_FIELD_NUMBER: _ClassVar[int]
+    NEXT_DAGRUN_CREATE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    CATCHUP_FIELD_NUMBER: _ClassVar[int]
+    MAX_ACTIVE_RUNS_FIELD_NUMBER: _ClassVar[int]
     dag_id: str
     fileloc: str
     description: str
@@ -120,10 +127,17 @@ class Dag(_message.Message):
     last_parsed_time: _timestamp_pb2.Timestamp
     tasks: _containers.RepeatedCompositeFieldContainer[Task]
     doc_md: str
-    def __init__(self, dag_id: _Optional[str] = ..., fileloc: _Optional[str] = ..., description: _Optional[str] = ..., is_paused: _Optional[bool] = ..., is_active: _Optional[bool] = ..., schedule: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., owners: _Optional[_Iterable[str]] = ..., last_parsed_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., doc_md: _Optional[str] = ...) -> None: ...
+    next_dagrun: _timestamp_pb2.Timestamp
+    next_dagrun_data_interval_start: _timestamp_pb2.Timestamp
+    next_dagrun_data_interval_end: _timestamp_pb2.Timestamp
+    next_dagrun_create_after: _timestamp_pb2.Timestamp
+    timezone: str
+    catchup: bool
+    max_active_runs: int
+    def __init__(self, dag_id: _Optional[str] = ..., fileloc: _Optional[str] = ..., description: _Optional[str] = ..., is_paused: _Optional[bool] = ..., is_active: _Optional[bool] = ..., schedule: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., owners: _Optional[_Iterable[str]] = ..., last_parsed_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., doc_md: _Optional[str] = ..., next_dagrun: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_dagrun_data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_dagrun_data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_dagrun_create_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., timezone: _Optional[str] = ..., catchup: _Optional[bool] = ..., max_active_runs: _Optional[int] = ...) -> None: ...
 
 class DagRun(_message.Message):
-    __slots__ = ("dag_id", "run_id", "state", "run_type", "logical_date", "queued_at", "start_date", "end_date", "conf", "data_interval_start", "data_interval_end")
+    __slots__ = ("dag_id", "run_id", "state", "run_type", "logical_date", "queued_at", "start_date", "end_date", "conf", "data_interval_start", "data_interval_end", "backfill_id")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -135,6 +149,7 @@ class DagRun(_message.Message):
     CONF_FIELD_NUMBER: _ClassVar[int]
     DATA_INTERVAL_START_FIELD_NUMBER: _ClassVar[int]
     DATA_INTERVAL_END_FIELD_NUMBER: _ClassVar[int]
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
     dag_id: str
     run_id: str
     state: DagRunState
@@ -146,7 +161,8 @@ class DagRun(_message.Message):
     conf: _struct_pb2.Struct
     data_interval_start: _timestamp_pb2.Timestamp
     data_interval_end: _timestamp_pb2.Timestamp
-    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[DagRunState, str]] = ..., run_type: _Optional[_Union[DagRunType, str]] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    backfill_id: int
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[DagRunState, str]] = ..., run_type: _Optional[_Union[DagRunType, str]] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., backfill_id: _Optional[int] = ...) -> None: ...
 
 class TaskInstance(_message.Message):
     __slots__ = ("key", "state", "operator", "queue", "start_date", "end_date", "duration", "hostname", "max_tries", "pool")

@@ -66,3 +66,17 @@ class ListImportErrorsResponse(_message.Message):
     import_errors: _containers.RepeatedCompositeFieldContainer[_common_pb2.ImportError]
     next_page_token: str
     def __init__(self, import_errors: _Optional[_Iterable[_Union[_common_pb2.ImportError, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpdateDagRequest(_message.Message):
+    __slots__ = ("dag_id", "is_paused")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    IS_PAUSED_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    is_paused: bool
+    def __init__(self, dag_id: _Optional[str] = ..., is_paused: _Optional[bool] = ...) -> None: ...
+
+class UpdateDagResponse(_message.Message):
+    __slots__ = ("dag",)
+    DAG_FIELD_NUMBER: _ClassVar[int]
+    dag: _common_pb2.Dag
+    def __init__(self, dag: _Optional[_Union[_common_pb2.Dag, _Mapping]] = ...) -> None: ...

@@ -50,6 +50,11 @@ class DagServiceStub:
                 request_serializer=flow_dot_v1_dot_dag__service__pb2.ListImportErrorsRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_dag__service__pb2.ListImportErrorsResponse.FromString,
                 _registered_method=True)
+        self.UpdateDag = channel.unary_unary(
+                '/flow.v1.DagService/UpdateDag',
+                request_serializer=flow_dot_v1_dot_dag__service__pb2.UpdateDagRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__service__pb2.UpdateDagResponse.FromString,
+                _registered_method=True)
         self.DeleteDag = channel.unary_unary(
                 '/flow.v1.DagService/DeleteDag',
                 request_serializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.SerializeToString,
@@ -82,6 +87,15 @@ class DagServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateDag(self, request, context):
+        """Changes a DAG's settings (today: paused or not). NOT_FOUND when no such DAG exists.
+        Pausing stops new scheduled runs and holds queued ones; unpausing resumes from now
+        (a catchup=False DAG creates only its latest interval).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteDag(self, request, context):
         """Deletes a DAG's metadata: the DAG, its runs and their task instances (unfinished runs are
         cancelled first). As with Airflow, a DAG whose file is still in the DAG folder comes back
@@ -108,6 +122,11 @@ def add_DagServiceServicer_to_server(servicer, server):
                     servicer.ListImportErrors,
                     request_deserializer=flow_dot_v1_dot_dag__service__pb2.ListImportErrorsRequest.FromString,
                     response_serializer=flow_dot_v1_dot_dag__service__pb2.ListImportErrorsResponse.SerializeToString,
+            ),
+            'UpdateDag': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateDag,
+                    request_deserializer=flow_dot_v1_dot_dag__service__pb2.UpdateDagRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__service__pb2.UpdateDagResponse.SerializeToString,
             ),
             'DeleteDag': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteDag,
@@ -197,6 +216,33 @@ class DagService:
             '/flow.v1.DagService/ListImportErrors',
             flow_dot_v1_dot_dag__service__pb2.ListImportErrorsRequest.SerializeToString,
             flow_dot_v1_dot_dag__service__pb2.ListImportErrorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateDag(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.DagService/UpdateDag',
+            flow_dot_v1_dot_dag__service__pb2.UpdateDagRequest.SerializeToString,
+            flow_dot_v1_dot_dag__service__pb2.UpdateDagResponse.FromString,
             options,
             channel_credentials,
             insecure,

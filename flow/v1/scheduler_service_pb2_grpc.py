@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from flow.v1 import backfill_service_pb2 as flow_dot_v1_dot_backfill__service__pb2
 from flow.v1 import connection_service_pb2 as flow_dot_v1_dot_connection__service__pb2
 from flow.v1 import dag_run_service_pb2 as flow_dot_v1_dot_dag__run__service__pb2
 from flow.v1 import dag_service_pb2 as flow_dot_v1_dot_dag__service__pb2
@@ -187,6 +188,31 @@ class SchedulerServiceStub:
                 '/flow.v1.SchedulerService/ListXComs',
                 request_serializer=flow_dot_v1_dot_xcom__service__pb2.ListXComsRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_xcom__service__pb2.ListXComsResponse.FromString,
+                _registered_method=True)
+        self.UpdateDag = channel.unary_unary(
+                '/flow.v1.SchedulerService/UpdateDag',
+                request_serializer=flow_dot_v1_dot_dag__service__pb2.UpdateDagRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__service__pb2.UpdateDagResponse.FromString,
+                _registered_method=True)
+        self.CreateBackfill = channel.unary_unary(
+                '/flow.v1.SchedulerService/CreateBackfill',
+                request_serializer=flow_dot_v1_dot_backfill__service__pb2.CreateBackfillRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_backfill__service__pb2.CreateBackfillResponse.FromString,
+                _registered_method=True)
+        self.ListBackfills = channel.unary_unary(
+                '/flow.v1.SchedulerService/ListBackfills',
+                request_serializer=flow_dot_v1_dot_backfill__service__pb2.ListBackfillsRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_backfill__service__pb2.ListBackfillsResponse.FromString,
+                _registered_method=True)
+        self.GetBackfill = channel.unary_unary(
+                '/flow.v1.SchedulerService/GetBackfill',
+                request_serializer=flow_dot_v1_dot_backfill__service__pb2.GetBackfillRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_backfill__service__pb2.GetBackfillResponse.FromString,
+                _registered_method=True)
+        self.CancelBackfill = channel.unary_unary(
+                '/flow.v1.SchedulerService/CancelBackfill',
+                request_serializer=flow_dot_v1_dot_backfill__service__pb2.CancelBackfillRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_backfill__service__pb2.CancelBackfillResponse.FromString,
                 _registered_method=True)
 
 
@@ -399,6 +425,41 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateDag(self, request, context):
+        """See DagService.UpdateDag.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateBackfill(self, request, context):
+        """See BackfillService.CreateBackfill.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBackfills(self, request, context):
+        """See BackfillService.ListBackfills.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBackfill(self, request, context):
+        """See BackfillService.GetBackfill.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelBackfill(self, request, context):
+        """See BackfillService.CancelBackfill.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -546,6 +607,31 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.ListXComs,
                     request_deserializer=flow_dot_v1_dot_xcom__service__pb2.ListXComsRequest.FromString,
                     response_serializer=flow_dot_v1_dot_xcom__service__pb2.ListXComsResponse.SerializeToString,
+            ),
+            'UpdateDag': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateDag,
+                    request_deserializer=flow_dot_v1_dot_dag__service__pb2.UpdateDagRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__service__pb2.UpdateDagResponse.SerializeToString,
+            ),
+            'CreateBackfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateBackfill,
+                    request_deserializer=flow_dot_v1_dot_backfill__service__pb2.CreateBackfillRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_backfill__service__pb2.CreateBackfillResponse.SerializeToString,
+            ),
+            'ListBackfills': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBackfills,
+                    request_deserializer=flow_dot_v1_dot_backfill__service__pb2.ListBackfillsRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_backfill__service__pb2.ListBackfillsResponse.SerializeToString,
+            ),
+            'GetBackfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBackfill,
+                    request_deserializer=flow_dot_v1_dot_backfill__service__pb2.GetBackfillRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_backfill__service__pb2.GetBackfillResponse.SerializeToString,
+            ),
+            'CancelBackfill': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelBackfill,
+                    request_deserializer=flow_dot_v1_dot_backfill__service__pb2.CancelBackfillRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_backfill__service__pb2.CancelBackfillResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1334,6 +1420,141 @@ class SchedulerService:
             '/flow.v1.SchedulerService/ListXComs',
             flow_dot_v1_dot_xcom__service__pb2.ListXComsRequest.SerializeToString,
             flow_dot_v1_dot_xcom__service__pb2.ListXComsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateDag(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/UpdateDag',
+            flow_dot_v1_dot_dag__service__pb2.UpdateDagRequest.SerializeToString,
+            flow_dot_v1_dot_dag__service__pb2.UpdateDagResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/CreateBackfill',
+            flow_dot_v1_dot_backfill__service__pb2.CreateBackfillRequest.SerializeToString,
+            flow_dot_v1_dot_backfill__service__pb2.CreateBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBackfills(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/ListBackfills',
+            flow_dot_v1_dot_backfill__service__pb2.ListBackfillsRequest.SerializeToString,
+            flow_dot_v1_dot_backfill__service__pb2.ListBackfillsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/GetBackfill',
+            flow_dot_v1_dot_backfill__service__pb2.GetBackfillRequest.SerializeToString,
+            flow_dot_v1_dot_backfill__service__pb2.GetBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/CancelBackfill',
+            flow_dot_v1_dot_backfill__service__pb2.CancelBackfillRequest.SerializeToString,
+            flow_dot_v1_dot_backfill__service__pb2.CancelBackfillResponse.FromString,
             options,
             channel_credentials,
             insecure,

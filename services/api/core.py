@@ -76,6 +76,34 @@ class GatewayCore:
         _require(request, "dag_id")
         return await _forward(self._scheduler.DeleteDag(request))
 
+    async def update_dag(self, request: Any) -> Any:
+        _require(request, "dag_id")
+        return await _forward(self._scheduler.UpdateDag(request))
+
+    # Backfills
+
+    async def create_backfill(self, request: Any) -> Any:
+        _require(request, "dag_id")
+        for name in ("from_date", "to_date"):
+            if not request.HasField(name):
+                raise InvalidArgumentError(f"Field '{name}' is required.", field=name)
+        if request.max_active_runs < 0:
+            raise InvalidArgumentError("max_active_runs must not be negative.",
+                                       field="max_active_runs")
+        return await _forward(self._scheduler.CreateBackfill(request))
+
+    async def list_backfills(self, request: Any) -> Any:
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListBackfills(request))
+
+    async def get_backfill(self, request: Any) -> Any:
+        _require(request, "backfill_id")
+        return await _forward(self._scheduler.GetBackfill(request))
+
+    async def cancel_backfill(self, request: Any) -> Any:
+        _require(request, "backfill_id")
+        return await _forward(self._scheduler.CancelBackfill(request))
+
     # DAG runs
 
     async def trigger_dag_run(self, request: Any) -> Any:

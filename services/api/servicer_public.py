@@ -1,5 +1,5 @@
-"""The public flow.v1 gRPC services: DAGs, runs, task instances, XCom, variables, connections,
-workers and queues, users and tokens, the audit log.
+"""The public flow.v1 gRPC services: DAGs, runs, backfills, task instances, XCom, variables,
+connections, workers and queues, users and tokens, the audit log.
 
 Thin: every method hands the request to the GatewayCore and returns what it answers.
 """
@@ -12,6 +12,7 @@ from typing import Any
 from flow.grpcutil import Registration
 from flow.v1 import (
     audit_service_pb2_grpc,
+    backfill_service_pb2_grpc,
     connection_service_pb2_grpc,
     dag_run_service_pb2,
     dag_run_service_pb2_grpc,
@@ -43,6 +44,26 @@ class DagServicer(dag_service_pb2_grpc.DagServiceServicer):  # type: ignore[misc
 
     async def DeleteDag(self, request: Any, context: Any) -> Any:
         return await self._core.delete_dag(request)
+
+    async def UpdateDag(self, request: Any, context: Any) -> Any:
+        return await self._core.update_dag(request)
+
+
+class BackfillServicer(backfill_service_pb2_grpc.BackfillServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def CreateBackfill(self, request: Any, context: Any) -> Any:
+        return await self._core.create_backfill(request)
+
+    async def ListBackfills(self, request: Any, context: Any) -> Any:
+        return await self._core.list_backfills(request)
+
+    async def GetBackfill(self, request: Any, context: Any) -> Any:
+        return await self._core.get_backfill(request)
+
+    async def CancelBackfill(self, request: Any, context: Any) -> Any:
+        return await self._core.cancel_backfill(request)
 
 
 class DagRunServicer(dag_run_service_pb2_grpc.DagRunServiceServicer):  # type: ignore[misc]
@@ -228,4 +249,6 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      UserServicer(core), "flow.v1.UserService"),
         Registration(audit_service_pb2_grpc.add_AuditServiceServicer_to_server,
                      AuditServicer(core), "flow.v1.AuditService"),
+        Registration(backfill_service_pb2_grpc.add_BackfillServiceServicer_to_server,
+                     BackfillServicer(core), "flow.v1.BackfillService"),
     ]

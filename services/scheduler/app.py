@@ -76,10 +76,12 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                  timeout=config.scheduler.parse_timeout_seconds,
                                  interval=config.scheduler.parse_interval_seconds,
                                  processes=config.scheduler.parse_processes,
-                                 secrets=ParseSecrets(variables.value, connections.fields))
+                                 secrets=ParseSecrets(variables.value, connections.fields),
+                                 paused_at_creation=config.core.dags_are_paused_at_creation)
         fleet = Fleet(js, config.nats)
         await core.load()
         await core.republish_queued()
+        await core.schedule_all()  # cron ticks due while the scheduler was down, at once
         served = await stack.enter_async_context(serve(config.scheduler.grpc_bind, [
             Registration(scheduler_service_pb2_grpc.add_SchedulerServiceServicer_to_server,
                          SchedulerControlServicer(core, broadcaster, fleet, variables,

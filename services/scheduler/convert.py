@@ -15,6 +15,7 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 from flow.errors import InvalidArgumentError
 from flow.states import DagRunState, DagRunType, TaskInstanceState
 from flow.v1 import (
+    backfill_service_pb2,
     common_pb2,
     connection_service_pb2,
     dispatch_pb2,
@@ -114,7 +115,43 @@ def dag_run_to_proto(run: Any) -> common_pb2.DagRun:
         logical_date=timestamp(run.logical_date), queued_at=timestamp(run.queued_at),
         start_date=timestamp(run.start_date), end_date=timestamp(run.end_date),
         conf=struct(run.conf), data_interval_start=timestamp(run.data_interval_start),
-        data_interval_end=timestamp(run.data_interval_end))
+        data_interval_end=timestamp(run.data_interval_end), backfill_id=run.backfill_id or 0)
+
+
+REPROCESS = {"none": backfill_service_pb2.REPROCESS_BEHAVIOR_NONE,
+             "failed": backfill_service_pb2.REPROCESS_BEHAVIOR_FAILED,
+             "completed": backfill_service_pb2.REPROCESS_BEHAVIOR_COMPLETED}
+BACKFILL_STATES = {"running": backfill_service_pb2.BACKFILL_STATE_RUNNING,
+                   "completed": backfill_service_pb2.BACKFILL_STATE_COMPLETED,
+                   "cancelled": backfill_service_pb2.BACKFILL_STATE_CANCELLED}
+BACKFILL_ACTIONS = {"create": backfill_service_pb2.BACKFILL_RUN_ACTION_CREATE,
+                    "reprocess": backfill_service_pb2.BACKFILL_RUN_ACTION_REPROCESS,
+                    "skip": backfill_service_pb2.BACKFILL_RUN_ACTION_SKIP}
+
+
+def reprocess_from_proto(value: int) -> str:
+    """The reprocess behaviour's name; unspecified means none."""
+    for name, number in REPROCESS.items():
+        if number == value:
+            return name
+    if value == backfill_service_pb2.REPROCESS_BEHAVIOR_UNSPECIFIED:
+        return "none"
+    raise InvalidArgumentError(f"Unknown reprocess_behavior {value}.", field="reprocess_behavior")
+
+
+def backfill_to_proto(row: Any) -> backfill_service_pb2.Backfill:
+    return backfill_service_pb2.Backfill(
+        id=row.id, dag_id=row.dag_id, from_date=timestamp(row.from_date),
+        to_date=timestamp(row.to_date), reprocess_behavior=REPROCESS.get(
+            row.reprocess_behavior, 0), max_active_runs=row.max_active_runs,
+        state=BACKFILL_STATES.get(row.state, 0), created_at=timestamp(row.created_at),
+        completed_at=timestamp(row.completed_at), dag_run_conf=struct(row.dag_run_conf))
+
+
+def backfill_run_to_proto(planned: Any) -> backfill_service_pb2.BackfillRun:
+    return backfill_service_pb2.BackfillRun(
+        logical_date=timestamp(planned.logical_date), action=BACKFILL_ACTIONS[planned.action],
+        run_id=planned.run_id, reason=planned.reason)
 
 
 def ti_to_proto(ti: Any) -> common_pb2.TaskInstance:
@@ -134,9 +171,16 @@ def dag_to_proto(dag: Any, serialized: str | None = None) -> common_pb2.Dag:
         dag_id=dag.dag_id, fileloc=dag.fileloc, description=dag.description or "",
         is_paused=dag.is_paused, is_active=dag.is_active, schedule=dag.schedule or "None",
         tags=list(dag.tags or []), owners=list(dag.owners or []),
-        last_parsed_time=timestamp(dag.last_parsed_time), doc_md=dag.doc_md or "")
+        last_parsed_time=timestamp(dag.last_parsed_time), doc_md=dag.doc_md or "",
+        next_dagrun=timestamp(dag.next_dagrun),
+        next_dagrun_data_interval_start=timestamp(dag.next_dagrun_data_interval_start),
+        next_dagrun_data_interval_end=timestamp(dag.next_dagrun_data_interval_end),
+        next_dagrun_create_after=timestamp(dag.next_dagrun_create_after))
     if serialized:
-        for task in DagSpec.from_json(serialized).tasks.values():
+        spec = DagSpec.from_json(serialized)
+        out.timezone, out.catchup = spec.timezone, spec.catchup
+        out.max_active_runs = spec.max_active_runs
+        for task in spec.tasks.values():
             out.tasks.append(common_pb2.Task(
                 task_id=task.task_id, operator=task.operator,
                 upstream_task_ids=list(task.upstream), downstream_task_ids=list(task.downstream),

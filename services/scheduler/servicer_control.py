@@ -11,6 +11,7 @@ import grpc
 from flow.errors import InvalidArgumentError, NotFoundError
 from flow.states import DagRunState
 from flow.v1 import (
+    backfill_service_pb2,
     dag_run_service_pb2,
     dag_service_pb2,
     scheduler_service_pb2_grpc,
@@ -18,7 +19,7 @@ from flow.v1 import (
 )
 from services.scheduler import convert, store
 from services.scheduler.connections import Connections
-from services.scheduler.core import operations
+from services.scheduler.core import backfills, operations
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.core.types import Change
 from services.scheduler.events import Broadcaster
@@ -71,6 +72,53 @@ class SchedulerControlServicer(ResourceServicerMixin,
                 raise await store.dag_not_found(session, dag_id)
         return dag_service_pb2.GetDagResponse(
             dag=convert.dag_to_proto(dag, serialized.data if serialized else None))
+
+    async def UpdateDag(self, request: Any, context: Ctx) -> Any:
+        dag_id = _required(request.dag_id, "dag_id")
+        if request.HasField("is_paused"):
+            await self._core.set_dag_paused(dag_id, request.is_paused)
+        return dag_service_pb2.UpdateDagResponse(
+            dag=(await self.GetDag(dag_service_pb2.GetDagRequest(dag_id=dag_id), context)).dag)
+
+    async def CreateBackfill(self, request: Any, context: Ctx) -> Any:
+        dag_id = _required(request.dag_id, "dag_id")
+        start = convert.from_timestamp(request.from_date, request.HasField("from_date"))
+        end = convert.from_timestamp(request.to_date, request.HasField("to_date"))
+        if start is None or end is None:
+            raise InvalidArgumentError("from_date and to_date are required.",
+                                       field="from_date" if start is None else "to_date")
+        row, plan = await self._core.create_backfill(backfills.BackfillRequest(
+            dag_id=dag_id, from_date=start, to_date=end,
+            reprocess_behavior=convert.reprocess_from_proto(request.reprocess_behavior),
+            max_active_runs=request.max_active_runs, dry_run=request.dry_run,
+            conf=convert.from_struct(request.dag_run_conf)
+            if request.HasField("dag_run_conf") else {}))
+        response = backfill_service_pb2.CreateBackfillResponse(
+            runs=[convert.backfill_run_to_proto(p) for p in plan])
+        if row is not None:
+            response.backfill.CopyFrom(convert.backfill_to_proto(row))
+        return response
+
+    async def ListBackfills(self, request: Any, context: Ctx) -> Any:
+        offset, limit = convert.page(request.page_size, request.page_token)
+        async with self._core.sessions() as session:
+            rows = await store.list_backfills(session, request.dag_id, offset, limit)
+        return backfill_service_pb2.ListBackfillsResponse(
+            backfills=[convert.backfill_to_proto(r) for r in rows],
+            next_page_token=convert.next_token(offset, limit, len(rows)))
+
+    async def GetBackfill(self, request: Any, context: Ctx) -> Any:
+        async with self._core.sessions() as session:
+            row = await store.get_backfill(session, request.backfill_id)
+        if row is None:
+            raise NotFoundError(f"Backfill {request.backfill_id} not found; see "
+                                "'flowcli backfills list'.", reason="BACKFILL_NOT_FOUND")
+        return backfill_service_pb2.GetBackfillResponse(backfill=convert.backfill_to_proto(row))
+
+    async def CancelBackfill(self, request: Any, context: Ctx) -> Any:
+        row = await self._core.cancel_backfill(request.backfill_id)
+        return backfill_service_pb2.CancelBackfillResponse(
+            backfill=convert.backfill_to_proto(row))
 
     async def ListImportErrors(self, request: Any, context: Ctx) -> Any:
         offset, limit = convert.page(request.page_size, request.page_token)

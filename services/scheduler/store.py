@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flow.db.models import (
+    Backfill,
     Dag,
     DagRun,
     ImportError_,
@@ -35,7 +36,7 @@ from flow.db.models import (
     XCom,
 )
 from flow.errors import NotFoundError, did_you_mean
-from flow.states import DagRunState, TaskInstanceState
+from flow.states import DagRunState, DagRunType, TaskInstanceState
 from services.scheduler.core.state_machine import allowed_sources, run_allowed_sources
 from services.scheduler.core.types import TIKey
 
@@ -356,3 +357,53 @@ async def clear_vanished_import_errors(session: AsyncSession, present: set[str])
     """Drop the import errors of files no longer in the DAG folder."""
     rows = (await session.execute(select(ImportError_.filename))).scalars().all()
     await clear_import_errors(session, [name for name in rows if name not in present])
+
+
+# --- schedules and backfills -------------------------------------------------------------
+
+AUTOMATED_RUN_TYPES = (DagRunType.SCHEDULED, DagRunType.BACKFILL)
+
+
+async def last_scheduled_run(session: AsyncSession, dag_id: str) -> DagRun | None:
+    """The scheduled run with the latest logical date: the next scheduled interval follows
+    it. Backfill runs do not move the schedule (intervals they hold are skipped)."""
+    return (await session.execute(
+        select(DagRun).where(DagRun.dag_id == dag_id,
+                             DagRun.run_type == DagRunType.SCHEDULED)
+        .order_by(DagRun.logical_date.desc()).limit(1))).scalar_one_or_none()
+
+
+async def automated_runs_at(session: AsyncSession, dag_id: str,
+                            dates: Sequence[datetime]) -> dict[datetime, DagRun]:
+    """The scheduled or backfill runs of `dag_id` at these logical dates."""
+    found: dict[datetime, DagRun] = {}
+    for start in range(0, len(dates), 500):
+        chunk = list(dates[start:start + 500])
+        rows = (await session.execute(select(DagRun).where(
+            DagRun.dag_id == dag_id, DagRun.run_type.in_(AUTOMATED_RUN_TYPES),
+            DagRun.logical_date.in_(chunk)))).scalars().all()
+        found.update({row.logical_date: row for row in rows})
+    return found
+
+
+async def scheduled_dags(session: AsyncSession) -> Sequence[Dag]:
+    """Active DAGs, for the start-up pass that arms their ticks and starts queued runs."""
+    return (await session.execute(select(Dag).where(Dag.is_active.is_(True))
+                                  .order_by(Dag.dag_id))).scalars().all()
+
+
+async def get_backfill(session: AsyncSession, backfill_id: int) -> Backfill | None:
+    return await session.get(Backfill, backfill_id)
+
+
+async def running_backfill(session: AsyncSession, dag_id: str) -> Backfill | None:
+    return (await session.execute(select(Backfill).where(
+        Backfill.dag_id == dag_id, Backfill.state == "running").limit(1))).scalar_one_or_none()
+
+
+async def list_backfills(session: AsyncSession, dag_id: str, offset: int,
+                         limit: int) -> Sequence[Backfill]:
+    stmt = select(Backfill).order_by(Backfill.id.desc()).offset(offset).limit(limit)
+    if dag_id:
+        stmt = stmt.where(Backfill.dag_id == dag_id)
+    return (await session.execute(stmt)).scalars().all()

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from flow.platform import Platform
+from flow.v1 import backfill_service_pb2 as bpb
+from flow.v1 import backfill_service_pb2_grpc, dag_service_pb2
 from tests.e2e.api import Api
 
 pytestmark = pytest.mark.e2e
@@ -50,3 +53,20 @@ def test_fan_out_fan_in(api: Api) -> None:
     assert "sum of squares 30" in api.read_log("example_fanout", run_id, "combine")
     tis = api.task_instances("example_fanout", run_id)
     assert all(ti.key.try_number == 1 for tid, ti in tis.items() if tid != "start")
+
+
+def test_scheduled_examples_start_paused_with_their_next_run_planned(api: Api) -> None:
+    """The schedule examples are paused at creation (so they create no runs here) and show
+    their timezone and next run; a dry-run backfill lists the days it would run."""
+    api.wait_for_dag("example_schedule_cron")
+    dag = api.dags.GetDag(dag_service_pb2.GetDagRequest(dag_id="example_schedule_cron"),
+                          **api.call_options).dag
+    assert dag.is_paused and dag.timezone == "Europe/Berlin" and dag.schedule == "0 6 * * 1-5"
+    assert dag.HasField("next_dagrun") and dag.HasField("next_dagrun_create_after")
+    api.wait_for_dag("example_schedule_daily")
+    plan = backfill_service_pb2_grpc.BackfillServiceStub(api.channel).CreateBackfill(
+        bpb.CreateBackfillRequest(dag_id="example_schedule_daily", dry_run=True,
+                                  from_date=Timestamp(seconds=1704067200),  # 2024-01-01
+                                  to_date=Timestamp(seconds=1704844800)),  # 2024-01-10
+        **api.call_options)
+    assert len(plan.runs) == 10 and not plan.HasField("backfill")

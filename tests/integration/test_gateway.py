@@ -23,6 +23,7 @@ from flow.config import FlowConfig, replace
 from flow.errors import NotFoundError
 from flow.grpcutil import Registration, error_from_rpc, open_channel, serve
 from flow.v1 import (
+    backfill_service_pb2,
     common_pb2,
     connection_service_pb2,
     dag_run_service_pb2,
@@ -254,11 +255,12 @@ async def test_every_rest_route_needs_the_token(gateway: Gateway) -> None:
 async def test_every_public_grpc_method_needs_the_token(gateway: Gateway) -> None:
     """Walking the service descriptors, every public method is UNAUTHENTICATED without a token."""
     modules = (dag_service_pb2, dag_run_service_pb2, task_instance_service_pb2,
-               xcom_service_pb2, variable_service_pb2, connection_service_pb2)
+               xcom_service_pb2, variable_service_pb2, connection_service_pb2,
+               backfill_service_pb2)
     async with grpc.aio.insecure_channel(gateway.grpc_address) as anonymous:
         methods = [m for module in modules for service in module.DESCRIPTOR.services_by_name
                    .values() for m in service.methods]
-        assert len(methods) == 29
+        assert len(methods) == 34
         for method in methods:
             path = f"/{method.containing_service.full_name}/{method.name}"
             request_cls = GetMessageClass(method.input_type)

@@ -22,6 +22,11 @@ OPERATIONS = (
         pb.DeleteDagRequest, pb.DeleteDagResponse,
         call=lambda core, req: core.delete_dag(req), tags=("DAG",)),
     Operation(
+        "PATCH", "/dags/{dag_id}", "patchDag",
+        "Pauses or unpauses a DAG (Airflow's PATCH /dags/{dag_id}). Body: {\"is_paused\": true}.",
+        pb.UpdateDagRequest, pb.UpdateDagResponse,
+        call=lambda core, req: core.update_dag(req), body=True, tags=("DAG",)),
+    Operation(
         "GET", "/importErrors", "listImportErrors",
         "Lists the DAG files that failed to import, with their errors.",
         pb.ListImportErrorsRequest, pb.ListImportErrorsResponse,

@@ -14,7 +14,6 @@ from typing import Any
 import structlog
 
 from flow.bus import subjects
-from flow.db.models import DagRun
 from flow.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -26,6 +25,7 @@ from flow.errors import (
 from flow.sdk.param import ParamValidationError, resolve_params
 from flow.states import TI_UNFINISHED, DagRunState, DagRunType, TaskInstanceState
 from services.scheduler import store
+from services.scheduler.core import run_creation
 from services.scheduler.core.scheduling import retry_delay
 from services.scheduler.core.types import (
     Change,
@@ -33,9 +33,8 @@ from services.scheduler.core.types import (
     RunRecord,
     TaskResult,
     TIKey,
-    TIRecord,
 )
-from services.scheduler.core.unit import UnitOfWork, ti_row
+from services.scheduler.core.unit import UnitOfWork
 
 log = structlog.get_logger(__name__)
 TI = TaskInstanceState
@@ -74,23 +73,11 @@ async def trigger(unit: UnitOfWork, dag_id: str, run_id: str, conf: dict[str, An
             f"DAG '{dag_id}' refused the trigger: {exc} Fix the conf or the params' "
             "defaults.", field="conf", reason="INVALID_PARAMS",
             metadata={"dag_id": dag_id}) from None
-    row = DagRun(dag_id=dag_id, run_id=run_id, state=DagRunState.QUEUED,
-                 run_type=DagRunType.MANUAL, logical_date=logical, data_interval_start=logical,
-                 data_interval_end=logical, queued_at=unit.now, conf=conf)
-    session.add(row)
-    await session.flush()
-    run = RunRecord(id=row.id, dag_id=dag_id, run_id=run_id, state=DagRunState.QUEUED,
-                    run_type=DagRunType.MANUAL, logical_date=logical, spec=spec, conf=conf,
-                    queued_at=unit.now, data_interval_start=logical, data_interval_end=logical,
-                    tis={(t.task_id, -1): TIRecord(t.task_id, TI.NONE, 0, t.retries + 1)
-                         for t in spec.tasks.values()})
-    await store.insert_tis(session, [ti_row(run, t) for t in spec.tasks.values()])
-    unit.index[(dag_id, run_id)] = run
-    await unit.set_run_state(run, DagRunState.RUNNING, {"start_date": unit.now})
-    unit.watch_timeout(run)
-    await unit.start(run)
-    unit.touched[(dag_id, run_id)] = run
-    log.info("dag_run_created", dag_id=dag_id, run_id=run_id, tasks=len(spec.tasks))
+    interval = run_creation.timetable_of(spec).infer_manual_data_interval(logical)
+    run = await run_creation.create_run(unit, spec, run_id=run_id, run_type=DagRunType.MANUAL,
+                                        logical_date=logical, interval=interval, conf=conf)
+    # Manual runs start at once (max_active_runs holds scheduled and backfill runs only).
+    await run_creation.start_run(unit, run)
     return run
 
 

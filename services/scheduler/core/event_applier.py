@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from flow.errors import FlowError, InvalidArgumentError, UnavailableError
 from flow.states import DagRunState, TaskInstanceState
 from services.scheduler import store
-from services.scheduler.core import commands, operations, run_operations
+from services.scheduler.core import backfills, commands, operations, run_creation, run_operations
 from services.scheduler.core.loading import load_index
 from services.scheduler.core.timers import DeadlineTimer
 from services.scheduler.core.types import Change, Dispatch, RunRecord, TaskResult, TIKey
@@ -58,6 +58,8 @@ class SchedulingCore:
         self.index: RunIndex = {}
         self.timers: DeadlineTimer[TIKey] = DeadlineTimer()
         self.run_deadlines: DeadlineTimer[tuple[str, str]] = DeadlineTimer()  # dagrun_timeout
+        # Each DAG's next cron tick (dag.next_dagrun_create_after in the DB).
+        self.dag_ticks: DeadlineTimer[str] = DeadlineTimer()
         self.republish_needed = False
         self._publish, self._notify, self._cancel = publish, notify, cancel
         self._max_xcom_size = max_xcom_size
@@ -106,8 +108,10 @@ class SchedulingCore:
                         outcomes.append((future, await op(unit), None))
                     except FlowError as exc:
                         outcomes.append((future, None, exc))
-                await unit.write_history()
                 await unit.finish_runs()
+                # Runs that ended free slots: start queued runs, create the next ones.
+                await run_creation.schedule_freed(unit)
+                await unit.write_history()
         except Exception as exc:
             log.exception("batch_failed", operations=len(batch))
             self._stale = True  # the index may hold changes the DB rolled back
@@ -136,6 +140,8 @@ class SchedulingCore:
             self.timers.add(when, key)
         for when, run_key in unit.run_deadlines:
             self.run_deadlines.add(when, run_key)
+        for when, dag_id in unit.dag_ticks:
+            self.dag_ticks.add(when, dag_id)
         if unit.changes:
             self._notify(unit.changes)
         if unit.cancels and self._cancel is not None:
@@ -281,11 +287,38 @@ class SchedulingCore:
         """Timer callback: fail the runs whose dagrun_timeout passed."""
         await self.submit(lambda unit: commands.time_out_runs(unit, runs))
 
+    async def schedule_due(self, dag_ids: Sequence[str]) -> None:
+        """Timer callback: create the runs of DAGs whose next tick came."""
+        await self.submit(lambda unit: run_creation.schedule_all(unit, list(dag_ids)))
+
+    async def schedule_all(self) -> None:
+        """At start: schedule every active DAG (its tick from the DB, missed ones at once;
+        queued runs started as limits allow)."""
+        await self.submit(lambda unit: run_creation.schedule_all(unit))
+
+    async def set_dag_paused(self, dag_id: str, paused: bool) -> Any:
+        if not dag_id:
+            raise InvalidArgumentError("dag_id is required.", field="dag_id")
+        return await self.submit(lambda unit: run_creation.set_paused(unit, dag_id, paused))
+
+    async def create_backfill(self, request: backfills.BackfillRequest
+                              ) -> tuple[Any, list[backfills.PlannedRun]]:
+        if not request.dag_id:
+            raise InvalidArgumentError("dag_id is required.", field="dag_id")
+        return await self.submit(lambda unit: backfills.create(unit, request))
+
+    async def cancel_backfill(self, backfill_id: int) -> Any:
+        if backfill_id <= 0:
+            raise InvalidArgumentError("backfill_id is required.", field="backfill_id")
+        return await self.submit(lambda unit: backfills.cancel(unit, backfill_id))
+
     async def run_timers(self) -> None:
-        """Retry delays and dagrun timeouts, each on its own deadline heap."""
+        """Retry delays, dagrun timeouts and cron ticks: one mechanism (DeadlineTimer), each
+        on its own heap; every due time is also in the DB, so a restart re-arms them all."""
         async with asyncio.TaskGroup() as tg:
             tg.create_task(self.timers.run(self.requeue_due), name="retry_delays")
             tg.create_task(self.run_deadlines.run(self.time_out_due), name="dagrun_timeouts")
+            tg.create_task(self.dag_ticks.run(self.schedule_due), name="dag_ticks")
 
     async def fail_zombies(self, is_running: Callable[[str, str], bool],
                            ttl_seconds: float) -> int:

@@ -36,7 +36,7 @@ async def load_index(session: AsyncSession, index: RunIndex, timers: DeadlineTim
             run_type=str(row.run_type), logical_date=row.logical_date, spec=spec,
             conf=dict(row.conf or {}), queued_at=row.queued_at, start_date=row.start_date,
             end_date=row.end_date, data_interval_start=row.data_interval_start,
-            data_interval_end=row.data_interval_end)
+            data_interval_end=row.data_interval_end, backfill_id=row.backfill_id)
         if run_deadlines is not None and spec.dagrun_timeout is not None and row.start_date:
             run_deadlines.add(row.start_date + timedelta(seconds=spec.dagrun_timeout),
                               (row.dag_id, row.run_id))
@@ -65,7 +65,8 @@ async def load_run(session: AsyncSession, dag_id: str, run_id: str) -> RunRecord
         run_type=str(row.run_type), logical_date=row.logical_date,
         spec=DagSpec.from_json(serialized.data), conf=dict(row.conf or {}),
         queued_at=row.queued_at, start_date=row.start_date, end_date=row.end_date,
-        data_interval_start=row.data_interval_start, data_interval_end=row.data_interval_end)
+        data_interval_start=row.data_interval_start, data_interval_end=row.data_interval_end,
+        backfill_id=row.backfill_id)
     for ti in await store.tis_of_runs(session, [(dag_id, run_id)]):
         if ti.task_id in run.spec.tasks:
             run.add_ti(_record(ti))

@@ -41,6 +41,7 @@ RUN_TRANSITIONS: Mapping[DagRunState, frozenset[DagRunState]] = {
     RUN.QUEUED: frozenset({RUN.SUCCESS, RUN.FAILED}),  # cleared runs start over
     RUN.RUNNING: frozenset({RUN.QUEUED, RUN.SUCCESS, RUN.FAILED}),
     RUN.SUCCESS: frozenset({RUN.RUNNING}),
+    # failed from queued: a cancelled backfill fails its runs that never started.
     RUN.FAILED: frozenset({RUN.RUNNING, RUN.QUEUED}),
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flow.states import DagRunState, TaskInstanceState
@@ -86,6 +86,14 @@ class DagSpec:
     has_on_failure_callback: bool = False
     # name -> {"default"?, "schema", "description"} (flow.sdk.param.serialize_params)
     params: dict[str, Any] = field(default_factory=dict)
+    # When runs are created (flow.sdk.timetables): the stored schedule and its bounds.
+    schedule: str | None = None
+    timezone: str = "UTC"
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    catchup: bool = False
+    max_active_runs: int = 16
+    is_paused_upon_creation: bool | None = None
 
     @classmethod
     def from_json(cls, text: str) -> DagSpec:
@@ -95,7 +103,12 @@ class DagSpec:
                    dagrun_timeout=data.get("dagrun_timeout"),
                    has_on_success_callback=bool(data.get("has_on_success_callback")),
                    has_on_failure_callback=bool(data.get("has_on_failure_callback")),
-                   params=dict(data.get("params") or {}))
+                   params=dict(data.get("params") or {}),
+                   schedule=data.get("schedule"), timezone=data.get("timezone") or "UTC",
+                   start_date=_date(data.get("start_date")),
+                   end_date=_date(data.get("end_date")), catchup=bool(data.get("catchup")),
+                   max_active_runs=int(data.get("max_active_runs") or 16),
+                   is_paused_upon_creation=data.get("is_paused_upon_creation"))
 
     @property
     def callback_queue(self) -> str:
@@ -106,6 +119,14 @@ class DagSpec:
     @property
     def leaves(self) -> list[str]:
         return [t.task_id for t in self.tasks.values() if not t.downstream]
+
+
+def _date(value: str | None) -> datetime | None:
+    """A stored ISO date; one without an offset (a naive start_date) is UTC, as Airflow."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -199,6 +220,7 @@ class RunRecord:
     end_date: datetime | None = None
     data_interval_start: datetime | None = None
     data_interval_end: datetime | None = None
+    backfill_id: int | None = None
     tis: dict[Ref, TIRecord] = field(default_factory=dict)
     # Mapped tasks already expanded: how many instances each has (map_index 0..n-1).
     map_counts: dict[str, int] = field(default_factory=dict)

@@ -22,6 +22,7 @@ from services.scheduler import store
 from services.scheduler.core.scheduling import Decision, evaluate_trigger_rule, run_final_state
 from services.scheduler.core.types import (
     Change,
+    DagSpec,
     Dispatch,
     Ref,
     RunRecord,
@@ -67,6 +68,11 @@ class UnitOfWork:
         # Running attempts to stop after the commit: (worker_id, attempt key).
         self.cancels: list[tuple[str, str]] = []
         self.touched: dict[tuple[str, str], RunRecord] = {}
+        # DAGs a finished run freed a slot of: their queued runs may start, and more be made.
+        self.freed: dict[str, DagSpec] = {}
+        self.freed_backfills: set[int] = set()  # backfills whose runs ended: complete?
+        # Cron ticks to arm after the commit: (when, dag_id); due times are in the DB too.
+        self.dag_ticks: list[tuple[datetime, str]] = []
         self._history: list[dict[str, Any]] = []
 
     async def finish_tries(self, finished: Sequence[tuple[RunRecord, Ref, TaskInstanceState,
@@ -279,6 +285,10 @@ class UnitOfWork:
         for name, value in values.items():
             setattr(run, name, value)
         self.changes.append(Change(run.dag_id, run.run_id, target, self.now))
+        if target in (DagRunState.SUCCESS, DagRunState.FAILED):
+            self.freed[run.dag_id] = run.spec
+            if run.backfill_id is not None:
+                self.freed_backfills.add(run.backfill_id)
 
     async def finish_runs(self) -> None:
         """Finish every touched run whose task instances all finished (decided by its leaves)."""

@@ -46,6 +46,7 @@ class DagProcessor:
     interval: float = 30.0
     processes: int = 2
     secrets: ParseSecrets | None = None  # variables/connections for top-level code
+    paused_at_creation: bool = False  # FLOW_CORE__DAGS_ARE_PAUSED_AT_CREATION
     _mtimes: dict[str, float] = field(default_factory=dict)
     first_pass: asyncio.Event = field(default_factory=asyncio.Event)  # set once parsed
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -71,7 +72,8 @@ class DagProcessor:
         results = list(await asyncio.gather(*(bounded(p) for p in changed)))
         vanished = set(self._mtimes) - set(files)
         if results or vanished or not self._mtimes:
-            await self.core.submit(lambda unit: store_results(unit, results, set(files)))
+            await self.core.submit(lambda unit: store_results(
+                unit, results, set(files), self.paused_at_creation))
         self._mtimes = {p: m for p, m in files.items()}
         return len(results)
 

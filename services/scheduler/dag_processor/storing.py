@@ -12,6 +12,7 @@ from typing import Any
 
 from flow.db.models import Dag, SerializedDag
 from services.scheduler import store
+from services.scheduler.core import run_creation
 from services.scheduler.core.unit import UnitOfWork
 
 
@@ -22,11 +23,14 @@ class ParseResult:
     error: str | None = None
 
 
-async def _upsert_dag(unit: UnitOfWork, data: dict[str, Any]) -> None:
+async def _upsert_dag(unit: UnitOfWork, data: dict[str, Any], paused_at_creation: bool) -> bool:
+    """Store one parsed DAG; True when it is new, changed or came back to the folder."""
     session, dag_id = unit.session, data["dag_id"]
     dag = await session.get(Dag, dag_id)
+    changed = dag is None or not dag.is_active
     if dag is None:
-        dag = Dag(dag_id=dag_id, is_paused=False)
+        chosen = data.get("is_paused_upon_creation")
+        dag = Dag(dag_id=dag_id, is_paused=paused_at_creation if chosen is None else chosen)
         session.add(dag)
     dag.fileloc = data.get("fileloc") or ""
     dag.description = data.get("description")
@@ -43,11 +47,16 @@ async def _upsert_dag(unit: UnitOfWork, data: dict[str, Any]) -> None:
         session.add(SerializedDag(dag_id=dag_id, data=text, dag_hash=digest, updated_at=unit.now))
     elif row.dag_hash != digest:
         row.data, row.dag_hash, row.updated_at = text, digest, unit.now
+        changed = True
+    return changed
 
 
-async def store_results(unit: UnitOfWork, results: list[ParseResult], present: set[str]) -> None:
-    """Apply one parsing round; `present` is every DAG file now in the folder."""
+async def store_results(unit: UnitOfWork, results: list[ParseResult], present: set[str],
+                        paused_at_creation: bool = False) -> None:
+    """Apply one parsing round; `present` is every DAG file now in the folder. A new or
+    changed DAG gets its next run computed (and created, when due) in the same unit."""
     session = unit.session
+    to_schedule: list[str] = []
     by_file = await store.dags_by_file(session)
     for result in results:
         if result.error:
@@ -56,7 +65,8 @@ async def store_results(unit: UnitOfWork, results: list[ParseResult], present: s
         await store.clear_import_errors(session, [result.path])
         seen = {d["dag_id"] for d in result.dags}
         for data in result.dags:
-            await _upsert_dag(unit, data)
+            if await _upsert_dag(unit, data, paused_at_creation):
+                to_schedule.append(data["dag_id"])  # noqa: PERF401 (an await in the loop)
         for old in by_file.get(result.path, []):
             if old.dag_id not in seen and old.fileloc == result.path:
                 old.is_active = False
@@ -65,3 +75,6 @@ async def store_results(unit: UnitOfWork, results: list[ParseResult], present: s
             for dag in dags:
                 dag.is_active = False
     await store.clear_vanished_import_errors(session, present)
+    await session.flush()
+    for dag_id in to_schedule:
+        await run_creation.schedule_dag(unit, dag_id)
