@@ -48,6 +48,14 @@ class CoreConfig:
     fernet_key: str = field(default="", repr=False)
     # Airflow's [core] dag_run_conf_overrides_params: trigger conf replaces param values.
     dag_run_conf_overrides_params: bool = True
+    # Airflow's [core] parallelism: task instances queued or running at once in the whole
+    # installation (0: no limit).
+    parallelism: int = 32
+    # Airflow's [core] default_pool_task_slot_count: the slots of `default_pool` when the
+    # scheduler creates it (an existing pool keeps its size; change it with `pools set`).
+    default_pool_task_slot_count: int = 128
+    # Airflow's [core] max_active_tasks_per_dag: the limit of a DAG that sets none.
+    max_active_tasks_per_dag: int = 16
 
 
 @dataclass(frozen=True)
@@ -247,6 +255,14 @@ def load_config(
 
 
 def _validate(config: FlowConfig) -> None:
+    for name, value, least in (
+            ("parallelism", config.core.parallelism, 0),
+            ("default_pool_task_slot_count", config.core.default_pool_task_slot_count, 0),
+            ("max_active_tasks_per_dag", config.core.max_active_tasks_per_dag, 1)):
+        if value < least:
+            raise InvalidArgumentError(
+                f"Config 'FLOW_CORE__{name.upper()}' has value {value}. Must be at least "
+                f"{least}.", field=f"core.{name}", reason="INVALID_CONFIG")
     if config.worker.concurrency < 1:
         raise InvalidArgumentError(
             f"Config 'FLOW_WORKER__CONCURRENCY' has value {config.worker.concurrency}. "

@@ -22,6 +22,7 @@ from flow.v1 import (
     connection_service_pb2_grpc,
     dag_run_service_pb2_grpc,
     dag_service_pb2_grpc,
+    pool_service_pb2_grpc,
     task_instance_service_pb2_grpc,
     variable_service_pb2_grpc,
     worker_service_pb2_grpc,
@@ -97,6 +98,7 @@ class FlowClient:
             "xcom": xcom_service_pb2_grpc.XComServiceStub(self._channel),
             "variables": variable_service_pb2_grpc.VariableServiceStub(self._channel),
             "connections": connection_service_pb2_grpc.ConnectionServiceStub(self._channel),
+            "pools": pool_service_pb2_grpc.PoolServiceStub(self._channel),
         }
 
     async def call(self, service: str, method: str, request: Any) -> Any:

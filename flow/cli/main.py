@@ -17,6 +17,7 @@ from typing import Any
 from flow.cli import (
     commands_connections,
     commands_dags,
+    commands_pools,
     commands_runs,
     commands_tasks,
     commands_variables,
@@ -67,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
     for module in (commands_dags, commands_runs, commands_tasks, commands_xcom,
-                   commands_variables, commands_connections, commands_workers):
+                   commands_variables, commands_connections, commands_workers,
+                   commands_pools):
         module.register(subparsers, common)
     db = subparsers.add_parser("db", help="the metadata database")
     db_verbs = db.add_subparsers(dest="verb", required=True, metavar="VERB")

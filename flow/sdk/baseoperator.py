@@ -175,7 +175,8 @@ class BaseOperator(DependencyMixin):
                 f"'{task_id}' has '{trigger_rule}'"
             )
         self.trigger_rule = TriggerRule(str(trigger_rule))
-        self.depends_on_past = depends_on_past
+        # As Airflow: waiting for the previous run's downstream implies depends_on_past.
+        self.depends_on_past = depends_on_past or wait_for_downstream
         self.wait_for_downstream = wait_for_downstream
         self.queue = queue
         self.pool = pool

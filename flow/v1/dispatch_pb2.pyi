@@ -53,7 +53,7 @@ class TaskError(_message.Message):
     def __init__(self, type: _Optional[str] = ..., message: _Optional[str] = ..., traceback: _Optional[str] = ..., non_retryable: _Optional[bool] = ...) -> None: ...
 
 class TaskEvent(_message.Message):
-    __slots__ = ("key", "state", "start_date", "end_date", "worker_id", "error", "xcom_keys", "exit_code", "skip_task_ids", "rendered_fields_json")
+    __slots__ = ("key", "state", "start_date", "end_date", "worker_id", "error", "xcom_keys", "exit_code", "skip_task_ids", "rendered_fields_json", "reschedule_date")
     KEY_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     START_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -64,6 +64,7 @@ class TaskEvent(_message.Message):
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     SKIP_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
     RENDERED_FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    RESCHEDULE_DATE_FIELD_NUMBER: _ClassVar[int]
     key: _common_pb2.TaskInstanceKey
     state: _common_pb2.TaskInstanceState
     start_date: _timestamp_pb2.Timestamp
@@ -74,4 +75,5 @@ class TaskEvent(_message.Message):
     exit_code: int
     skip_task_ids: _containers.RepeatedScalarFieldContainer[str]
     rendered_fields_json: str
-    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.TaskInstanceState, str]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., worker_id: _Optional[str] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ..., xcom_keys: _Optional[_Iterable[str]] = ..., exit_code: _Optional[int] = ..., skip_task_ids: _Optional[_Iterable[str]] = ..., rendered_fields_json: _Optional[str] = ...) -> None: ...
+    reschedule_date: _timestamp_pb2.Timestamp
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.TaskInstanceState, str]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., worker_id: _Optional[str] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ..., xcom_keys: _Optional[_Iterable[str]] = ..., exit_code: _Optional[int] = ..., skip_task_ids: _Optional[_Iterable[str]] = ..., rendered_fields_json: _Optional[str] = ..., reschedule_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

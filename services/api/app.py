@@ -21,7 +21,7 @@ from flow.config import FlowConfig, load_config
 from flow.grpcutil import host_of, open_channel, serve
 from flow.log import configure_logging
 from flow.service import run_service
-from flow.v1 import log_service_pb2_grpc, scheduler_service_pb2_grpc
+from flow.v1 import log_service_pb2_grpc, pool_service_pb2_grpc, scheduler_service_pb2_grpc
 from services.api.core import GatewayCore
 from services.api.servicer_public import public_registrations
 from services.api.web import build_app
@@ -79,7 +79,8 @@ async def run(
     logs_channel = open_channel(config.logserver.address, internal)
     core = GatewayCore(
         scheduler_service_pb2_grpc.SchedulerServiceStub(scheduler_channel),
-        log_service_pb2_grpc.LogServiceStub(logs_channel))
+        log_service_pb2_grpc.LogServiceStub(logs_channel),
+        pool_service_pb2_grpc.PoolServiceStub(scheduler_channel))
     sock = bind_socket(config.api.http_bind)
     http = _Server(uvicorn.Config(build_app(core, token=config.auth.token), lifespan="off",
                                   log_config=None, access_log=False, server_header=False))

@@ -16,6 +16,7 @@ from flow.v1 import (
     dag_run_service_pb2_grpc,
     dag_service_pb2,
     dag_service_pb2_grpc,
+    pool_service_pb2_grpc,
     task_instance_service_pb2,
     task_instance_service_pb2_grpc,
     variable_service_pb2_grpc,
@@ -140,6 +141,26 @@ class WorkerServicer(worker_service_pb2_grpc.WorkerServiceServicer):  # type: ig
         return await self._core.list_queues(request)
 
 
+class PoolServicer(pool_service_pb2_grpc.PoolServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def CreatePool(self, request: Any, context: Any) -> Any:
+        return await self._core.create_pool(request)
+
+    async def GetPool(self, request: Any, context: Any) -> Any:
+        return await self._core.get_pool(request)
+
+    async def ListPools(self, request: Any, context: Any) -> Any:
+        return await self._core.list_pools(request)
+
+    async def UpdatePool(self, request: Any, context: Any) -> Any:
+        return await self._core.update_pool(request)
+
+    async def DeletePool(self, request: Any, context: Any) -> Any:
+        return await self._core.delete_pool(request)
+
+
 def public_registrations(core: GatewayCore) -> list[Registration]:
     """The public services, ready for flow.grpcutil.serve()."""
     return [
@@ -161,4 +182,6 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      VariableServicer(core), "flow.v1.VariableService"),
         Registration(connection_service_pb2_grpc.add_ConnectionServiceServicer_to_server,
                      ConnectionServicer(core), "flow.v1.ConnectionService"),
+        Registration(pool_service_pb2_grpc.add_PoolServiceServicer_to_server,
+                     PoolServicer(core), "flow.v1.PoolService"),
     ]

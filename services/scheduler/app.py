@@ -24,7 +24,11 @@ from flow.db import create_engine, create_sessions, upgrade_database
 from flow.grpcutil import Registration, serve
 from flow.log import configure_logging
 from flow.service import run_service
-from flow.v1 import scheduler_service_pb2_grpc, task_execution_service_pb2_grpc
+from flow.v1 import (
+    pool_service_pb2_grpc,
+    scheduler_service_pb2_grpc,
+    task_execution_service_pb2_grpc,
+)
 from services.scheduler.bus import (
     CancelPublisher,
     DispatchPublisher,
@@ -32,13 +36,16 @@ from services.scheduler.bus import (
     watch_liveness,
 )
 from services.scheduler.connections import Connections
+from services.scheduler.core.admission import Admission
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.dag_processor.parse_comms import ParseSecrets
 from services.scheduler.dag_processor.processor import DagProcessor
 from services.scheduler.events import Broadcaster
 from services.scheduler.fleet import Fleet
+from services.scheduler.pools import Pools
 from services.scheduler.servicer_control import SchedulerControlServicer
 from services.scheduler.servicer_execution import TaskExecutionServicer
+from services.scheduler.servicer_pools import PoolServicer
 from services.scheduler.variables import Variables
 
 log = structlog.get_logger(__name__)
@@ -63,7 +70,11 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         core = SchedulingCore(create_sessions(engine), DispatchPublisher(js), broadcaster.publish,
                               max_xcom_size=config.core.max_xcom_size,
                               cancel=CancelPublisher(nc),
-                              conf_overrides_params=config.core.dag_run_conf_overrides_params)
+                              conf_overrides_params=config.core.dag_run_conf_overrides_params,
+                              admission=Admission(
+                                  parallelism=config.core.parallelism,
+                                  max_active_tasks_per_dag=config.core.max_active_tasks_per_dag))
+        pools = Pools(core)
         codec = SecretCodec(config.core.fernet_key)
         variables, connections = Variables(core, codec), Connections(core, codec)
         processor = DagProcessor(core, config.dags_folder,
@@ -73,6 +84,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                  secrets=ParseSecrets(variables.value, connections.fields))
         fleet = Fleet(js, config.nats)
         await core.load()
+        await pools.ensure_default(config.core.default_pool_task_slot_count)
         await core.republish_queued()
         served = await stack.enter_async_context(serve(config.scheduler.grpc_bind, [
             Registration(scheduler_service_pb2_grpc.add_SchedulerServiceServicer_to_server,
@@ -82,6 +94,8 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
             Registration(task_execution_service_pb2_grpc.add_TaskExecutionServiceServicer_to_server,
                          TaskExecutionServicer(core, variables, connections),
                          "flow.v1.TaskExecutionService"),
+            Registration(pool_service_pb2_grpc.add_PoolServiceServicer_to_server,
+                         PoolServicer(pools), "flow.v1.PoolService"),
         ], tokens=[config.auth.internal_token]))
         async with asyncio.TaskGroup() as tg:
             loops = [

@@ -17,6 +17,7 @@ from flow.db.models import (
     Dag,
     DagRun,
     ImportError_,
+    Pool,
     RenderedTaskInstanceFields,
     SerializedDag,
     TaskInstance,
@@ -277,3 +278,29 @@ async def clear_vanished_import_errors(session: AsyncSession, present: set[str])
     """Drop the import errors of files no longer in the DAG folder."""
     rows = (await session.execute(select(ImportError_.filename))).scalars().all()
     await clear_import_errors(session, [name for name in rows if name not in present])
+
+
+# --- pools and depends_on_past ------------------------------------------------------------
+
+
+async def load_pools(session: AsyncSession) -> dict[str, tuple[int, str]]:
+    """Every pool: name -> (slots, description)."""
+    return {row.pool: (row.slots, row.description or "")
+            for row in (await session.execute(select(Pool))).scalars()}
+
+
+async def previous_run_id(session: AsyncSession, dag_id: str,
+                          logical_date: datetime) -> str | None:
+    """The run of `dag_id` just before `logical_date`, if any."""
+    return (await session.execute(
+        select(DagRun.run_id).where(DagRun.dag_id == dag_id,
+                                    DagRun.logical_date < logical_date)
+        .order_by(DagRun.logical_date.desc()).limit(1))).scalar_one_or_none()
+
+
+async def ti_states(session: AsyncSession, dag_id: str, run_id: str,
+                    task_ids: Sequence[str]) -> dict[str, TaskInstanceState]:
+    rows = (await session.execute(select(TI.task_id, TI.state).where(
+        TI.dag_id == dag_id, TI.run_id == run_id, TI.map_index == -1,
+        TI.task_id.in_(list(task_ids))))).all()
+    return {task_id: TaskInstanceState(state) for task_id, state in rows}

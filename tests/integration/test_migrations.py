@@ -23,7 +23,7 @@ async def test_upgrade_empty_db_matches_models(db_url: str) -> None:
         engine.dispose()
     assert {"dag", "serialized_dag", "dag_run", "task_instance", "task_instance_history",
             "xcom", "import_error", "variable", "connection",
-            "rendered_task_instance_fields"} <= tables
+            "rendered_task_instance_fields", "slot_pool"} <= tables
 
 
 async def test_upgrade_is_idempotent(db_url: str) -> None:

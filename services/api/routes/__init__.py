@@ -6,6 +6,7 @@ from services.api.routes import (
     connections,
     dag_runs,
     dags,
+    pools,
     task_instances,
     variables,
     workers,
@@ -15,6 +16,7 @@ from services.api.routes.common import API_PREFIX, Operation
 
 OPERATIONS: tuple[Operation, ...] = (
     *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *xcom.OPERATIONS,
-    *variables.OPERATIONS, *connections.OPERATIONS, *workers.OPERATIONS)
+    *variables.OPERATIONS, *connections.OPERATIONS, *workers.OPERATIONS,
+    *pools.OPERATIONS)
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation"]

@@ -20,6 +20,7 @@ from flow.errors import FlowError, InvalidArgumentError, UnavailableError
 from flow.states import TaskInstanceState
 from services.scheduler import store
 from services.scheduler.core import commands, operations
+from services.scheduler.core.admission import Admission
 from services.scheduler.core.loading import load_index
 from services.scheduler.core.timers import DeadlineTimer
 from services.scheduler.core.types import Change, Dispatch, RunRecord, TaskResult, TIKey
@@ -53,8 +54,10 @@ class SchedulingCore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publish,
                  notify: Notify, *, max_xcom_size: int = 1 << 20,
-                 cancel: Cancel | None = None, conf_overrides_params: bool = True) -> None:
+                 cancel: Cancel | None = None, conf_overrides_params: bool = True,
+                 admission: Admission | None = None) -> None:
         self.sessions = sessions
+        self.admission = admission or Admission()
         self.index: RunIndex = {}
         self.timers: DeadlineTimer[TIKey] = DeadlineTimer()
         self.run_deadlines: DeadlineTimer[tuple[str, str]] = DeadlineTimer()  # dagrun_timeout
@@ -106,6 +109,7 @@ class SchedulingCore:
                         outcomes.append((future, await op(unit), None))
                     except FlowError as exc:
                         outcomes.append((future, None, exc))
+                await self.admission.admit(unit)
                 await unit.write_history()
                 await unit.finish_runs()
         except Exception as exc:
@@ -166,8 +170,10 @@ class SchedulingCore:
         fresh: RunIndex = {}
         async with self.sessions() as session:
             await load_index(session, fresh, self.timers, self.run_deadlines)
+            pools = await store.load_pools(session)
         self.index.clear()
         self.index.update(fresh)
+        self.admission.rebuild(self.index, pools)
         self._stale = False
 
     # --- start-up -------------------------------------------------------------------------

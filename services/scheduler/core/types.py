@@ -5,12 +5,14 @@ No transport types here; servicers and adapters convert at their edges (convert.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flow.states import DagRunState, TaskInstanceState
+from services.scheduler.core.priority import effective_weights
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class TaskSpec:
     max_retry_delay: float | None = None
     execution_timeout: float | None = None
     has_callbacks: bool = False
+    # How much runs at once, and in which order (services/scheduler/core/admission.py).
+    weight_rule: str = "downstream"
+    max_active_tis_per_dag: int | None = None
+    depends_on_past: bool = False
+    wait_for_downstream: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TaskSpec:
@@ -51,6 +58,10 @@ class TaskSpec:
             max_retry_delay=data.get("max_retry_delay"),
             execution_timeout=data.get("execution_timeout"),
             has_callbacks=bool(data.get("has_callbacks")),
+            weight_rule=data.get("weight_rule") or "downstream",
+            max_active_tis_per_dag=data.get("max_active_tis_per_dag"),
+            depends_on_past=bool(data.get("depends_on_past")),
+            wait_for_downstream=bool(data.get("wait_for_downstream")),
         )
 
 
@@ -66,6 +77,7 @@ class DagSpec:
     has_on_failure_callback: bool = False
     # name -> {"default"?, "schema", "description"} (flow.sdk.param.serialize_params)
     params: dict[str, Any] = field(default_factory=dict)
+    max_active_tasks: int | None = None  # None: FLOW_CORE__MAX_ACTIVE_TASKS_PER_DAG
 
     @classmethod
     def from_json(cls, text: str) -> DagSpec:
@@ -75,7 +87,13 @@ class DagSpec:
                    dagrun_timeout=data.get("dagrun_timeout"),
                    has_on_success_callback=bool(data.get("has_on_success_callback")),
                    has_on_failure_callback=bool(data.get("has_on_failure_callback")),
-                   params=dict(data.get("params") or {}))
+                   params=dict(data.get("params") or {}),
+                   max_active_tasks=data.get("max_active_tasks"))
+
+    @functools.cached_property
+    def priority_weights(self) -> dict[str, int]:
+        """Each task's effective priority weight, by its weight_rule (computed once)."""
+        return effective_weights(self.tasks)
 
     @property
     def callback_queue(self) -> str:

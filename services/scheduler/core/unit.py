@@ -47,6 +47,8 @@ class UnitOfWork:
         # Running attempts to stop after the commit: (worker_id, attempt key).
         self.cancels: list[tuple[str, str]] = []
         self.touched: dict[tuple[str, str], RunRecord] = {}
+        # Tasks ready to run, in the order they became ready; admitted after the batch's ops.
+        self.ready: list[tuple[RunRecord, str]] = []
         self._history: list[dict[str, Any]] = []
 
     async def finish_tries(self, finished: Sequence[tuple[RunRecord, str, TaskInstanceState,
@@ -106,11 +108,23 @@ class UnitOfWork:
         self.touched[(run.dag_id, run.run_id)] = run
 
     async def queue(self, run: RunRecord, task_ids: Sequence[str]) -> None:
-        """Queue tasks whose trigger rule passed; EmptyOperator succeeds without dispatch."""
+        """Tasks whose trigger rule passed (or whose retry or reschedule is due) become ready;
+        EmptyOperator succeeds without dispatch. Which ready tasks are queued now, and which
+        wait as SCHEDULED for a slot, is decided once per batch (core/admission.py)."""
         # As Airflow: an EmptyOperator with callbacks runs on a worker, for its callbacks.
         empties = [t for t in task_ids if run.spec.tasks[t].operator == EMPTY_OPERATOR
                    and not run.spec.tasks[t].has_callbacks]
-        others = [t for t in task_ids if t not in empties]
+        self.ready.extend((run, t) for t in task_ids if t not in empties)
+        if empties:
+            await self.set_state(run, empties, TI.SUCCESS, {
+                "start_date": self.now, "end_date": self.now, "duration": 0.0})
+            await self.cascade(run, empties)
+
+    async def queue_now(self, run: RunRecord, task_ids: Sequence[str]) -> None:
+        """Queue admitted tasks and collect their dispatches. A new try takes the next try
+        number; a rescheduled sensor keeps its try and the start of its first poke."""
+        again = [t for t in task_ids if run.tis[t].state == TI.UP_FOR_RESCHEDULE]
+        others = [t for t in task_ids if t not in again]
         if others:
             for task_id in others:
                 run.tis[task_id].try_number += 1
@@ -119,19 +133,21 @@ class UnitOfWork:
                 "try_number": TaskInstance.try_number + 1, "queued_at": self.now,
                 "next_retry_at": None, "start_date": None, "end_date": None, "duration": None,
                 "hostname": "", "worker_id": ""})
-            for task_id in others:
-                spec, ti = run.spec.tasks[task_id], run.tis[task_id]
-                if ti.try_number > 1:
-                    await store.delete_xcoms(self.session, self.key(run, task_id))
-                self.dispatches.append(Dispatch(
-                    key=self.key(run, task_id), try_number=ti.try_number, fileloc=run.spec.fileloc,
-                    queue=spec.queue, max_tries=ti.max_tries, queued_at=self.now,
-                    logical_date=run.logical_date, conf=run.conf,
-                    execution_timeout=spec.execution_timeout))
-        if empties:
-            await self.set_state(run, empties, TI.SUCCESS, {
-                "start_date": self.now, "end_date": self.now, "duration": 0.0})
-            await self.cascade(run, empties)
+        if again:
+            for task_id in again:
+                run.tis[task_id].next_retry_at = None
+            await self.set_state(run, again, TI.QUEUED, {
+                "queued_at": self.now, "next_retry_at": None, "end_date": None,
+                "duration": None, "hostname": "", "worker_id": ""})
+        for task_id in [*others, *again]:
+            spec, ti = run.spec.tasks[task_id], run.tis[task_id]
+            if ti.try_number > 1 and task_id not in again:
+                await store.delete_xcoms(self.session, self.key(run, task_id))
+            self.dispatches.append(Dispatch(
+                key=self.key(run, task_id), try_number=ti.try_number, fileloc=run.spec.fileloc,
+                queue=spec.queue, max_tries=ti.max_tries, queued_at=self.now,
+                logical_date=run.logical_date, conf=run.conf,
+                execution_timeout=spec.execution_timeout))
 
     async def cascade(self, run: RunRecord, finished: Sequence[str]) -> None:
         """Evaluate the downstream tasks of `finished` ones, and theirs when decided in turn."""
