@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TaskDispatch(_message.Message):
-    __slots__ = ("key", "fileloc", "queue", "execution_timeout_seconds", "queued_at", "logical_date", "conf_json", "max_tries", "dag_callback")
+    __slots__ = ("key", "fileloc", "queue", "execution_timeout_seconds", "queued_at", "logical_date", "conf_json", "max_tries", "dag_callback", "rescheduled")
     KEY_FIELD_NUMBER: _ClassVar[int]
     FILELOC_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,7 @@ class TaskDispatch(_message.Message):
     CONF_JSON_FIELD_NUMBER: _ClassVar[int]
     MAX_TRIES_FIELD_NUMBER: _ClassVar[int]
     DAG_CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    RESCHEDULED_FIELD_NUMBER: _ClassVar[int]
     key: _common_pb2.TaskInstanceKey
     fileloc: str
     queue: str
@@ -30,7 +31,8 @@ class TaskDispatch(_message.Message):
     conf_json: str
     max_tries: int
     dag_callback: DagCallbackRequest
-    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., fileloc: _Optional[str] = ..., queue: _Optional[str] = ..., execution_timeout_seconds: _Optional[float] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf_json: _Optional[str] = ..., max_tries: _Optional[int] = ..., dag_callback: _Optional[_Union[DagCallbackRequest, _Mapping]] = ...) -> None: ...
+    rescheduled: bool
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., fileloc: _Optional[str] = ..., queue: _Optional[str] = ..., execution_timeout_seconds: _Optional[float] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf_json: _Optional[str] = ..., max_tries: _Optional[int] = ..., dag_callback: _Optional[_Union[DagCallbackRequest, _Mapping]] = ..., rescheduled: _Optional[bool] = ...) -> None: ...
 
 class DagCallbackRequest(_message.Message):
     __slots__ = ("callback", "reason")

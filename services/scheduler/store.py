@@ -98,6 +98,12 @@ async def claim_ti(
     return result.first()
 
 
+def first_start(now: datetime) -> Any:
+    """A claim's start_date: `now`, unless the try started already (a sensor poking again
+    after a reschedule keeps the start of its first poke; a new try has none)."""
+    return func.coalesce(TI.start_date, now)
+
+
 async def claim_tis(
     session: AsyncSession, tries: Sequence[tuple[TIKey, int]], values: dict[str, Any],
 ) -> list[Row[Any]]:

@@ -91,7 +91,7 @@ class RunsBackend:
 class Outcome:
     """How an attempt ended."""
 
-    state: str  # "success" | "failed" | "skipped"
+    state: str  # "success" | "failed" | "skipped" | "up_for_reschedule"
     exit_code: int
     start_date: datetime
     end_date: datetime
@@ -100,6 +100,16 @@ class Outcome:
     spawn_seconds: float = 0.0
     skip_task_ids: list[str] = field(default_factory=list)
     rendered_fields_json: str = ""
+    reschedule_date: datetime | None = None  # with up_for_reschedule: the next poke
+
+
+def _reschedule_date(raw: Any) -> datetime | None:
+    """The next poke time a task process reported (ISO 8601, with offset); None if unusable."""
+    try:
+        value = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
 
 
 def _describe_exit(code: int) -> str:
@@ -223,6 +233,11 @@ class Supervisor:
         if state.xcom_error is not None and state.done.get("state") == "success":
             return Outcome("failed", exit_code, start, end, state.xcom_error, state.xcom_keys)
         done_state = str(state.done.get("state"))
+        if done_state == "up_for_reschedule":
+            when = _reschedule_date(state.done.get("reschedule_date"))
+            if when is not None:
+                return Outcome(done_state, exit_code, start, end, None, state.xcom_keys,
+                               reschedule_date=when)
         if done_state not in ("success", "failed", "skipped"):
             done_state = "failed"
         skips = state.done.get("skip_task_ids") if done_state == "success" else None

@@ -45,7 +45,9 @@ async def load_index(session: AsyncSession, index: RunIndex, timers: DeadlineTim
             continue
         run.tis[ti.task_id] = TIRecord(ti.task_id, ti.state, ti.try_number, ti.max_tries,
                                        ti.worker_id, ti.start_date, ti.next_retry_at)
-        if ti.state == TaskInstanceState.UP_FOR_RETRY and ti.next_retry_at is not None:
+        # A retry's delay, or a sensor's reschedule: both due at next_retry_at.
+        if ti.state in (TaskInstanceState.UP_FOR_RETRY, TaskInstanceState.UP_FOR_RESCHEDULE) \
+                and ti.next_retry_at is not None:
             timers.add(ti.next_retry_at, TIKey(ti.dag_id, ti.run_id, ti.task_id))
 
 

@@ -130,6 +130,7 @@ class Dispatch:
     # When set: run the DAG's callback of this name (e.g. "on_failure_callback"), not a task.
     callback: str = ""
     callback_reason: str = ""
+    rescheduled: bool = False  # the same try again, after a sensor's reschedule
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class TaskResult:
     # Tasks of the run the attempt skipped (branching, short circuits); applied with it.
     skip_task_ids: tuple[str, ...] = ()
     rendered_fields: dict[str, Any] | None = None  # template field -> rendered value
+    reschedule_date: datetime | None = None  # with UP_FOR_RESCHEDULE: when to poke again
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ class UnitOfWork:
                 key=self.key(run, task_id), try_number=ti.try_number, fileloc=run.spec.fileloc,
                 queue=spec.queue, max_tries=ti.max_tries, queued_at=self.now,
                 logical_date=run.logical_date, conf=run.conf,
-                execution_timeout=spec.execution_timeout))
+                execution_timeout=spec.execution_timeout, rescheduled=task_id in again))
 
     async def cascade(self, run: RunRecord, finished: Sequence[str]) -> None:
         """Evaluate the downstream tasks of `finished` ones, and theirs when decided in turn."""
