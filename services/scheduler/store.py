@@ -304,6 +304,13 @@ async def previous_run_id(session: AsyncSession, dag_id: str,
         .order_by(DagRun.logical_date.desc()).limit(1))).scalar_one_or_none()
 
 
+async def run_at(session: AsyncSession, dag_id: str, logical_date: datetime) -> DagRun | None:
+    """The run of `dag_id` at exactly `logical_date` (the latest one if several)."""
+    return (await session.execute(
+        select(DagRun).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical_date)
+        .order_by(DagRun.id.desc()).limit(1))).scalar_one_or_none()
+
+
 async def ti_states(session: AsyncSession, dag_id: str, run_id: str,
                     task_ids: Sequence[str]) -> dict[str, TaskInstanceState]:
     rows = (await session.execute(select(TI.task_id, TI.state).where(

@@ -137,6 +137,22 @@ class GrpcRuns(RunsBackend):
             dag_id=dag_id, run_id=run_id))
         return self._run(reply.dag_run)
 
+    async def external_states(self, dag_id: str, logical_date: str,
+                              task_ids: list[str]) -> dict[str, Any]:
+        request = pb.GetExternalTaskStatesRequest(
+            dag_id=dag_id, task_ids=task_ids)
+        request.logical_date.FromDatetime(datetime.fromisoformat(logical_date))
+        reply = await call_scheduler(self._stub.GetExternalTaskStates, request)
+
+        def name(state: int) -> str:
+            return str(common_pb2.TaskInstanceState.Name(state)).removeprefix(
+                "TASK_INSTANCE_STATE_").lower()
+
+        return {"found": reply.found, "run_id": reply.run_id,
+                "state": common_pb2.DagRunState.Name(reply.run_state).removeprefix(
+                    "DAG_RUN_STATE_").lower(),
+                "task_states": {t: name(s) for t, s in reply.task_states.items()}}
+
 
 @dataclass
 class WorkerContext:

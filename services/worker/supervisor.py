@@ -86,6 +86,11 @@ class RunsBackend:
     async def get(self, dag_id: str, run_id: str) -> dict[str, Any]:
         raise NotImplementedError
 
+    async def external_states(self, dag_id: str, logical_date: str,
+                              task_ids: list[str]) -> dict[str, Any]:
+        """{"found", "run_id", "state", "task_states": {task_id: state}} (ExternalTaskSensor)."""
+        raise NotImplementedError
+
 
 @dataclass
 class Outcome:
@@ -312,7 +317,7 @@ class Supervisor:
                 reply["error"] = f"Could not {op.replace('_', ' ')}: {exc}"
             with contextlib.suppress(ConnectionError):
                 await write_frame(writer, reply)
-        elif op in ("trigger_dag_run", "get_dag_run"):
+        elif op in ("trigger_dag_run", "get_dag_run", "external_task_states"):
             await self._serve_runs(frame, writer)
         else:
             log.warning("control_unknown_op", op=op)
@@ -329,6 +334,11 @@ class Supervisor:
                     str(frame.get("dag_id")), str(frame.get("run_id") or ""),
                     conf if isinstance(conf, dict) else {},
                     str(frame["logical_date"]) if frame.get("logical_date") else None)
+            elif frame.get("op") == "external_task_states":
+                task_ids = frame.get("task_ids")
+                reply["run"] = await self._runs.external_states(
+                    str(frame.get("dag_id")), str(frame.get("logical_date")),
+                    [str(t) for t in task_ids] if isinstance(task_ids, list) else [])
             else:
                 reply["run"] = await self._runs.get(str(frame.get("dag_id")),
                                                     str(frame.get("run_id")))

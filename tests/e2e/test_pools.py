@@ -14,13 +14,14 @@ import httpx
 import pytest
 
 from flow.platform import Platform
-from flow.v1 import common_pb2, pool_service_pb2_grpc
+from flow.v1 import common_pb2, pool_service_pb2_grpc, task_instance_service_pb2
 from flow.v1 import pool_service_pb2 as pb
 from tests.e2e.api import eventually
 from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
 
 pytestmark = pytest.mark.e2e
 SUCCESS = common_pb2.DAG_RUN_STATE_SUCCESS
+FAILED = common_pb2.DAG_RUN_STATE_FAILED
 SCHEDULED = "scheduled"
 
 # Each task appends {"dag", "run", "task", "start", "end", "pid"} to conf["out"].
@@ -59,6 +60,24 @@ run_limited = DAG("run_limited", schedule=None, max_active_tasks=2)
 spans(run_limited, 6)
 task_limited = DAG("task_limited", schedule=None)
 spans(task_limited, 1, max_active_tis_per_dag=1)
+''',
+    "past.py": '''
+from flow.sdk import DAG
+
+
+def gate(**context):
+    if context["dag_run"].conf.get("fail"):
+        raise ValueError("failing on purpose")
+    span(hold=0, **context)
+
+
+with DAG("depends_on_past", schedule=None):
+    PythonOperator(task_id="gate", python_callable=gate, depends_on_past=True)
+
+with DAG("wait_for_downstream", schedule=None):
+    first = PythonOperator(task_id="first", python_callable=span, op_kwargs={"hold": 0},
+                           wait_for_downstream=True)
+    first >> PythonOperator(task_id="then", python_callable=gate)
 ''',
     "unknown_pool.py": '''
 from flow.sdk import DAG
@@ -254,3 +273,28 @@ spans(dag, 6)
     records = read_spans(out)
     assert len(records) == 12
     assert max_overlap(records) <= 2
+
+
+def _mark_success(api: PoolApi, dag_id: str, run_id: str, task_id: str) -> None:
+    api.call(api.tis.SetTaskInstanceState, task_instance_service_pb2.SetTaskInstanceStateRequest(
+        dag_id=dag_id, run_id=run_id, task_id=task_id,
+        state=common_pb2.TASK_INSTANCE_STATE_SUCCESS))
+
+
+@pytest.mark.parametrize(("dag_id", "task_id", "blocker"), [
+    ("depends_on_past", "gate", "gate"), ("wait_for_downstream", "first", "then")])
+def test_depends_on_past_waits_for_the_previous_run(
+        api: PoolApi, tmp_path: pathlib.Path, dag_id: str, task_id: str, blocker: str) -> None:
+    """The previous run's instance (with wait_for_downstream: also its direct downstream one)
+    failed: the next run's task waits as scheduled, and runs once that one is marked
+    success."""
+    out = tmp_path / "spans.jsonl"
+    api.wait_for_dag(dag_id)
+    first = api.trigger(dag_id, conf={"out": str(out), "fail": True}).run_id
+    assert api.wait_for_run(dag_id, first).state == FAILED
+    second = api.trigger(dag_id, conf={"out": str(out)}).run_id
+    eventually(lambda: api.states(dag_id, second)[task_id] == SCHEDULED)
+    assert api.get_run(dag_id, second).state == common_pb2.DAG_RUN_STATE_RUNNING
+    _mark_success(api, dag_id, first, blocker)
+    assert api.wait_for_run(dag_id, second).state == SUCCESS
+    assert [r["run"] for r in read_spans(out) if r["task"] == task_id][-1] == second

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from flow.platform import Platform, WorkerSpec
-from flow.v1 import common_pb2
+from flow.v1 import common_pb2, dag_run_service_pb2
 from tests.e2e.api import eventually
 from tests.e2e.runtime import RuntimeApi
 from tests.fixtures.platform import _Platforms
@@ -40,6 +42,34 @@ with DAG("sensor_reschedule", schedule=None):
                weight_rule="absolute")
     PythonOperator(task_id="make", python_callable=make, priority_weight=1,
                    weight_rule="absolute")
+''',
+    "sensor_external.py": '''
+from flow.sdk import DAG
+from flow.operators.python import PythonOperator
+from flow.sensors.external_task import ExternalTaskSensor
+
+
+def produce(**context):
+    if context["dag_run"].conf.get("fail"):
+        raise ValueError("failing on purpose")
+
+
+with DAG("producer", schedule=None):
+    PythonOperator(task_id="produce", python_callable=produce)
+
+with DAG("consumer", schedule=None):
+    ExternalTaskSensor(task_id="wait_for_producer", external_dag_id="producer",
+                       external_task_id="produce", failed_states=["failed"],
+                       mode="reschedule", poke_interval=0.3, timeout=120)
+''',
+    "sensor_http.py": '''
+from flow.sdk import DAG
+from flow.sensors.http import HttpSensor
+
+with DAG("http_sensor", schedule=None):
+    HttpSensor(task_id="up", endpoint="{{ dag_run.conf['url'] }}", http_conn_id=None,
+               response_check=lambda response: response.json().get("status") == "ok",
+               poke_interval=0.2, timeout=60)
 ''',
     "sensor_restart.py": '''
 from flow.sdk import DAG
@@ -148,3 +178,35 @@ def test_task_sensor_decorator_pushes_its_poke_return_value(api: RuntimeApi) -> 
     the next task."""
     _run_id, states = api.run_to_end("sensor_decorated")
     assert states == {"ready": "success", "use": "success"}
+
+
+def _trigger_at(api: RuntimeApi, dag_id: str, logical_date: datetime,
+                conf: dict[str, Any] | None = None) -> str:
+    request = dag_run_service_pb2.TriggerDagRunRequest(dag_id=dag_id)
+    request.logical_date.FromDatetime(logical_date)
+    request.conf.update(conf or {})
+    api.wait_for_dag(dag_id)
+    return str(api.call(api.runs.TriggerDagRun, request).dag_run.run_id)
+
+
+@pytest.mark.parametrize(("fail", "expect"), [(False, SUCCESS), (True, FAILED)])
+def test_external_task_sensor_waits_for_the_other_dag_at_its_logical_date(
+        api: RuntimeApi, fail: bool, expect: int) -> None:
+    """The consumer's sensor waits while the producer has no run at the same logical date
+    (rescheduled: the one worker slot stays free), then follows the producer's task: success
+    ends it, a failed state (failed_states) fails it."""
+    when = datetime(2030, 1, 1, 12, 0, 0, 1 if fail else 0, tzinfo=UTC)
+    consumer = _trigger_at(api, "consumer", when)
+    eventually(lambda: api.states("consumer", consumer)["wait_for_producer"]
+               == "up_for_reschedule")
+    producer = _trigger_at(api, "producer", when, {"fail": fail})
+    api.wait_for_run("producer", producer)
+    assert api.wait_for_run("consumer", consumer).state == expect
+
+
+def test_http_sensor_pokes_an_endpoint(api: RuntimeApi, platform: Platform) -> None:
+    """HttpSensor without a connection: a full URL (the gateway's health endpoint) and a
+    response_check on its JSON."""
+    url = f"{platform.addresses.http}/api/v1/health"
+    _run_id, states = api.run_to_end("http_sensor", conf={"url": url})
+    assert states == {"up": "success"}

@@ -31,6 +31,7 @@ PATHS = [
     ("flow.sensors.time_delta", ["TimeDeltaSensor", "TimeDeltaSensorAsync"]),
     ("flow.sensors.date_time", ["DateTimeSensor", "DateTimeSensorAsync"]),
     ("flow.sensors.http", ["HttpSensor"]),
+    ("flow.sensors.external_task", ["ExternalTaskSensor"]),
     ("flow.providers.http.sensors.http", ["HttpSensor"]),
     ("flow.sdk.bases.sensor", ["BaseSensorOperator", "PokeReturnValue"]),
     ("flow.decorators", ["dag", "task", "task_group"]),
