@@ -69,7 +69,10 @@ async def finish_tries(
         TI.try_number == bindparam("b_try_number"),
         # spelled out: an expanding IN cannot go into an executemany
         or_(*(TI.state == source for source in allowed_sources(target))),
-    ).values(state=target, start_date=bindparam("b_start_date"),
+    ).values(state=target,
+             # The start its claim wrote wins: for a sensor poking again after a reschedule,
+             # its first poke's start (first_start).
+             start_date=func.coalesce(TI.start_date, bindparam("b_start_date")),
              end_date=bindparam("b_end_date"), duration=bindparam("b_duration"),
              next_retry_at=bindparam("b_next_retry_at"))
     result = await (await session.connection()).execute(stmt, list(rows))

@@ -215,6 +215,8 @@ class Admission:
 
     def _warn(self, key: TIKey, event: str, **values: object) -> None:
         if (key, event) not in self._warned:
+            if len(self._warned) > 10_000:  # a bound, not a cache: warn again after it
+                self._warned.clear()
             self._warned.add((key, event))
             log.warning(event, dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id,
                         **values)

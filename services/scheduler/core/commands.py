@@ -166,10 +166,9 @@ def _prepare_result(unit: UnitOfWork, result: TaskResult, seen: set[tuple[TIKey,
     if start:
         values["start_date"] = start
     if target == TI.UP_FOR_RESCHEDULE:
-        # The same try pokes again then; it keeps the start of its first poke (the sensor's
-        # timeout counts from it), and the slots it held are free meanwhile.
+        # The same try pokes again then; its row keeps the start of its first poke (the
+        # sensor's timeout counts from it: store.finish_tries), and its slots are free.
         ti.next_retry_at = values["next_retry_at"] = result.reschedule_date or unit.now
-        values["start_date"] = ti.start_date or start
     if target == TI.UP_FOR_RETRY:
         ti.next_retry_at = values["next_retry_at"] = unit.now + retry_delay(
             ti.try_number, spec.retry_delay, exponential=spec.retry_exponential_backoff,
@@ -290,7 +289,9 @@ async def claim_many(unit: UnitOfWork, requests: Sequence[ClaimRequest],
                 outcomes[i] = _not_claimable(req.key, req.try_number, "it is no longer queued")
                 continue
             ti = run.tis[req.key.task_id]
-            ti.state, ti.worker_id, ti.start_date = TI.RUNNING, worker_id, row.start_date
+            # The index keeps the claim's time (the zombie check's grace period counts from
+            # it); the row keeps a rescheduled sensor's first poke (store.first_start).
+            ti.state, ti.worker_id, ti.start_date = TI.RUNNING, worker_id, unit.now
             unit.touched[(run.dag_id, run.run_id)] = run
             unit.changes.append(Change(run.dag_id, run.run_id, run.state, unit.now, req.key,
                                        ti.try_number, ti.state))
