@@ -53,6 +53,12 @@ dag = DAG("pooled", schedule=None, max_active_tasks=100)
 # weights 1, 2, 3, 4 with the absolute rule: t3 goes first, t0 last
 spans(dag, 4, pool="two", priority_weight=lambda i: i + 1, weight_rule="absolute")
 ''',
+    "heavy.py": '''
+from flow.sdk import DAG
+
+dag = DAG("heavy", schedule=None, max_active_tasks=100)
+spans(dag, 4, pool="three", pool_slots=2)
+''',
     "limited.py": '''
 from flow.sdk import DAG
 
@@ -298,3 +304,14 @@ def test_depends_on_past_waits_for_the_previous_run(
     _mark_success(api, dag_id, first, blocker)
     assert api.wait_for_run(dag_id, second).state == SUCCESS
     assert [r["run"] for r in read_spans(out) if r["task"] == task_id][-1] == second
+
+
+def test_pool_slots_count_per_task(api: PoolApi, tmp_path: pathlib.Path) -> None:
+    """Tasks taking 2 slots each in a pool of 3: only one runs at a time."""
+    out = tmp_path / "spans.jsonl"
+    api.set_pool("three", 3)
+    [run_id] = _trigger_all(api, "heavy", 1, out)
+    assert api.wait_for_run("heavy", run_id).state == SUCCESS
+    records = read_spans(out)
+    assert len(records) == 4
+    assert max_overlap(records) == 1
