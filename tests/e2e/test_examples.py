@@ -50,3 +50,12 @@ def test_fan_out_fan_in(api: Api) -> None:
     assert "sum of squares 30" in api.read_log("example_fanout", run_id, "combine")
     tis = api.task_instances("example_fanout", run_id)
     assert all(ti.key.try_number == 1 for tid, ti in tis.items() if tid != "start")
+
+
+def test_sensors_example_waits_then_loads(api: Api) -> None:
+    """example_sensors: the reschedule-mode sensor and the @task.sensor end, the loaded row
+    count reaches the report, and the sensor keeps try 1 across its pokes."""
+    run_id, states = api.run_to_end("example_sensors")
+    assert set(states.values()) == {"success"}, states
+    assert "3 rows loaded" in api.read_log("example_sensors", run_id, "report")
+    assert api.task_instances("example_sensors", run_id)["settle"].key.try_number == 1
