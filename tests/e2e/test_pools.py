@@ -255,30 +255,37 @@ def test_pools_over_rest(api: PoolApi) -> None:
         assert "/api/v1/pools/{name}" in http.get("/openapi.json").json()["paths"]
 
 
-def test_parallelism_limits_the_whole_installation(
+def test_parallelism_and_the_default_max_active_tasks_come_from_config(
         tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
         tmp_path: pathlib.Path) -> None:
     """FLOW_CORE__PARALLELISM=2: two runs of 6 independent tasks (no DAG or pool limit in the
-    way, 8 worker slots) never have more than 2 task instances running at once."""
+    way, 8 worker slots) never have more than 2 task instances running at once; and
+    FLOW_CORE__MAX_ACTIVE_TASKS_PER_DAG=1 holds a DAG that sets no max_active_tasks to one."""
     wide = SPANS + '''
 from flow.sdk import DAG
 
 dag = DAG("wide", schedule=None, max_active_tasks=100)
 spans(dag, 6)
+narrow = DAG("narrow", schedule=None)
+spans(narrow, 3)
 '''
-    out = tmp_path / "spans.jsonl"
+    out, narrow_out = tmp_path / "spans.jsonl", tmp_path / "narrow.jsonl"
     with started_platform(tmp_path_factory, request, [], {"wide.py": wide},
-                          extra_env={"FLOW_CORE__PARALLELISM": "2"}) as platform:
+                          extra_env={"FLOW_CORE__PARALLELISM": "2",
+                                     "FLOW_CORE__MAX_ACTIVE_TASKS_PER_DAG": "1"}) as platform:
         client = PoolApi(platform)
         try:
             run_ids = _trigger_all(client, "wide", 2, out)
             for run_id in run_ids:
                 assert client.wait_for_run("wide", run_id).state == SUCCESS
+            [narrow_run] = _trigger_all(client, "narrow", 1, narrow_out)
+            assert client.wait_for_run("narrow", narrow_run).state == SUCCESS
         finally:
             client.close()
     records = read_spans(out)
     assert len(records) == 12
     assert max_overlap(records) <= 2
+    assert max_overlap(read_spans(narrow_out)) == 1
 
 
 def _mark_success(api: PoolApi, dag_id: str, run_id: str, task_id: str) -> None:

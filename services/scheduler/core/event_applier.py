@@ -194,7 +194,10 @@ class SchedulingCore:
                          fileloc=run.spec.fileloc, queue=run.spec.tasks[ti.task_id].queue,
                          max_tries=ti.max_tries, queued_at=now, logical_date=run.logical_date,
                          conf=run.conf,
-                         execution_timeout=run.spec.tasks[ti.task_id].execution_timeout)
+                         execution_timeout=run.spec.tasks[ti.task_id].execution_timeout,
+                         # a queued try that started already is a sensor's next poke: its
+                         # first poke's message may still be in the duplicate window
+                         rescheduled=ti.start_date is not None)
                 for run in self.index.values() for ti in run.tis.values()
                 if ti.state == TaskInstanceState.QUEUED and ti.task_id in run.spec.tasks]
         await self.publish(dispatches)

@@ -129,6 +129,7 @@ class UnitOfWork:
             for task_id in others:
                 run.tis[task_id].try_number += 1
                 run.tis[task_id].next_retry_at = None
+                run.tis[task_id].start_date = None
             await self.set_state(run, others, TI.QUEUED, {
                 "try_number": TaskInstance.try_number + 1, "queued_at": self.now,
                 "next_retry_at": None, "start_date": None, "end_date": None, "duration": None,
