@@ -113,7 +113,7 @@ def ti_to_proto(ti: Any) -> common_pb2.TaskInstance:
         state=ti_state_to_proto(TaskInstanceState(ti.state)), operator=ti.operator,
         queue=ti.queue, start_date=timestamp(ti.start_date), end_date=timestamp(ti.end_date),
         duration=ti.duration or 0.0, hostname=ti.hostname or "", max_tries=ti.max_tries,
-        pool=ti.pool)
+        pool=ti.pool, queued_at=timestamp(ti.queued_at), pool_slots=ti.pool_slots)
 
 
 def dag_to_proto(dag: Any, serialized: str | None = None) -> common_pb2.Dag:
