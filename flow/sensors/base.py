@@ -17,7 +17,12 @@ from typing import Any
 
 from flow.sdk.baseoperator import BaseOperator
 from flow.sdk.context import Context
-from flow.sdk.exceptions import FlowRescheduleException, FlowSensorTimeout, FlowSkipException
+from flow.sdk.exceptions import (
+    FlowException,
+    FlowRescheduleException,
+    FlowSensorTimeout,
+    FlowSkipException,
+)
 
 MODES = ("poke", "reschedule")
 DEFAULT_TIMEOUT = 60 * 60 * 24 * 7  # Airflow's default: 7 days
@@ -51,6 +56,8 @@ class BaseSensorOperator(BaseOperator):
         soft_fail: on timeout, end as skipped instead of failed.
         exponential_backoff: wait about twice as long after each false poke.
         max_wait: the longest wait between pokes with exponential_backoff.
+        silent_fail: an error raised by `poke` (other than Flow's signals) counts as a false
+            poke instead of failing the task.
     """
 
     ui_color = "#e6f1f2"
@@ -97,7 +104,7 @@ class BaseSensorOperator(BaseOperator):
         clock = time.monotonic()
         pokes = self._pokes_so_far(started_at)
         while True:
-            done = self.poke(context)
+            done = self._poke(context)
             pokes += 1
             if done:
                 return done.xcom_value if isinstance(done, PokeReturnValue) else None
@@ -113,6 +120,19 @@ class BaseSensorOperator(BaseOperator):
                 raise FlowRescheduleException(datetime.now(UTC) + timedelta(seconds=wait))
             print(f"Sensor not satisfied; poking again in {wait:g} s", flush=True)
             time.sleep(wait)
+
+    def _poke(self, context: Context) -> bool | PokeReturnValue:
+        """One poke; with silent_fail, an error that is not a Flow signal counts as "not yet"
+        (logged), as Airflow's."""
+        try:
+            return self.poke(context)
+        except FlowException:
+            raise
+        except Exception as exc:
+            if not self.silent_fail:
+                raise
+            print(f"Sensor poke failed, poking again: {type(exc).__name__}: {exc}", flush=True)
+            return False
 
     def _started_at(self, context: Context) -> datetime:
         """The try's first poke: in reschedule mode the try's start (kept across pokes)."""

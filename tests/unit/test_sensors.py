@@ -86,3 +86,18 @@ def test_date_time_and_time_delta_sensors() -> None:
         _context(data_interval_end=now - timedelta(seconds=1)))
     assert not TimeDeltaSensor(task_id="d", delta=timedelta(hours=1)).poke(
         _context(data_interval_end=now))
+
+
+def test_silent_fail_treats_a_poke_error_as_not_yet() -> None:
+    """silent_fail: a poke raising ValueError is a false poke (reschedule); without it the
+    error fails the task."""
+    def broken() -> bool:
+        raise ValueError("flaky")
+
+    quiet = PythonSensor(task_id="q", python_callable=broken, mode="reschedule",
+                         silent_fail=True)
+    with pytest.raises(FlowRescheduleException):
+        quiet.execute(_context(start=datetime.now(UTC)))
+    loud = PythonSensor(task_id="l", python_callable=broken, mode="reschedule")
+    with pytest.raises(ValueError, match="flaky"):
+        loud.execute(_context(start=datetime.now(UTC)))
