@@ -59,6 +59,12 @@ from flow.sdk import DAG
 dag = DAG("heavy", schedule=None, max_active_tasks=100)
 spans(dag, 4, pool="three", pool_slots=2)
 ''',
+    "solo.py": '''
+from flow.sdk import DAG
+
+dag = DAG("solo", schedule=None, max_active_tasks=100)
+spans(dag, 3, pool="solo", op_kwargs={"hold": 1.0})
+''',
     "limited.py": '''
 from flow.sdk import DAG
 
@@ -325,4 +331,21 @@ def test_pool_slots_count_per_task(api: PoolApi, tmp_path: pathlib.Path) -> None
     assert api.wait_for_run("heavy", run_id).state == SUCCESS
     records = read_spans(out)
     assert len(records) == 4
+    assert max_overlap(records) == 1
+
+
+def test_occupancy_is_rebuilt_after_a_scheduler_restart(
+        api: PoolApi, tmp_path: pathlib.Path) -> None:
+    """A pool of 1: the scheduler restarts while one task runs and two wait as scheduled;
+    the restarted scheduler counts the running one from the DB, so the pool is never
+    exceeded, and the waiting ones run when it ends."""
+    out = tmp_path / "spans.jsonl"
+    api.set_pool("solo", 1)
+    [run_id] = _trigger_all(api, "solo", 1, out)
+    eventually(lambda: sorted(api.states("solo", run_id).values())
+               == ["running", SCHEDULED, SCHEDULED])
+    api.platform.restart_service("scheduler")
+    assert api.wait_for_run("solo", run_id).state == SUCCESS
+    records = read_spans(out)
+    assert len(records) == 3
     assert max_overlap(records) == 1
