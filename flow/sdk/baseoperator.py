@@ -196,8 +196,7 @@ class BaseOperator(DependencyMixin):
         self.on_retry_callback = on_retry_callback
         self.on_skipped_callback = on_skipped_callback
         self.max_active_tis_per_dag = max_active_tis_per_dag
-        # Accepted so that Airflow DAG files import; not used by Flow yet (see
-        # docs/airflow-compatibility.md).
+        # Instances of this task in one run (mapped ones) queued or running at once.
         self.max_active_tis_per_dagrun = max_active_tis_per_dagrun
         self.executor_config = dict(executor_config or {})
         self.sla = sla

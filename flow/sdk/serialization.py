@@ -8,7 +8,7 @@ The shape is a plain JSON object, versioned by SERIALIZATION_VERSION:
             "queue", "pool", "pool_slots", "priority_weight", "weight_rule", "retries",
             "retry_delay", "retry_exponential_backoff", "max_retry_delay", "execution_timeout",
             "owner", "doc_md", "depends_on_past", "wait_for_downstream", "max_active_tis_per_dag",
-            "has_callbacks"}]}
+            "max_active_tis_per_dagrun", "has_callbacks"}]}
 Durations are seconds (float or null); datetimes are ISO 8601 strings with offset.
 Tasks are in topological order.
 """
@@ -65,6 +65,7 @@ def serialize_task(task: BaseOperator) -> dict[str, Any]:
         "depends_on_past": task.depends_on_past,
         "wait_for_downstream": task.wait_for_downstream,
         "max_active_tis_per_dag": task.max_active_tis_per_dag,
+        "max_active_tis_per_dagrun": task.max_active_tis_per_dagrun,
         # An EmptyOperator without callbacks is finished by the scheduler (as Airflow does).
         "has_callbacks": any(getattr(task, name, None) is not None for name in (
             "on_execute_callback", "on_success_callback", "on_failure_callback",

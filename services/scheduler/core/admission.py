@@ -69,6 +69,7 @@ class Admission:
         self._pool_used: Counter[str] = Counter()
         self._run_used: Counter[tuple[str, str]] = Counter()
         self._task_used: Counter[tuple[str, str]] = Counter()
+        self._task_run_used: Counter[tuple[str, str, str]] = Counter()
         # key -> (state, try_number, pool) it waits in; an entry whose TI moved on is dropped.
         self.waiting: dict[TIKey, tuple[TaskInstanceState, int, str]] = {}
         self._warned: set[tuple[TIKey, str]] = set()
@@ -83,6 +84,7 @@ class Admission:
         self._pool_used.clear()
         self._run_used.clear()
         self._task_used.clear()
+        self._task_run_used.clear()
         self.waiting.clear()
         for run in index.values():
             for task_id, ti in run.tis.items():
@@ -104,6 +106,7 @@ class Admission:
         self._pool_used[pool] += slots
         self._run_used[(key.dag_id, key.run_id)] += 1
         self._task_used[(key.dag_id, key.task_id)] += 1
+        self._task_run_used[(key.dag_id, key.run_id, key.task_id)] += 1
 
     def _release(self, key: TIKey) -> bool:
         held = self._held.pop(key, None)
@@ -112,6 +115,7 @@ class Admission:
         _take(self._pool_used, held.pool, held.slots)
         _take(self._run_used, (key.dag_id, key.run_id), 1)
         _take(self._task_used, (key.dag_id, key.task_id), 1)
+        _take(self._task_run_used, (key.dag_id, key.run_id, key.task_id), 1)
         return True
 
     def observe(self, index: RunIndex, changes: Iterable[Change]) -> None:
@@ -208,6 +212,10 @@ class Admission:
             return False
         if (spec.max_active_tis_per_dag is not None
                 and self._task_used[(key.dag_id, key.task_id)] >= spec.max_active_tis_per_dag):
+            return False
+        if (spec.max_active_tis_per_dagrun is not None
+                and self._task_run_used[(key.dag_id, key.run_id, key.task_id)]
+                >= spec.max_active_tis_per_dagrun):
             return False
         if spec.depends_on_past or spec.wait_for_downstream:
             return await self._past_ok(unit, run, key.task_id)

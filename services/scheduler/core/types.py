@@ -37,6 +37,7 @@ class TaskSpec:
     # How much runs at once, and in which order (services/scheduler/core/admission.py).
     weight_rule: str = "downstream"
     max_active_tis_per_dag: int | None = None
+    max_active_tis_per_dagrun: int | None = None
     depends_on_past: bool = False
     wait_for_downstream: bool = False
 
@@ -60,6 +61,7 @@ class TaskSpec:
             has_callbacks=bool(data.get("has_callbacks")),
             weight_rule=data.get("weight_rule") or "downstream",
             max_active_tis_per_dag=data.get("max_active_tis_per_dag"),
+            max_active_tis_per_dagrun=data.get("max_active_tis_per_dagrun"),
             depends_on_past=bool(data.get("depends_on_past")),
             wait_for_downstream=bool(data.get("wait_for_downstream")),
         )
