@@ -52,6 +52,14 @@ class CoreConfig:
     # Airflow's [core] dags_are_paused_at_creation, default False here so that the quick
     # start's scheduled DAGs run; a DAG's is_paused_upon_creation argument wins.
     dags_are_paused_at_creation: bool = False
+    # Airflow's [core] parallelism: task instances queued or running at once in the whole
+    # installation (0: no limit).
+    parallelism: int = 32
+    # Airflow's [core] default_pool_task_slot_count: the slots of `default_pool` when the
+    # scheduler creates it (an existing pool keeps its size; change it with `pools set`).
+    default_pool_task_slot_count: int = 128
+    # Airflow's [core] max_active_tasks_per_dag: the limit of a DAG that sets none.
+    max_active_tasks_per_dag: int = 16
 
 
 @dataclass(frozen=True)
@@ -259,6 +267,14 @@ def _validate(config: FlowConfig) -> None:
             f"Config 'FLOW_AUTH__SESSION_TTL_SECONDS' has value "
             f"{config.auth.session_ttl_seconds}. Must be at least 1.",
             field="auth.session_ttl_seconds", reason="INVALID_CONFIG")
+    for name, value, least in (
+            ("parallelism", config.core.parallelism, 0),
+            ("default_pool_task_slot_count", config.core.default_pool_task_slot_count, 0),
+            ("max_active_tasks_per_dag", config.core.max_active_tasks_per_dag, 1)):
+        if value < least:
+            raise InvalidArgumentError(
+                f"Config 'FLOW_CORE__{name.upper()}' has value {value}. Must be at least "
+                f"{least}.", field=f"core.{name}", reason="INVALID_CONFIG")
     if config.worker.concurrency < 1:
         raise InvalidArgumentError(
             f"Config 'FLOW_WORKER__CONCURRENCY' has value {config.worker.concurrency}. "

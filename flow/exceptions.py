@@ -4,6 +4,8 @@ from flow.sdk.exceptions import (
     AirflowDagCycleException,
     AirflowException,
     AirflowFailException,
+    AirflowRescheduleException,
+    AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTerminated,
     DagCycleError,
@@ -11,13 +13,17 @@ from flow.sdk.exceptions import (
     DuplicateTaskIdFound,
     FlowException,
     FlowFailException,
+    FlowRescheduleException,
+    FlowSensorTimeout,
     FlowSkipException,
     FlowTaskTerminated,
 )
 
 __all__ = [
     "AirflowDagCycleException", "AirflowException", "AirflowFailException",
-    "AirflowSkipException", "AirflowTaskTerminated", "DagCycleError", "DagRunAlreadyExists",
+    "AirflowRescheduleException", "AirflowSensorTimeout", "AirflowSkipException",
+    "AirflowTaskTerminated", "DagCycleError", "DagRunAlreadyExists",
     "DuplicateTaskIdFound",
-    "FlowException", "FlowFailException", "FlowSkipException", "FlowTaskTerminated",
+    "FlowException", "FlowFailException", "FlowRescheduleException",
+    "FlowSensorTimeout", "FlowSkipException", "FlowTaskTerminated",
 ]

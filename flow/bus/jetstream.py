@@ -142,7 +142,9 @@ async def publish_dispatch(js: JetStreamContext, dispatch: dispatch_pb2.TaskDisp
     return await js.publish(
         subjects.task_subject(dispatch.queue),
         dispatch.SerializeToString(),
-        headers={subjects.MSG_ID_HEADER: _msg_id(dispatch.key)},
+        headers={subjects.MSG_ID_HEADER: subjects.poke_msg_id(
+            _msg_id(dispatch.key), dispatch.queued_at.ToJsonString())
+            if dispatch.rescheduled else _msg_id(dispatch.key)},
     )
 
 
@@ -153,5 +155,7 @@ async def publish_event(
     return await js.publish(
         subjects.result_subject(queue),
         event.SerializeToString(),
-        headers={subjects.MSG_ID_HEADER: "result/" + _msg_id(event.key)},
+        headers={subjects.MSG_ID_HEADER: "result/" + (subjects.poke_msg_id(
+            _msg_id(event.key), event.reschedule_date.ToJsonString())
+            if event.HasField("reschedule_date") else _msg_id(event.key))},
     )

@@ -38,6 +38,12 @@ def attempt_key(dag_id: str, run_id: str, task_id: str, map_index: int, try_numb
     return f"{dag_id}/{run_id}/{task_id}/{map_index}/{try_number}"
 
 
+def poke_msg_id(attempt_key: str, when: str) -> str:
+    """The Nats-Msg-Id of a message about one poke of a rescheduled sensor's try (the try's
+    pokes share its attempt key): `when` tells the pokes apart."""
+    return f"{attempt_key}/poke/{when}"
+
+
 def parse_attempt_key(key: str) -> tuple[str, str, str, int, int] | None:
     """(dag_id, run_id, task_id, map_index, try_number) of an attempt key; None if it is not
     one. dag_id and task_id hold no '/' (the SDK's id rules), so a run_id may."""

@@ -24,6 +24,7 @@ from flow.v1 import (
     connection_service_pb2_grpc,
     dag_run_service_pb2_grpc,
     dag_service_pb2_grpc,
+    pool_service_pb2_grpc,
     task_instance_service_pb2_grpc,
     user_service_pb2_grpc,
     variable_service_pb2_grpc,
@@ -103,6 +104,7 @@ class FlowClient:
             "users": user_service_pb2_grpc.UserServiceStub(self._channel),
             "audit": audit_service_pb2_grpc.AuditServiceStub(self._channel),
             "backfills": backfill_service_pb2_grpc.BackfillServiceStub(self._channel),
+            "pools": pool_service_pb2_grpc.PoolServiceStub(self._channel),
         }
 
     async def call(self, service: str, method: str, request: Any) -> Any:

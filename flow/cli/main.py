@@ -19,6 +19,7 @@ from flow.cli import (
     commands_config,
     commands_connections,
     commands_dags,
+    commands_pools,
     commands_runs,
     commands_tasks,
     commands_users,
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
     for module in (commands_dags, commands_backfills, commands_runs, commands_tasks,
                    commands_xcom, commands_variables, commands_connections, commands_workers,
-                   commands_users, commands_config):
+                   commands_pools, commands_users, commands_config):
         module.register(subparsers, common)
     completion.register(subparsers)
     db = subparsers.add_parser("db", help="the metadata database")

@@ -248,6 +248,17 @@ class RenderedTaskInstanceFields(Base):
     rendered_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Pool(Base):
+    """A pool of slots that limits how many task instances run at once (Airflow's
+    `slot_pool`). A queued or running attempt holds its task's pool_slots."""
+
+    __tablename__ = "slot_pool"
+
+    pool: Mapped[str] = mapped_column(String(256), primary_key=True)
+    slots: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
 Index("ix_dag_run__dag_id__logical_date", DagRun.dag_id, DagRun.logical_date)
 
 

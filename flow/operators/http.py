@@ -67,20 +67,7 @@ class HttpOperator(BaseOperator):
         self.log_response = log_response
 
     def _url_and_auth(self) -> tuple[str, httpx.BasicAuth | None]:
-        endpoint = self.endpoint or ""
-        conn = lookup(self.http_conn_id)
-        if conn is None or not conn.host:
-            if not endpoint.startswith(("http://", "https://")):
-                raise FlowException(
-                    f"HttpOperator '{self.task_id}': no connection '{self.http_conn_id}' with a "
-                    f"host, and endpoint {endpoint!r} is not a full URL")
-            return endpoint, None
-        base = conn.host if "://" in conn.host else f"{conn.schema or 'http'}://{conn.host}"
-        if conn.port:
-            base = f"{base}:{conn.port}"
-        url = base.rstrip("/") + "/" + endpoint.lstrip("/") if endpoint else base
-        auth = httpx.BasicAuth(conn.login, conn.password) if conn.login else None
-        return url, auth
+        return url_and_auth(self.endpoint, self.http_conn_id, f"HttpOperator '{self.task_id}'")
 
     def execute(self, context: Context) -> Any:
         url, auth = self._url_and_auth()
@@ -110,6 +97,26 @@ class HttpOperator(BaseOperator):
             kwargs = determine_kwargs(self.response_filter, [response], context)
             return self.response_filter(response, **kwargs)
         return response.text
+
+
+def url_and_auth(endpoint: str | None, http_conn_id: str | None,
+                 who: str) -> tuple[str, httpx.BasicAuth | None]:
+    """The URL of `endpoint` under the connection's base URL (or `endpoint` itself when it
+    is a full URL and there is no such connection), and the connection's basic auth."""
+    endpoint = endpoint or ""
+    conn = lookup(http_conn_id)
+    if conn is None or not conn.host:
+        if not endpoint.startswith(("http://", "https://")):
+            raise FlowException(
+                f"{who}: no connection '{http_conn_id}' with a host, and endpoint "
+                f"{endpoint!r} is not a full URL")
+        return endpoint, None
+    base = conn.host if "://" in conn.host else f"{conn.schema or 'http'}://{conn.host}"
+    if conn.port:
+        base = f"{base}:{conn.port}"
+    url = base.rstrip("/") + "/" + endpoint.lstrip("/") if endpoint else base
+    auth = httpx.BasicAuth(conn.login, conn.password) if conn.login else None
+    return url, auth
 
 
 # Airflow's older name for the same operator.

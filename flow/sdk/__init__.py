@@ -30,6 +30,7 @@ from flow.sdk.task_group import TaskGroup, task_group
 from flow.sdk.trigger_rule import TriggerRule
 from flow.sdk.variables import Variable
 from flow.sdk.xcom_arg import XComArg
+from flow.sensors.base import BaseSensorOperator, PokeReturnValue
 
 __all__ = [
     "DAG",
@@ -37,6 +38,7 @@ __all__ = [
     "AirflowFailException",
     "AirflowSkipException",
     "BaseOperator",
+    "BaseSensorOperator",
     "Connection",
     "Context",
     "FlowException",
@@ -44,6 +46,7 @@ __all__ = [
     "FlowSkipException",
     "Param",
     "ParamsDict",
+    "PokeReturnValue",
     "TaskGroup",
     "TriggerRule",
     "Variable",

@@ -205,7 +205,8 @@ class BaseOperator(DependencyMixin):
                 f"'{task_id}' has '{trigger_rule}'"
             )
         self.trigger_rule = TriggerRule(str(trigger_rule))
-        self.depends_on_past = depends_on_past
+        # As Airflow: waiting for the previous run's downstream implies depends_on_past.
+        self.depends_on_past = depends_on_past or wait_for_downstream
         self.wait_for_downstream = wait_for_downstream
         self.queue = queue
         self.pool = pool
@@ -225,8 +226,7 @@ class BaseOperator(DependencyMixin):
         self.on_retry_callback = on_retry_callback
         self.on_skipped_callback = on_skipped_callback
         self.max_active_tis_per_dag = max_active_tis_per_dag
-        # Accepted so that Airflow DAG files import; not used by Flow yet (see
-        # docs/airflow-compatibility.md).
+        # Instances of this task in one run (mapped ones) queued or running at once.
         self.max_active_tis_per_dagrun = max_active_tis_per_dagrun
         self.executor_config = dict(executor_config or {})
         self.sla = sla

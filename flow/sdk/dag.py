@@ -55,7 +55,7 @@ class DAG:
         params: dict[str, Any] | None = None,
         tags: Iterable[str] | None = None,
         max_active_runs: int = 16,
-        max_active_tasks: int = 16,
+        max_active_tasks: int | None = None,
         dagrun_timeout: timedelta | None = None,
         doc_md: str | None = None,
         on_success_callback: Callable[..., Any] | None = None,
@@ -81,6 +81,8 @@ class DAG:
         self.params: dict[str, Any] = dict(params or {})
         self.tags: list[str] = list(tags or [])
         self.max_active_runs = max_active_runs
+        # None: the scheduler's FLOW_CORE__MAX_ACTIVE_TASKS_PER_DAG (Airflow reads the same
+        # setting as the default when the DAG is built; Flow's DAG files read no config).
         self.max_active_tasks = max_active_tasks
         self.dagrun_timeout = dagrun_timeout
         self.doc_md = doc_md

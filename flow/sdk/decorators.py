@@ -176,7 +176,7 @@ def _jinja_env() -> Any:
 
 class _TaskNamespace:
     """`task` itself: `@task`, `@task(...)`, `@task.python`, `@task.bash`, `@task.branch`,
-    `@task.short_circuit`."""
+    `@task.short_circuit`, `@task.sensor`."""
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         return self.python(python_callable, **kwargs)
@@ -210,6 +210,15 @@ class _TaskNamespace:
         from flow.operators.python import ShortCircuitOperator
 
         return self._decorate(ShortCircuitOperator, python_callable, kwargs)
+
+    def sensor(self, python_callable: Callable[..., Any] | None = None,
+               **kwargs: Any) -> Any:
+        """A sensor: the function is poked until it returns True or a PokeReturnValue that
+        is done (its xcom_value is the XCom); takes the sensor arguments (poke_interval,
+        timeout, mode, soft_fail, exponential_backoff, max_wait)."""
+        from flow.sensors.python import PythonSensor
+
+        return self._decorate(PythonSensor, python_callable, kwargs)
 
 
 task = _TaskNamespace()

@@ -8,8 +8,8 @@ The shape is a plain JSON object, versioned by SERIALIZATION_VERSION:
  "tasks": [{"task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule",
             "queue", "pool", "pool_slots", "priority_weight", "weight_rule", "retries",
             "retry_delay", "retry_exponential_backoff", "max_retry_delay", "execution_timeout",
-            "owner", "doc_md", "depends_on_past", "max_active_tis_per_dag", "has_callbacks",
-            "expand"?}]}
+            "owner", "doc_md", "depends_on_past", "wait_for_downstream", "max_active_tis_per_dag",
+            "max_active_tis_per_dagrun", "has_callbacks", "expand"?}]}
 A mapped task has "expand": {"kind": "dict"|"list", "sources": [{"length": n} |
 {"task_id", "key"}]}: what the scheduler counts to create its instances (their product).
 Durations are seconds (float or null); datetimes are ISO 8601 strings with offset.
@@ -66,7 +66,9 @@ def _serialize_task(task: BaseOperator) -> dict[str, Any]:
         "owner": task.owner,
         "doc_md": task.doc_md,
         "depends_on_past": task.depends_on_past,
+        "wait_for_downstream": task.wait_for_downstream,
         "max_active_tis_per_dag": task.max_active_tis_per_dag,
+        "max_active_tis_per_dagrun": task.max_active_tis_per_dagrun,
         # An EmptyOperator without callbacks is finished by the scheduler (as Airflow does).
         "has_callbacks": any(getattr(task, name, None) is not None for name in (
             "on_execute_callback", "on_success_callback", "on_failure_callback",

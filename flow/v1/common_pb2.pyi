@@ -165,7 +165,7 @@ class DagRun(_message.Message):
     def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., state: _Optional[_Union[DagRunState, str]] = ..., run_type: _Optional[_Union[DagRunType, str]] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., conf: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., backfill_id: _Optional[int] = ...) -> None: ...
 
 class TaskInstance(_message.Message):
-    __slots__ = ("key", "state", "operator", "queue", "start_date", "end_date", "duration", "hostname", "max_tries", "pool")
+    __slots__ = ("key", "state", "operator", "queue", "start_date", "end_date", "duration", "hostname", "max_tries", "pool", "queued_at", "pool_slots")
     KEY_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +176,8 @@ class TaskInstance(_message.Message):
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
     MAX_TRIES_FIELD_NUMBER: _ClassVar[int]
     POOL_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_AT_FIELD_NUMBER: _ClassVar[int]
+    POOL_SLOTS_FIELD_NUMBER: _ClassVar[int]
     key: TaskInstanceKey
     state: TaskInstanceState
     operator: str
@@ -186,7 +188,9 @@ class TaskInstance(_message.Message):
     hostname: str
     max_tries: int
     pool: str
-    def __init__(self, key: _Optional[_Union[TaskInstanceKey, _Mapping]] = ..., state: _Optional[_Union[TaskInstanceState, str]] = ..., operator: _Optional[str] = ..., queue: _Optional[str] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[float] = ..., hostname: _Optional[str] = ..., max_tries: _Optional[int] = ..., pool: _Optional[str] = ...) -> None: ...
+    queued_at: _timestamp_pb2.Timestamp
+    pool_slots: int
+    def __init__(self, key: _Optional[_Union[TaskInstanceKey, _Mapping]] = ..., state: _Optional[_Union[TaskInstanceState, str]] = ..., operator: _Optional[str] = ..., queue: _Optional[str] = ..., start_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[float] = ..., hostname: _Optional[str] = ..., max_tries: _Optional[int] = ..., pool: _Optional[str] = ..., queued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pool_slots: _Optional[int] = ...) -> None: ...
 
 class ImportError(_message.Message):
     __slots__ = ("filename", "stacktrace", "timestamp")

@@ -26,7 +26,7 @@ from flow.v1 import common_pb2 as flow_dot_v1_dot_common__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x66low/v1/dispatch.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n\x0cTaskDispatch\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x66ileloc\x18\x02 \x01(\t\x12\r\n\x05queue\x18\x03 \x01(\t\x12!\n\x19\x65xecution_timeout_seconds\x18\x04 \x01(\x01\x12-\n\tqueued_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clogical_date\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tconf_json\x18\x07 \x01(\t\x12\x11\n\tmax_tries\x18\x08 \x01(\x05\x12\x31\n\x0c\x64\x61g_callback\x18\t \x01(\x0b\x32\x1b.flow.v1.DagCallbackRequest\"6\n\x12\x44\x61gCallbackRequest\x12\x10\n\x08\x63\x61llback\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"T\n\tTaskError\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\ttraceback\x18\x03 \x01(\t\x12\x15\n\rnon_retryable\x18\x04 \x01(\x08\"\xcc\x02\n\tTaskEvent\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.flow.v1.TaskInstanceState\x12.\n\nstart_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tworker_id\x18\x05 \x01(\t\x12!\n\x05\x65rror\x18\x06 \x01(\x0b\x32\x12.flow.v1.TaskError\x12\x11\n\txcom_keys\x18\x07 \x03(\t\x12\x11\n\texit_code\x18\x08 \x01(\x05\x12\x15\n\rskip_task_ids\x18\t \x03(\t\x12\x1c\n\x14rendered_fields_json\x18\n \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x66low/v1/dispatch.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x02\n\x0cTaskDispatch\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x66ileloc\x18\x02 \x01(\t\x12\r\n\x05queue\x18\x03 \x01(\t\x12!\n\x19\x65xecution_timeout_seconds\x18\x04 \x01(\x01\x12-\n\tqueued_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clogical_date\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tconf_json\x18\x07 \x01(\t\x12\x11\n\tmax_tries\x18\x08 \x01(\x05\x12\x31\n\x0c\x64\x61g_callback\x18\t \x01(\x0b\x32\x1b.flow.v1.DagCallbackRequest\x12\x13\n\x0brescheduled\x18( \x01(\x08\"6\n\x12\x44\x61gCallbackRequest\x12\x10\n\x08\x63\x61llback\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"T\n\tTaskError\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x11\n\ttraceback\x18\x03 \x01(\t\x12\x15\n\rnon_retryable\x18\x04 \x01(\x08\"\x81\x03\n\tTaskEvent\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.flow.v1.TaskInstanceState\x12.\n\nstart_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tworker_id\x18\x05 \x01(\t\x12!\n\x05\x65rror\x18\x06 \x01(\x0b\x32\x12.flow.v1.TaskError\x12\x11\n\txcom_keys\x18\x07 \x03(\t\x12\x11\n\texit_code\x18\x08 \x01(\x05\x12\x15\n\rskip_task_ids\x18\t \x03(\t\x12\x1c\n\x14rendered_fields_json\x18\n \x01(\t\x12\x33\n\x0freschedule_date\x18( \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,11 +34,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flow.v1.dispatch_pb2', _glo
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TASKDISPATCH']._serialized_start=91
-  _globals['_TASKDISPATCH']._serialized_end=397
-  _globals['_DAGCALLBACKREQUEST']._serialized_start=399
-  _globals['_DAGCALLBACKREQUEST']._serialized_end=453
-  _globals['_TASKERROR']._serialized_start=455
-  _globals['_TASKERROR']._serialized_end=539
-  _globals['_TASKEVENT']._serialized_start=542
-  _globals['_TASKEVENT']._serialized_end=874
+  _globals['_TASKDISPATCH']._serialized_end=418
+  _globals['_DAGCALLBACKREQUEST']._serialized_start=420
+  _globals['_DAGCALLBACKREQUEST']._serialized_end=474
+  _globals['_TASKERROR']._serialized_start=476
+  _globals['_TASKERROR']._serialized_end=560
+  _globals['_TASKEVENT']._serialized_start=563
+  _globals['_TASKEVENT']._serialized_end=948
 # @@protoc_insertion_point(module_scope)

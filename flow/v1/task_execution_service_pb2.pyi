@@ -1,7 +1,10 @@
+import datetime
+
 from flow.v1 import common_pb2 as _common_pb2
 from flow.v1 import dag_run_service_pb2 as _dag_run_service_pb2
 from flow.v1 import connection_service_pb2 as _connection_service_pb2
 from flow.v1 import variable_service_pb2 as _variable_service_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -149,3 +152,32 @@ class GetRenderedFieldsResponse(_message.Message):
     rendered_fields_json: str
     try_number: int
     def __init__(self, found: _Optional[bool] = ..., rendered_fields_json: _Optional[str] = ..., try_number: _Optional[int] = ...) -> None: ...
+
+class GetExternalTaskStatesRequest(_message.Message):
+    __slots__ = ("dag_id", "logical_date", "task_ids")
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    LOGICAL_DATE_FIELD_NUMBER: _ClassVar[int]
+    TASK_IDS_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    logical_date: _timestamp_pb2.Timestamp
+    task_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, dag_id: _Optional[str] = ..., logical_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., task_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetExternalTaskStatesResponse(_message.Message):
+    __slots__ = ("found", "run_id", "run_state", "task_states")
+    class TaskStatesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _common_pb2.TaskInstanceState
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_common_pb2.TaskInstanceState, str]] = ...) -> None: ...
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_STATE_FIELD_NUMBER: _ClassVar[int]
+    TASK_STATES_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    run_id: str
+    run_state: _common_pb2.DagRunState
+    task_states: _containers.ScalarMap[str, _common_pb2.TaskInstanceState]
+    def __init__(self, found: _Optional[bool] = ..., run_id: _Optional[str] = ..., run_state: _Optional[_Union[_common_pb2.DagRunState, str]] = ..., task_states: _Optional[_Mapping[str, _common_pb2.TaskInstanceState]] = ...) -> None: ...

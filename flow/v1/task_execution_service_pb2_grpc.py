@@ -87,6 +87,11 @@ class TaskExecutionServiceStub:
                 request_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsResponse.FromString,
                 _registered_method=True)
+        self.GetExternalTaskStates = channel.unary_unary(
+                '/flow.v1.TaskExecutionService/GetExternalTaskStates',
+                request_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetExternalTaskStatesRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetExternalTaskStatesResponse.FromString,
+                _registered_method=True)
 
 
 class TaskExecutionServiceServicer:
@@ -168,6 +173,14 @@ class TaskExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetExternalTaskStates(self, request, context):
+        """Reads the state of another DAG's run at a logical date, and of some of its tasks
+        (ExternalTaskSensor). found is false when that DAG has no run at that date.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskExecutionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -220,6 +233,11 @@ def add_TaskExecutionServiceServicer_to_server(servicer, server):
                     servicer.GetRenderedFields,
                     request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsRequest.FromString,
                     response_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsResponse.SerializeToString,
+            ),
+            'GetExternalTaskStates': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetExternalTaskStates,
+                    request_deserializer=flow_dot_v1_dot_task__execution__service__pb2.GetExternalTaskStatesRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__execution__service__pb2.GetExternalTaskStatesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -494,6 +512,33 @@ class TaskExecutionService:
             '/flow.v1.TaskExecutionService/GetRenderedFields',
             flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsRequest.SerializeToString,
             flow_dot_v1_dot_task__execution__service__pb2.GetRenderedFieldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetExternalTaskStates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskExecutionService/GetExternalTaskStates',
+            flow_dot_v1_dot_task__execution__service__pb2.GetExternalTaskStatesRequest.SerializeToString,
+            flow_dot_v1_dot_task__execution__service__pb2.GetExternalTaskStatesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -21,7 +21,12 @@ from flow.config import FlowConfig, load_config
 from flow.grpcutil import host_of, open_channel, serve
 from flow.log import configure_logging
 from flow.service import run_service
-from flow.v1 import identity_service_pb2_grpc, log_service_pb2_grpc, scheduler_service_pb2_grpc
+from flow.v1 import (
+    identity_service_pb2_grpc,
+    log_service_pb2_grpc,
+    pool_service_pb2_grpc,
+    scheduler_service_pb2_grpc,
+)
 from services.api.auth import Gatekeeper, GrpcGuard
 from services.api.core import GatewayCore
 from services.api.identity_core import IdentityCore
@@ -82,7 +87,8 @@ async def run(
     identity = identity_service_pb2_grpc.IdentityServiceStub(scheduler_channel)
     core = GatewayCore(
         scheduler_service_pb2_grpc.SchedulerServiceStub(scheduler_channel),
-        log_service_pb2_grpc.LogServiceStub(logs_channel), IdentityCore(identity))
+        log_service_pb2_grpc.LogServiceStub(logs_channel), IdentityCore(identity),
+        pools=pool_service_pb2_grpc.PoolServiceStub(scheduler_channel))
     gate = Gatekeeper(identity, bootstrap_token=config.auth.token,
                       session_ttl_seconds=config.auth.session_ttl_seconds)
     sock = bind_socket(config.api.http_bind)

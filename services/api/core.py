@@ -53,10 +53,12 @@ async def _forward_stream(call: Any) -> AsyncIterator[Any]:
 class GatewayCore:
     """Every public operation, as proto request in, proto response out."""
 
-    def __init__(self, scheduler: Any, logs: Any, identity: Any = None) -> None:
+    def __init__(self, scheduler: Any, logs: Any, identity: Any = None, *,
+                 pools: Any = None) -> None:
         self._scheduler = scheduler  # SchedulerServiceStub
         self._logs = logs  # LogServiceStub
         self.identity = identity  # IdentityCore: users, tokens, the audit log
+        self._pools = pools  # PoolServiceStub (on the scheduler's channel)
 
     # DAGs
 
@@ -215,6 +217,28 @@ class GatewayCore:
         _require(request, "dag_id", "run_id")
         _check_page(request.page_size)
         return await _forward(self._scheduler.ListXComs(request))
+
+    # Pools (the scheduler serves PoolService itself: the requests pass through unchanged)
+
+    async def create_pool(self, request: Any) -> Any:
+        _require(request.pool, "name", prefix="pool.")
+        return await _forward(self._pools.CreatePool(request))
+
+    async def get_pool(self, request: Any) -> Any:
+        _require(request, "name")
+        return await _forward(self._pools.GetPool(request))
+
+    async def list_pools(self, request: Any) -> Any:
+        _check_page(request.page_size)
+        return await _forward(self._pools.ListPools(request))
+
+    async def update_pool(self, request: Any) -> Any:
+        _require(request.pool, "name", prefix="pool.")
+        return await _forward(self._pools.UpdatePool(request))
+
+    async def delete_pool(self, request: Any) -> Any:
+        _require(request, "name")
+        return await _forward(self._pools.DeletePool(request))
 
     # Variables
 

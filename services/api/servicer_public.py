@@ -18,6 +18,7 @@ from flow.v1 import (
     dag_run_service_pb2_grpc,
     dag_service_pb2,
     dag_service_pb2_grpc,
+    pool_service_pb2_grpc,
     task_instance_service_pb2,
     task_instance_service_pb2_grpc,
     user_service_pb2_grpc,
@@ -222,6 +223,24 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):  # type: ignor
 
     async def ListAuditEvents(self, request: Any, context: Any) -> Any:
         return await self._core.list_audit_events(request)
+class PoolServicer(pool_service_pb2_grpc.PoolServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def CreatePool(self, request: Any, context: Any) -> Any:
+        return await self._core.create_pool(request)
+
+    async def GetPool(self, request: Any, context: Any) -> Any:
+        return await self._core.get_pool(request)
+
+    async def ListPools(self, request: Any, context: Any) -> Any:
+        return await self._core.list_pools(request)
+
+    async def UpdatePool(self, request: Any, context: Any) -> Any:
+        return await self._core.update_pool(request)
+
+    async def DeletePool(self, request: Any, context: Any) -> Any:
+        return await self._core.delete_pool(request)
 
 
 def public_registrations(core: GatewayCore) -> list[Registration]:
@@ -251,4 +270,6 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      AuditServicer(core), "flow.v1.AuditService"),
         Registration(backfill_service_pb2_grpc.add_BackfillServiceServicer_to_server,
                      BackfillServicer(core), "flow.v1.BackfillService"),
+        Registration(pool_service_pb2_grpc.add_PoolServiceServicer_to_server,
+                     PoolServicer(core), "flow.v1.PoolService"),
     ]

@@ -26,6 +26,7 @@ from flow.log import configure_logging
 from flow.service import run_service
 from flow.v1 import (
     identity_service_pb2_grpc,
+    pool_service_pb2_grpc,
     scheduler_service_pb2_grpc,
     task_execution_service_pb2_grpc,
 )
@@ -36,15 +37,18 @@ from services.scheduler.bus import (
     watch_liveness,
 )
 from services.scheduler.connections import Connections
+from services.scheduler.core.admission import Admission
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.dag_processor.parse_comms import ParseSecrets
 from services.scheduler.dag_processor.processor import DagProcessor
 from services.scheduler.events import Broadcaster
 from services.scheduler.fleet import Fleet
 from services.scheduler.identity import IdentityStore
+from services.scheduler.pools import Pools
 from services.scheduler.servicer_control import SchedulerControlServicer
 from services.scheduler.servicer_execution import TaskExecutionServicer
 from services.scheduler.servicer_identity import IdentityServicer
+from services.scheduler.servicer_pools import PoolServicer
 from services.scheduler.variables import Variables
 
 log = structlog.get_logger(__name__)
@@ -69,7 +73,11 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         core = SchedulingCore(create_sessions(engine), DispatchPublisher(js), broadcaster.publish,
                               max_xcom_size=config.core.max_xcom_size,
                               cancel=CancelPublisher(nc),
-                              conf_overrides_params=config.core.dag_run_conf_overrides_params)
+                              conf_overrides_params=config.core.dag_run_conf_overrides_params,
+                              admission=Admission(
+                                  parallelism=config.core.parallelism,
+                                  max_active_tasks_per_dag=config.core.max_active_tasks_per_dag))
+        pools = Pools(core)
         codec = SecretCodec(config.core.fernet_key)
         variables, connections = Variables(core, codec), Connections(core, codec)
         processor = DagProcessor(core, config.dags_folder,
@@ -80,6 +88,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                  paused_at_creation=config.core.dags_are_paused_at_creation)
         fleet = Fleet(js, config.nats)
         await core.load()
+        await pools.ensure_default(config.core.default_pool_task_slot_count)
         await core.republish_queued()
         await core.schedule_all()  # cron ticks due while the scheduler was down, at once
         served = await stack.enter_async_context(serve(config.scheduler.grpc_bind, [
@@ -92,6 +101,8 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                          "flow.v1.TaskExecutionService"),
             Registration(identity_service_pb2_grpc.add_IdentityServiceServicer_to_server,
                          IdentityServicer(IdentityStore(core)), "flow.v1.IdentityService"),
+            Registration(pool_service_pb2_grpc.add_PoolServiceServicer_to_server,
+                         PoolServicer(pools), "flow.v1.PoolService"),
         ], tokens=[config.auth.internal_token]))
         async with asyncio.TaskGroup() as tg:
             loops = [

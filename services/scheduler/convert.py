@@ -162,7 +162,7 @@ def ti_to_proto(ti: Any) -> common_pb2.TaskInstance:
         state=ti_state_to_proto(TaskInstanceState(ti.state)), operator=ti.operator,
         queue=ti.queue, start_date=timestamp(ti.start_date), end_date=timestamp(ti.end_date),
         duration=ti.duration or 0.0, hostname=ti.hostname or "", max_tries=ti.max_tries,
-        pool=ti.pool)
+        pool=ti.pool, queued_at=timestamp(ti.queued_at), pool_slots=ti.pool_slots)
 
 
 def dag_to_proto(dag: Any, serialized: str | None = None) -> common_pb2.Dag:
@@ -210,6 +210,7 @@ def dispatch_to_proto(dispatch: Dispatch) -> dispatch_pb2.TaskDispatch:
         queue=dispatch.queue, execution_timeout_seconds=dispatch.execution_timeout or 0.0,
         queued_at=timestamp(dispatch.queued_at), logical_date=timestamp(dispatch.logical_date),
         conf_json=json.dumps(dispatch.conf), max_tries=dispatch.max_tries)
+    out.rescheduled = dispatch.rescheduled
     if dispatch.callback:
         out.dag_callback.CopyFrom(dispatch_pb2.DagCallbackRequest(
             callback=dispatch.callback, reason=dispatch.callback_reason))
@@ -220,8 +221,11 @@ def event_to_result(event: dispatch_pb2.TaskEvent) -> TaskResult:
     """A TaskEvent from the results stream; ValueError when it is not a usable event."""
     state = ti_state_from_proto(event.state)
     if state not in (TaskInstanceState.SUCCESS, TaskInstanceState.FAILED,
-                     TaskInstanceState.SKIPPED):
+                     TaskInstanceState.SKIPPED, TaskInstanceState.UP_FOR_RESCHEDULE):
         raise ValueError(f"task event with state {state}")
+    reschedule = from_timestamp(event.reschedule_date, event.HasField("reschedule_date"))
+    if state == TaskInstanceState.UP_FOR_RESCHEDULE and reschedule is None:
+        raise ValueError("task event up_for_reschedule without a reschedule_date")
     if not (event.key.dag_id and event.key.run_id and event.key.task_id):
         raise ValueError("task event without a complete key")
     error = ""
@@ -236,7 +240,8 @@ def event_to_result(event: dispatch_pb2.TaskEvent) -> TaskResult:
         worker_id=event.worker_id, error=error,
         non_retryable=event.HasField("error") and event.error.non_retryable,
         skip_task_ids=tuple(event.skip_task_ids) if state == TaskInstanceState.SUCCESS else (),
-        rendered_fields=_json_object(event.rendered_fields_json))
+        rendered_fields=_json_object(event.rendered_fields_json),
+        reschedule_date=reschedule)
 
 
 def _json_object(text: str) -> dict[str, Any] | None:

@@ -109,6 +109,26 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
         return dag_run_service_pb2.GetDagRunResponse(dag_run=convert.dag_run_to_proto(row))
 
 
+    async def GetExternalTaskStates(self, request: Any, context: Ctx) -> Any:
+        if not request.dag_id:
+            raise InvalidArgumentError("dag_id is required.", field="dag_id")
+        if not request.HasField("logical_date"):
+            raise InvalidArgumentError("logical_date is required.", field="logical_date")
+        logical = convert.from_timestamp(request.logical_date, True)
+        assert logical is not None
+        async with self._core.sessions() as session:
+            row = await store.run_at(session, request.dag_id, logical)
+            states = await store.ti_states(session, request.dag_id, row.run_id,
+                                           list(request.task_ids)) if row else {}
+        response = task_execution_service_pb2.GetExternalTaskStatesResponse(found=row is not None)
+        if row is not None:
+            response.run_id = row.run_id
+            response.run_state = convert.run_state_to_proto(row.state)
+            for task_id, state in states.items():
+                response.task_states[task_id] = convert.ti_state_to_proto(state)
+        return response
+
+
 def _claim_request(request: Any) -> ClaimRequest:
     return ClaimRequest(convert.key_from_proto(request.key), request.key.try_number,
                         request.worker_id, request.hostname)

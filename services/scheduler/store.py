@@ -29,6 +29,7 @@ from flow.db.models import (
     Dag,
     DagRun,
     ImportError_,
+    Pool,
     RenderedTaskInstanceFields,
     SerializedDag,
     TaskInstance,
@@ -37,6 +38,7 @@ from flow.db.models import (
 )
 from flow.errors import NotFoundError, did_you_mean
 from flow.states import DagRunState, DagRunType, TaskInstanceState
+from services.scheduler.core.scheduling import task_state
 from services.scheduler.core.state_machine import allowed_sources, run_allowed_sources
 from services.scheduler.core.types import TIKey
 
@@ -86,7 +88,10 @@ async def finish_tries(
         TI.try_number == bindparam("b_try_number"),
         # spelled out: an expanding IN cannot go into an executemany
         or_(*(TI.state == source for source in allowed_sources(target))),
-    ).values(state=target, start_date=bindparam("b_start_date"),
+    ).values(state=target,
+             # The start its claim wrote wins: for a sensor poking again after a reschedule,
+             # its first poke's start (first_start).
+             start_date=func.coalesce(TI.start_date, bindparam("b_start_date")),
              end_date=bindparam("b_end_date"), duration=bindparam("b_duration"),
              next_retry_at=bindparam("b_next_retry_at"))
     result = await (await session.connection()).execute(stmt, list(rows))
@@ -116,6 +121,12 @@ async def claim_ti(
         .values(state=TaskInstanceState.RUNNING, **values)
         .returning(*TI.__table__.columns).execution_options(synchronize_session=False))
     return result.first()
+
+
+def first_start(now: datetime) -> Any:
+    """A claim's start_date: `now`, unless the try started already (a sensor poking again
+    after a reschedule keeps the start of its first poke; a new try has none)."""
+    return func.coalesce(TI.start_date, now)
 
 
 async def claim_tis(
@@ -407,3 +418,38 @@ async def list_backfills(session: AsyncSession, dag_id: str, offset: int,
     if dag_id:
         stmt = stmt.where(Backfill.dag_id == dag_id)
     return (await session.execute(stmt)).scalars().all()
+# --- pools and depends_on_past ------------------------------------------------------------
+
+
+async def load_pools(session: AsyncSession) -> dict[str, tuple[int, str]]:
+    """Every pool: name -> (slots, description)."""
+    return {row.pool: (row.slots, row.description or "")
+            for row in (await session.execute(select(Pool))).scalars()}
+
+
+async def previous_run_id(session: AsyncSession, dag_id: str,
+                          logical_date: datetime) -> str | None:
+    """The run of `dag_id` just before `logical_date`, if any."""
+    return (await session.execute(
+        select(DagRun.run_id).where(DagRun.dag_id == dag_id,
+                                    DagRun.logical_date < logical_date)
+        .order_by(DagRun.logical_date.desc()).limit(1))).scalar_one_or_none()
+
+
+async def run_at(session: AsyncSession, dag_id: str, logical_date: datetime) -> DagRun | None:
+    """The run of `dag_id` at exactly `logical_date` (the latest one if several)."""
+    return (await session.execute(
+        select(DagRun).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical_date)
+        .order_by(DagRun.id.desc()).limit(1))).scalar_one_or_none()
+
+
+async def ti_states(session: AsyncSession, dag_id: str, run_id: str,
+                    task_ids: Sequence[str]) -> dict[str, TaskInstanceState]:
+    """Each task's state in a run; a mapped task's from its instances (admission.task_state)."""
+    rows = (await session.execute(select(TI.task_id, TI.state).where(
+        TI.dag_id == dag_id, TI.run_id == run_id, TI.task_id.in_(list(task_ids)))
+        .order_by(TI.task_id, TI.map_index))).all()
+    found: dict[str, list[TaskInstanceState]] = {}
+    for task_id, state in rows:
+        found.setdefault(task_id, []).append(TaskInstanceState(state))
+    return {task_id: task_state(states) for task_id, states in found.items()}

@@ -45,7 +45,8 @@ RECENT_SECONDS = 300.0  # how long a running task waits out a scheduler restart
 CALLBACK_TIME_LIMIT_SECONDS = 300.0  # a DAG callback is killed after this
 _STATES = {"success": common_pb2.TASK_INSTANCE_STATE_SUCCESS,
            "failed": common_pb2.TASK_INSTANCE_STATE_FAILED,
-           "skipped": common_pb2.TASK_INSTANCE_STATE_SKIPPED}
+           "skipped": common_pb2.TASK_INSTANCE_STATE_SKIPPED,
+           "up_for_reschedule": common_pb2.TASK_INSTANCE_STATE_UP_FOR_RESCHEDULE}
 
 
 class MalformedDispatch(ValueError):
@@ -136,6 +137,22 @@ class GrpcRuns(RunsBackend):
             dag_id=dag_id, run_id=run_id))
         return self._run(reply.dag_run)
 
+    async def external_states(self, dag_id: str, logical_date: str,
+                              task_ids: list[str]) -> dict[str, Any]:
+        request = pb.GetExternalTaskStatesRequest(
+            dag_id=dag_id, task_ids=task_ids)
+        request.logical_date.FromDatetime(datetime.fromisoformat(logical_date))
+        reply = await call_scheduler(self._stub.GetExternalTaskStates, request)
+
+        def name(state: int) -> str:
+            return str(common_pb2.TaskInstanceState.Name(state)).removeprefix(
+                "TASK_INSTANCE_STATE_").lower()
+
+        return {"found": reply.found, "run_id": reply.run_id,
+                "state": common_pb2.DagRunState.Name(reply.run_state).removeprefix(
+                    "DAG_RUN_STATE_").lower(),
+                "task_states": {t: name(s) for t, s in reply.task_states.items()}}
+
 
 @dataclass
 class WorkerContext:
@@ -204,7 +221,15 @@ def _payload(dispatch: Any, claim: Any, ctx: WorkerContext) -> dict[str, Any]:
             "max_tries": dispatch.max_tries, "fileloc": dispatch.fileloc,
             "logical_date": logical.ToDatetime(tzinfo=UTC).isoformat() if logical else None,
             "conf": conf if isinstance(conf, dict) else {}, "hostname": ctx.hostname,
-            "worker_id": ctx.worker_id, **_run_dates(claim)}
+            "worker_id": ctx.worker_id, **_run_dates(claim), **_ti_start(claim)}
+
+
+def _ti_start(claim: Any) -> dict[str, Any]:
+    """When the try started: for a sensor poking again after a reschedule, its first poke."""
+    if claim.HasField("task_instance") and claim.task_instance.HasField("start_date"):
+        return {"ti_start_date": claim.task_instance.start_date.ToDatetime(
+            tzinfo=UTC).isoformat()}
+    return {}
 
 
 def _run_dates(claim: Any) -> dict[str, Any]:
@@ -228,6 +253,8 @@ def _event(dispatch: Any, outcome: Outcome, worker_id: str) -> dispatch_pb2.Task
                                    rendered_fields_json=outcome.rendered_fields_json)
     event.start_date.FromDatetime(outcome.start_date)
     event.end_date.FromDatetime(outcome.end_date)
+    if outcome.reschedule_date is not None:
+        event.reschedule_date.FromDatetime(outcome.reschedule_date)
     if outcome.error:
         # The error text comes from user code: mask the secrets the attempt read, as its log
         # is masked, before it reaches the scheduler's log and the DB.
@@ -343,7 +370,9 @@ class AttemptRunner:
                 await msg.ack()
         finally:
             ctx.release(attempt_key)
-            if stored:  # listed in heartbeats while the scheduler may not have applied it
+            # listed in heartbeats while the scheduler may not have applied it; a sensor's
+            # reschedule is not the try's end: the same try comes back for its next poke.
+            if stored and outcome.state != "up_for_reschedule":
                 ctx.finished[attempt_key] = time.monotonic()
         error = outcome.error or {}
         log.info("attempt_finished", state=outcome.state, duration=round(
@@ -396,7 +425,12 @@ class AttemptRunner:
                 f"{outcome.error.get('type')}: {outcome.error['message']}", "ERROR"))
         await shipper.write(supervisor_line(
             f"Task exited with code {outcome.exit_code}, state {outcome.state}"))
-        await shipper.close()
+        if outcome.state == "up_for_reschedule":
+            # The try goes on at its next poke, which appends to the same log: the log ends
+            # (final, read-only) only with the try.
+            await shipper.drain()
+        else:
+            await shipper.close()
         return outcome
 
     async def _publish(self, event: dispatch_pb2.TaskEvent, queue: str) -> bool:

@@ -191,6 +191,11 @@ class LogShipper:
             content = _mask(data[start:start + MAX_CHUNK])
             await self._mux.send(log_service_pb2.WriteLogsRequest(key=self._key, content=content))
 
+    async def drain(self) -> None:
+        """Stop writing without ending the log (a sensor's poke: the try goes on); what was
+        written is on its way, not yet known durable."""
+        self._closed = True
+
     async def close(self) -> None:
         """Send the final message and wait for the logserver's answer (bounded)."""
         if self._closed:

@@ -87,12 +87,17 @@ class RunsBackend:
     async def get(self, dag_id: str, run_id: str) -> dict[str, Any]:
         raise NotImplementedError
 
+    async def external_states(self, dag_id: str, logical_date: str,
+                              task_ids: list[str]) -> dict[str, Any]:
+        """{"found", "run_id", "state", "task_states": {task_id: state}} (ExternalTaskSensor)."""
+        raise NotImplementedError
+
 
 @dataclass
 class Outcome:
     """How an attempt ended."""
 
-    state: str  # "success" | "failed" | "skipped"
+    state: str  # "success" | "failed" | "skipped" | "up_for_reschedule"
     exit_code: int
     start_date: datetime
     end_date: datetime
@@ -101,6 +106,16 @@ class Outcome:
     spawn_seconds: float = 0.0
     skip_task_ids: list[str] = field(default_factory=list)
     rendered_fields_json: str = ""
+    reschedule_date: datetime | None = None  # with up_for_reschedule: the next poke
+
+
+def _reschedule_date(raw: Any) -> datetime | None:
+    """The next poke time a task process reported (ISO 8601, with offset); None if unusable."""
+    try:
+        value = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
 
 
 def _describe_exit(code: int) -> str:
@@ -224,6 +239,11 @@ class Supervisor:
         if state.xcom_error is not None and state.done.get("state") == "success":
             return Outcome("failed", exit_code, start, end, state.xcom_error, state.xcom_keys)
         done_state = str(state.done.get("state"))
+        if done_state == "up_for_reschedule":
+            when = _reschedule_date(state.done.get("reschedule_date"))
+            if when is not None:
+                return Outcome(done_state, exit_code, start, end, None, state.xcom_keys,
+                               reschedule_date=when)
         if done_state not in ("success", "failed", "skipped"):
             done_state = "failed"
         skips = state.done.get("skip_task_ids") if done_state == "success" else None
@@ -298,7 +318,7 @@ class Supervisor:
                 reply["error"] = f"Could not {op.replace('_', ' ')}: {exc}"
             with contextlib.suppress(ConnectionError):
                 await write_frame(writer, reply)
-        elif op in ("trigger_dag_run", "get_dag_run"):
+        elif op in ("trigger_dag_run", "get_dag_run", "external_task_states"):
             await self._serve_runs(frame, writer)
         else:
             log.warning("control_unknown_op", op=op)
@@ -315,6 +335,11 @@ class Supervisor:
                     str(frame.get("dag_id")), str(frame.get("run_id") or ""),
                     conf if isinstance(conf, dict) else {},
                     str(frame["logical_date"]) if frame.get("logical_date") else None)
+            elif frame.get("op") == "external_task_states":
+                task_ids = frame.get("task_ids")
+                reply["run"] = await self._runs.external_states(
+                    str(frame.get("dag_id")), str(frame.get("logical_date")),
+                    [str(t) for t in task_ids] if isinstance(task_ids, list) else [])
             else:
                 reply["run"] = await self._runs.get(str(frame.get("dag_id")),
                                                     str(frame.get("run_id")))

@@ -20,7 +20,12 @@ from typing import Any, Protocol
 from flow.sdk import macros
 from flow.sdk.comms import SupervisorRequestError, installed
 from flow.sdk.context import Context, set_current_context
-from flow.sdk.exceptions import FlowFailException, FlowSkipException, FlowTaskTerminated
+from flow.sdk.exceptions import (
+    FlowFailException,
+    FlowRescheduleException,
+    FlowSkipException,
+    FlowTaskTerminated,
+)
 from flow.sdk.loader import load_dags_from_file
 from flow.sdk.mapped import check_mappable
 from flow.sdk.param import param_values
@@ -97,6 +102,8 @@ class RuntimeTaskInstance:
         self.try_number: int = int(payload["try_number"])
         self.max_tries: int = int(payload.get("max_tries") or 0)
         self.hostname: str = payload.get("hostname", "")
+        # When the try started (a sensor's first poke, across reschedules); None if unknown.
+        self.start_date: datetime | None = _date(payload, "ti_start_date")
         self.task = task
         # Tasks to skip when this attempt's result is stored (branching, short circuits).
         self.skip_task_ids: list[str] = []
@@ -293,6 +300,11 @@ def _execute(payload: dict[str, Any], comms: Comms,
                         "return JSON data or set do_xcom_push=False.")
                 ti.send_xcom(XCOM_RETURN_KEY, result)
             run_callbacks(task, "on_success_callback", context)
+    except FlowRescheduleException as exc:
+        print(f"Rescheduling task: next poke at {exc.reschedule_date.isoformat()}",
+              file=sys.stderr, flush=True)
+        return {"op": "done", "state": "up_for_reschedule", "error": None,
+                "reschedule_date": exc.reschedule_date.isoformat()}
     except FlowSkipException as exc:
         print(f"Skipping task: {exc}", file=sys.stderr, flush=True)
         if task is not None and context:
@@ -402,7 +414,7 @@ def run_task(payload: dict[str, Any], control: socket.socket,
     sys.stderr.flush()
     channel.send(done)
     channel.close()
-    return 0 if done["state"] in ("success", "skipped") else 1
+    return 0 if done["state"] in ("success", "skipped", "up_for_reschedule") else 1
 
 
 WARM_UP_DAG_ID = "__flow_warm_up__"

@@ -70,3 +70,10 @@ def test_scheduled_examples_start_paused_with_their_next_run_planned(api: Api) -
                                   to_date=Timestamp(seconds=1704844800)),  # 2024-01-10
         **api.call_options)
     assert len(plan.runs) == 10 and not plan.HasField("backfill")
+def test_sensors_example_waits_then_loads(api: Api) -> None:
+    """example_sensors: the reschedule-mode sensor and the @task.sensor end, the loaded row
+    count reaches the report, and the sensor keeps try 1 across its pokes."""
+    run_id, states = api.run_to_end("example_sensors")
+    assert set(states.values()) == {"success"}, states
+    assert "3 rows loaded" in api.read_log("example_sensors", run_id, "report")
+    assert api.task_instances("example_sensors", run_id)["settle"].key.try_number == 1

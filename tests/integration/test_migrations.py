@@ -23,7 +23,8 @@ async def test_upgrade_empty_db_matches_models(db_url: str) -> None:
         engine.dispose()
     assert {"dag", "serialized_dag", "dag_run", "task_instance", "task_instance_history",
             "xcom", "import_error", "variable", "connection",
-            "rendered_task_instance_fields", "flow_user", "api_token", "audit_log"} <= tables
+            "rendered_task_instance_fields", "flow_user", "api_token", "audit_log",
+            "slot_pool"} <= tables
 
 
 async def test_upgrade_is_idempotent(db_url: str) -> None:

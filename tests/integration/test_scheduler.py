@@ -233,7 +233,7 @@ from flow.sdk import DAG
 from flow.operators.bash import BashOperator
 from flow.operators.empty import EmptyOperator
 
-with DAG("wide", schedule=None) as dag:
+with DAG("wide", schedule=None, max_active_tasks=30) as dag:  # Airflow default: 16
     join = EmptyOperator(task_id="join", trigger_rule="all_done")
     for i in range(30):
         BashOperator(task_id=f"t{i:02d}", bash_command="true", retries=1,

@@ -12,6 +12,7 @@ from flow.sdk.dag import DAG
 # (module, names): Airflow 3 paths (providers.standard. dropped) and Airflow 2 paths.
 PATHS = [
     ("flow.sdk", ["DAG", "dag", "task", "task_group", "TaskGroup", "chain", "cross_downstream",
+                  "BaseSensorOperator", "PokeReturnValue",
                   "get_current_context", "BaseOperator", "TriggerRule", "XComArg"]),
     ("flow.sdk.bases.operator", ["BaseOperator", "chain"]),
     ("flow.operators.bash", ["BashOperator"]),
@@ -24,6 +25,15 @@ PATHS = [
     ("flow.operators.smtp", ["EmailOperator"]),
     ("flow.providers.smtp.operators.smtp", ["EmailOperator"]),
     ("flow.providers.http.operators.http", ["HttpOperator", "SimpleHttpOperator"]),
+    ("flow.sensors.base", ["BaseSensorOperator", "PokeReturnValue"]),
+    ("flow.sensors.python", ["PythonSensor"]),
+    ("flow.sensors.filesystem", ["FileSensor"]),
+    ("flow.sensors.time_delta", ["TimeDeltaSensor", "TimeDeltaSensorAsync"]),
+    ("flow.sensors.date_time", ["DateTimeSensor", "DateTimeSensorAsync"]),
+    ("flow.sensors.http", ["HttpSensor"]),
+    ("flow.sensors.external_task", ["ExternalTaskSensor"]),
+    ("flow.providers.http.sensors.http", ["HttpSensor"]),
+    ("flow.sdk.bases.sensor", ["BaseSensorOperator", "PokeReturnValue"]),
     ("flow.decorators", ["dag", "task", "task_group"]),
     ("flow.models", ["DAG", "BaseOperator"]),
     ("flow.models.baseoperator", ["BaseOperator", "chain", "cross_downstream"]),
@@ -38,6 +48,7 @@ PATHS = [
     ("flow", ["DAG"]),
     ("flow.exceptions", ["AirflowException", "AirflowSkipException", "AirflowFailException",
                          "AirflowTaskTerminated", "DagRunAlreadyExists", "FlowSkipException",
+                         "AirflowSensorTimeout", "AirflowRescheduleException",
                          "FlowFailException"]),
 ]
 

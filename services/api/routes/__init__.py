@@ -7,6 +7,7 @@ from services.api.routes import (
     connections,
     dag_runs,
     dags,
+    pools,
     task_instances,
     users,
     variables,
@@ -18,6 +19,6 @@ from services.api.routes.common import API_PREFIX, Operation
 OPERATIONS: tuple[Operation, ...] = (
     *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *xcom.OPERATIONS,
     *variables.OPERATIONS, *connections.OPERATIONS, *workers.OPERATIONS,
-    *users.OPERATIONS, *backfills.OPERATIONS)
+    *users.OPERATIONS, *backfills.OPERATIONS, *pools.OPERATIONS)
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation"]

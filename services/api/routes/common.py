@@ -138,5 +138,10 @@ async def build_request(op: Operation, request: Request) -> Any:
         for name in op.path_params:
             body.pop(name, None)  # the path names the resource, never the body
         data.update({op.body_field: body} if op.body_field else body)
-    data.update(op.shape(params))
+    shaped = op.shape(params)
+    if op.body_field and isinstance(shaped.get(op.body_field), dict) \
+            and isinstance(data.get(op.body_field), dict):
+        # A path parameter that names the body's resource (PATCH /pools/{name}).
+        data[op.body_field] = {**data[op.body_field], **shaped.pop(op.body_field)}
+    data.update(shaped)
     return parse_message(op.request_type, data)

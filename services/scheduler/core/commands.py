@@ -101,7 +101,7 @@ async def apply_results(unit: UnitOfWork, results: Sequence[TaskResult]) -> None
     for run, result, target, values in finished:
         with _bound(result):
             _record_finished(unit, run, result, target, values)
-            if target == TI.UP_FOR_RETRY:
+            if target in (TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE):
                 continue
             # Skips first, so that the evaluation below never queues a task being skipped.
             skipped = await _apply_skips(unit, run, result) if target == TI.SUCCESS else []
@@ -146,6 +146,10 @@ def _prepare_result(unit: UnitOfWork, result: TaskResult, seen: set[tuple[TIKey,
     values: dict[str, Any] = {"end_date": end, "duration": duration}
     if start:
         values["start_date"] = start
+    if target == TI.UP_FOR_RESCHEDULE:
+        # The same try pokes again then; its row keeps the start of its first poke (the
+        # sensor's timeout counts from it: store.finish_tries), and its slots are free.
+        ti.next_retry_at = values["next_retry_at"] = result.reschedule_date or unit.now
     if target == TI.UP_FOR_RETRY:
         ti.next_retry_at = values["next_retry_at"] = unit.now + retry_delay(
             ti.try_number, spec.retry_delay, exponential=spec.retry_exponential_backoff,
@@ -158,6 +162,11 @@ def _prepare_result(unit: UnitOfWork, result: TaskResult, seen: set[tuple[TIKey,
 def _record_finished(unit: UnitOfWork, run: RunRecord, result: TaskResult,
                      target: TaskInstanceState, values: dict[str, Any]) -> None:
     ti = run.tis[(result.key.task_id, result.key.map_index)]
+    if target == TI.UP_FOR_RESCHEDULE:  # the try goes on: history is written when it ends
+        log.info("task_rescheduled", reschedule_date=str(ti.next_retry_at))
+        if ti.next_retry_at is not None:
+            unit.retries.append((ti.next_retry_at, result.key))
+        return
     unit.add_history({
         "dag_id": run.dag_id, "run_id": run.run_id, "task_id": ti.task_id,
         "map_index": ti.map_index,
@@ -170,11 +179,12 @@ def _record_finished(unit: UnitOfWork, run: RunRecord, result: TaskResult,
 
 
 async def requeue(unit: UnitOfWork, keys: Sequence[TIKey]) -> None:
-    """Queue the next try of task instances whose retry delay passed."""
+    """Queue the next try of task instances whose retry delay passed, and the next poke of
+    sensors whose reschedule is due."""
     for key in keys:
         run = unit.index.get((key.dag_id, key.run_id))
         ti = run.tis.get((key.task_id, key.map_index)) if run else None
-        if run is None or ti is None or ti.state != TI.UP_FOR_RETRY:
+        if run is None or ti is None or ti.state not in (TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE):
             continue
         if ti.next_retry_at and ti.next_retry_at > unit.now:
             unit.retries.append((ti.next_retry_at, key))
@@ -254,8 +264,8 @@ async def claim_many(unit: UnitOfWork, requests: Sequence[ClaimRequest],
             wanted.setdefault((req.worker_id, req.hostname), []).append((i, run, req))
     for (worker_id, hostname), items in wanted.items():
         rows = await store.claim_tis(unit.session, [(r.key, r.try_number) for _, _, r in items],
-                                     {"start_date": unit.now, "hostname": hostname,
-                                      "worker_id": worker_id})
+                                     {"start_date": store.first_start(unit.now),
+                                      "hostname": hostname, "worker_id": worker_id})
         by_key = {(row.dag_id, row.run_id, row.task_id, row.map_index): row for row in rows}
         for i, run, req in items:
             row = by_key.get((req.key.dag_id, req.key.run_id, req.key.task_id,
@@ -264,6 +274,8 @@ async def claim_many(unit: UnitOfWork, requests: Sequence[ClaimRequest],
                 outcomes[i] = _not_claimable(req.key, req.try_number, "it is no longer queued")
                 continue
             ti = run.tis[(req.key.task_id, req.key.map_index)]
+            # The index keeps the claim's time (the zombie check's grace period counts from
+            # it); the row keeps a rescheduled sensor's first poke (store.first_start).
             ti.state, ti.worker_id, ti.start_date = TI.RUNNING, worker_id, unit.now
             unit.touched[(run.dag_id, run.run_id)] = run
             unit.changes.append(Change(run.dag_id, run.run_id, run.state, unit.now, req.key,

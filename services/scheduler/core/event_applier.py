@@ -20,6 +20,7 @@ from flow.errors import FlowError, InvalidArgumentError, UnavailableError
 from flow.states import DagRunState, TaskInstanceState
 from services.scheduler import store
 from services.scheduler.core import backfills, commands, operations, run_creation, run_operations
+from services.scheduler.core.admission import Admission
 from services.scheduler.core.loading import load_index
 from services.scheduler.core.timers import DeadlineTimer
 from services.scheduler.core.types import Change, Dispatch, RunRecord, TaskResult, TIKey
@@ -53,8 +54,10 @@ class SchedulingCore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publish,
                  notify: Notify, *, max_xcom_size: int = 1 << 20,
-                 cancel: Cancel | None = None, conf_overrides_params: bool = True) -> None:
+                 cancel: Cancel | None = None, conf_overrides_params: bool = True,
+                 admission: Admission | None = None) -> None:
         self.sessions = sessions
+        self.admission = admission or Admission()
         self.index: RunIndex = {}
         self.timers: DeadlineTimer[TIKey] = DeadlineTimer()
         self.run_deadlines: DeadlineTimer[tuple[str, str]] = DeadlineTimer()  # dagrun_timeout
@@ -108,9 +111,11 @@ class SchedulingCore:
                         outcomes.append((future, await op(unit), None))
                     except FlowError as exc:
                         outcomes.append((future, None, exc))
+                await self.admission.admit(unit)
                 await unit.finish_runs()
                 # Runs that ended free slots: start queued runs, create the next ones.
                 await run_creation.schedule_freed(unit)
+                await self.admission.admit(unit)  # the root tasks of runs started just now
                 await unit.write_history()
         except Exception as exc:
             log.exception("batch_failed", operations=len(batch))
@@ -172,8 +177,10 @@ class SchedulingCore:
         fresh: RunIndex = {}
         async with self.sessions() as session:
             await load_index(session, fresh, self.timers, self.run_deadlines)
+            pools = await store.load_pools(session)
         self.index.clear()
         self.index.update(fresh)
+        self.admission.rebuild(self.index, pools)
         self._stale = False
 
     # --- start-up -------------------------------------------------------------------------
@@ -195,7 +202,10 @@ class SchedulingCore:
                          fileloc=run.spec.fileloc, queue=run.spec.tasks[ti.task_id].queue,
                          max_tries=ti.max_tries, queued_at=now, logical_date=run.logical_date,
                          conf=run.conf,
-                         execution_timeout=run.spec.tasks[ti.task_id].execution_timeout)
+                         execution_timeout=run.spec.tasks[ti.task_id].execution_timeout,
+                         # a queued try that started already is a sensor's next poke: its
+                         # first poke's message may still be in the duplicate window
+                         rescheduled=ti.start_date is not None)
                 for run in self.index.values() for ti in run.tis.values()
                 if ti.state == TaskInstanceState.QUEUED and ti.task_id in run.spec.tasks]
         await self.publish(dispatches)

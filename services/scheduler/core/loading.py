@@ -45,7 +45,9 @@ async def load_index(session: AsyncSession, index: RunIndex, timers: DeadlineTim
         if run is None or ti.task_id not in run.spec.tasks:
             continue
         run.add_ti(_record(ti))
-        if ti.state == TaskInstanceState.UP_FOR_RETRY and ti.next_retry_at is not None:
+        # A retry's delay, or a sensor's reschedule: both due at next_retry_at.
+        if ti.state in (TaskInstanceState.UP_FOR_RETRY, TaskInstanceState.UP_FOR_RESCHEDULE) \
+                and ti.next_retry_at is not None:
             timers.add(ti.next_retry_at, TIKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index))
 
 

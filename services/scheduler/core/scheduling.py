@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -121,6 +121,16 @@ def evaluate_trigger_rule(rule: str, upstream: Iterable[TaskInstanceState]) -> D
             return Decision.SKIP
         return Decision.RUN if c.all_done else Decision.WAIT
     raise ValueError(f"unknown trigger rule {rule!r}")
+
+
+# What a previous run's task instance must be for depends_on_past (Airflow's rule).
+PAST_OK = frozenset({TI.SUCCESS, TI.SKIPPED})
+
+
+def task_state(states: Sequence[TaskInstanceState]) -> TaskInstanceState:
+    """One state for a task from its instances' (several for a mapped task): the first that
+    does not let depends_on_past pass, else the first."""
+    return next((s for s in states if s not in PAST_OK), states[0])
 
 
 def run_final_state(

@@ -5,12 +5,14 @@ No transport types here; servicers and adapters convert at their edges (convert.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from flow.states import DagRunState, TaskInstanceState
+from services.scheduler.core.priority import effective_weights
 
 # One task instance of a run: (task_id, map_index); map_index -1 unless the task is mapped.
 Ref = tuple[str, int]
@@ -47,6 +49,12 @@ class TaskSpec:
     has_callbacks: bool = False
     # Set for a mapped task: its instances are the product of these sources' lengths.
     map_sources: tuple[MapSource, ...] | None = None
+    # How much runs at once, and in which order (services/scheduler/core/admission.py).
+    weight_rule: str = "downstream"
+    max_active_tis_per_dag: int | None = None
+    max_active_tis_per_dagrun: int | None = None
+    depends_on_past: bool = False
+    wait_for_downstream: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TaskSpec:
@@ -71,6 +79,11 @@ class TaskSpec:
                 MapSource(length=s.get("length"), task_id=s.get("task_id") or "",
                           key=s.get("key") or "return_value")
                 for s in expand.get("sources") or ()),
+            weight_rule=data.get("weight_rule") or "downstream",
+            max_active_tis_per_dag=data.get("max_active_tis_per_dag"),
+            max_active_tis_per_dagrun=data.get("max_active_tis_per_dagrun"),
+            depends_on_past=bool(data.get("depends_on_past")),
+            wait_for_downstream=bool(data.get("wait_for_downstream")),
         )
 
 
@@ -94,6 +107,7 @@ class DagSpec:
     catchup: bool = False
     max_active_runs: int = 16
     is_paused_upon_creation: bool | None = None
+    max_active_tasks: int | None = None  # None: FLOW_CORE__MAX_ACTIVE_TASKS_PER_DAG
 
     @classmethod
     def from_json(cls, text: str) -> DagSpec:
@@ -108,7 +122,13 @@ class DagSpec:
                    start_date=_date(data.get("start_date")),
                    end_date=_date(data.get("end_date")), catchup=bool(data.get("catchup")),
                    max_active_runs=int(data.get("max_active_runs") or 16),
-                   is_paused_upon_creation=data.get("is_paused_upon_creation"))
+                   is_paused_upon_creation=data.get("is_paused_upon_creation"),
+                   max_active_tasks=data.get("max_active_tasks"))
+
+    @functools.cached_property
+    def priority_weights(self) -> dict[str, int]:
+        """Each task's effective priority weight, by its weight_rule (computed once)."""
+        return effective_weights(self.tasks)
 
     @property
     def callback_queue(self) -> str:
@@ -153,6 +173,7 @@ class Dispatch:
     # When set: run the DAG's callback of this name (e.g. "on_failure_callback"), not a task.
     callback: str = ""
     callback_reason: str = ""
+    rescheduled: bool = False  # the same try again, after a sensor's reschedule
 
 
 @dataclass(frozen=True)
@@ -170,6 +191,7 @@ class TaskResult:
     # Tasks of the run the attempt skipped (branching, short circuits); applied with it.
     skip_task_ids: tuple[str, ...] = ()
     rendered_fields: dict[str, Any] | None = None  # template field -> rendered value
+    reschedule_date: datetime | None = None  # with UP_FOR_RESCHEDULE: when to poke again
 
 
 @dataclass(frozen=True)

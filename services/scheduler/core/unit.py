@@ -73,6 +73,8 @@ class UnitOfWork:
         self.freed_backfills: set[int] = set()  # backfills whose runs ended: complete?
         # Cron ticks to arm after the commit: (when, dag_id); due times are in the DB too.
         self.dag_ticks: list[tuple[datetime, str]] = []
+        # Instances ready to run, in the order they became ready; admitted after the ops.
+        self.ready: list[tuple[RunRecord, Ref]] = []
         self._history: list[dict[str, Any]] = []
 
     async def finish_tries(self, finished: Sequence[tuple[RunRecord, Ref, TaskInstanceState,
@@ -132,33 +134,48 @@ class UnitOfWork:
         self.touched[(run.dag_id, run.run_id)] = run
 
     async def queue(self, run: RunRecord, refs: Sequence[Ref]) -> None:
-        """Queue instances whose trigger rule passed; EmptyOperator succeeds without
-        dispatch."""
+        """Instances whose trigger rule passed (or whose retry or reschedule is due) become
+        ready; EmptyOperator succeeds without dispatch. Which ready instances are queued now,
+        and which wait as SCHEDULED for a slot, is decided once per batch
+        (core/admission.py)."""
         # As Airflow: an EmptyOperator with callbacks runs on a worker, for its callbacks.
         empties = [r for r in refs if run.spec.tasks[r[0]].operator == EMPTY_OPERATOR
                    and not run.spec.tasks[r[0]].has_callbacks]
-        others = [r for r in refs if r not in empties]
-        if others:
-            for ref in others:
-                run.tis[ref].try_number += 1
-                run.tis[ref].next_retry_at = None
-            await self.set_state(run, others, TI.QUEUED, {
-                "try_number": TaskInstance.try_number + 1, "queued_at": self.now,
-                "next_retry_at": None, "start_date": None, "end_date": None, "duration": None,
-                "hostname": "", "worker_id": ""})
-            for ref in others:
-                spec, ti = run.spec.tasks[ref[0]], run.tis[ref]
-                if ti.try_number > 1:
-                    await store.delete_xcoms(self.session, self.key(run, ref))
-                self.dispatches.append(Dispatch(
-                    key=self.key(run, ref), try_number=ti.try_number, fileloc=run.spec.fileloc,
-                    queue=spec.queue, max_tries=ti.max_tries, queued_at=self.now,
-                    logical_date=run.logical_date, conf=run.conf,
-                    execution_timeout=spec.execution_timeout))
+        self.ready.extend((run, r) for r in refs if r not in empties)
         if empties:
             await self.set_state(run, empties, TI.SUCCESS, {
                 "start_date": self.now, "end_date": self.now, "duration": 0.0})
             await self.cascade(run, list(dict.fromkeys(t for t, _ in empties)))
+
+    async def queue_now(self, run: RunRecord, refs: Sequence[Ref]) -> None:
+        """Queue admitted instances and collect their dispatches. A new try takes the next
+        try number; a rescheduled sensor keeps its try and the start of its first poke."""
+        again = [r for r in refs if run.tis[r].state == TI.UP_FOR_RESCHEDULE]
+        others = [r for r in refs if r not in again]
+        if others:
+            for ref in others:
+                run.tis[ref].try_number += 1
+                run.tis[ref].next_retry_at = None
+                run.tis[ref].start_date = None
+            await self.set_state(run, others, TI.QUEUED, {
+                "try_number": TaskInstance.try_number + 1, "queued_at": self.now,
+                "next_retry_at": None, "start_date": None, "end_date": None, "duration": None,
+                "hostname": "", "worker_id": ""})
+        if again:
+            for ref in again:
+                run.tis[ref].next_retry_at = None
+            await self.set_state(run, again, TI.QUEUED, {
+                "queued_at": self.now, "next_retry_at": None, "end_date": None,
+                "duration": None, "hostname": "", "worker_id": ""})
+        for ref in [*others, *again]:
+            spec, ti = run.spec.tasks[ref[0]], run.tis[ref]
+            if ti.try_number > 1 and ref not in again:
+                await store.delete_xcoms(self.session, self.key(run, ref))
+            self.dispatches.append(Dispatch(
+                key=self.key(run, ref), try_number=ti.try_number, fileloc=run.spec.fileloc,
+                queue=spec.queue, max_tries=ti.max_tries, queued_at=self.now,
+                logical_date=run.logical_date, conf=run.conf,
+                execution_timeout=spec.execution_timeout, rescheduled=ref in again))
 
     async def cascade(self, run: RunRecord, finished: Sequence[str]) -> None:
         """Evaluate the downstream tasks of `finished` ones, and theirs when decided in turn."""

@@ -1,0 +1,1 @@
+"""Airflow's `airflow.providers.http.sensors` path."""
