@@ -19,6 +19,7 @@ from flow.config import default_home
 from flow.errors import FlowError, UnavailableError
 from flow.grpcutil import STATUS_DETAILS_KEY, error_from_rpc, open_channel
 from flow.v1 import (
+    asset_service_pb2_grpc,
     audit_service_pb2_grpc,
     backfill_service_pb2_grpc,
     connection_service_pb2_grpc,
@@ -105,6 +106,7 @@ class FlowClient:
             "audit": audit_service_pb2_grpc.AuditServiceStub(self._channel),
             "backfills": backfill_service_pb2_grpc.BackfillServiceStub(self._channel),
             "pools": pool_service_pb2_grpc.PoolServiceStub(self._channel),
+            "assets": asset_service_pb2_grpc.AssetServiceStub(self._channel),
         }
 
     async def call(self, service: str, method: str, request: Any) -> Any:

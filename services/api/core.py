@@ -137,6 +137,16 @@ class GatewayCore:
         _require(request, "dag_id", "run_id")
         return await _forward(self._scheduler.DeleteDagRun(request))
 
+    # Assets
+
+    async def list_assets(self, request: Any) -> Any:
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListAssets(request))
+
+    async def list_asset_events(self, request: Any) -> Any:
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListAssetEvents(request))
+
     def watch_state_changes(self, request: Any) -> AsyncIterator[Any]:
         if request.run_id and not request.dag_id:
             raise InvalidArgumentError("Filtering by run_id needs dag_id too.", field="dag_id")

@@ -11,6 +11,7 @@ from typing import Any
 
 from flow.grpcutil import Registration
 from flow.v1 import (
+    asset_service_pb2_grpc,
     audit_service_pb2_grpc,
     backfill_service_pb2_grpc,
     connection_service_pb2_grpc,
@@ -121,6 +122,17 @@ class TaskInstanceServicer(
 
     async def ListTaskInstanceTries(self, request: Any, context: Any) -> Any:
         return await self._core.list_task_instance_tries(request)
+
+
+class AssetServicer(asset_service_pb2_grpc.AssetServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def ListAssets(self, request: Any, context: Any) -> Any:
+        return await self._core.list_assets(request)
+
+    async def ListAssetEvents(self, request: Any, context: Any) -> Any:
+        return await self._core.list_asset_events(request)
 
 
 class XComServicer(xcom_service_pb2_grpc.XComServiceServicer):  # type: ignore[misc]
@@ -260,6 +272,8 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"].full_name),
         Registration(xcom_service_pb2_grpc.add_XComServiceServicer_to_server,
                      XComServicer(core), "flow.v1.XComService"),
+        Registration(asset_service_pb2_grpc.add_AssetServiceServicer_to_server,
+                     AssetServicer(core), "flow.v1.AssetService"),
         Registration(variable_service_pb2_grpc.add_VariableServiceServicer_to_server,
                      VariableServicer(core), "flow.v1.VariableService"),
         Registration(connection_service_pb2_grpc.add_ConnectionServiceServicer_to_server,

@@ -12,7 +12,7 @@ from typing import Any
 
 from flow.db.models import Dag, SerializedDag
 from services.scheduler import store
-from services.scheduler.core import run_creation
+from services.scheduler.core import assets, run_creation
 from services.scheduler.core.unit import UnitOfWork
 
 
@@ -40,6 +40,7 @@ async def _upsert_dag(unit: UnitOfWork, data: dict[str, Any], paused_at_creation
     dag.doc_md = data.get("doc_md")
     dag.is_active = True
     dag.last_parsed_time = unit.now
+    await assets.store_schedule(unit, dag_id, list(data.get("asset_schedule") or []))
     text = json.dumps(data, sort_keys=True)
     digest = hashlib.sha256(text.encode()).hexdigest()
     row = await session.get(SerializedDag, dag_id)
