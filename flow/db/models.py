@@ -268,3 +268,19 @@ class AuditEvent(Base):
     operation: Mapped[str] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(100))  # "ok" or the error's reason
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- DAGs submitted as data (DagSpecService) -----------------------------------------------
+
+
+class DagSpecVersion(Base):
+    """One stored version of a DAG submitted as data: the flow.v1.DagSpec as canonical JSON.
+    Versions are immutable; a changed submission adds the next one."""
+
+    __tablename__ = "dag_spec"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    spec: Mapped[str] = mapped_column(Text)  # flow.sdk.dagspec.canonical_json
+    spec_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -25,52 +25,53 @@ _sym_db = _symbol_database.Default()
 from flow.v1 import common_pb2 as flow_dot_v1_dot_common__pb2
 from flow.v1 import dag_run_service_pb2 as flow_dot_v1_dot_dag__run__service__pb2
 from flow.v1 import connection_service_pb2 as flow_dot_v1_dot_connection__service__pb2
+from flow.v1 import dag_pb2 as flow_dot_v1_dot_dag__pb2
 from flow.v1 import variable_service_pb2 as flow_dot_v1_dot_variable__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$flow/v1/task_execution_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1d\x66low/v1/dag_run_service.proto\x1a flow/v1/connection_service.proto\x1a\x1e\x66low/v1/variable_service.proto\"a\n\x13\x43laimAttemptRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"f\n\x14\x43laimAttemptResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\x12,\n\rtask_instance\x18\x02 \x01(\x0b\x32\x15.flow.v1.TaskInstance\"D\n\x14\x43laimAttemptsRequest\x12,\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x1c.flow.v1.ClaimAttemptRequest\"@\n\x15\x43laimAttemptsResponse\x12\'\n\x08outcomes\x18\x01 \x03(\x0b\x32\x15.flow.v1.ClaimOutcome\"`\n\x0c\x43laimOutcome\x12,\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1d.flow.v1.ClaimAttemptResponse\x12\"\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x13.flow.v1.ClaimError\";\n\nClaimError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"o\n\x0fPushXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\x12\n\x10PushXComResponse\"c\n\x0fPullXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\x17\n\x0f\x61ll_map_indexes\x18\x03 \x01(\x08\"F\n\x10PullXComResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\"U\n\x16GetTaskVariableRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x14\n\x0cvariable_key\x18\x02 \x01(\t\">\n\x17GetTaskVariableResponse\x12#\n\x08variable\x18\x01 \x01(\x0b\x32\x11.flow.v1.Variable\"d\n\x16SetTaskVariableRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12#\n\x08variable\x18\x02 \x01(\x0b\x32\x11.flow.v1.Variable\"\x19\n\x17SetTaskVariableResponse\"R\n\x18GetTaskConnectionRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x63onn_id\x18\x02 \x01(\t\"D\n\x19GetTaskConnectionResponse\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"A\n\x18GetRenderedFieldsRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\"\\\n\x19GetRenderedFieldsResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x1c\n\x14rendered_fields_json\x18\x02 \x01(\t\x12\x12\n\ntry_number\x18\x03 \x01(\x05\x32\xad\x06\n\x14TaskExecutionService\x12K\n\x0c\x43laimAttempt\x12\x1c.flow.v1.ClaimAttemptRequest\x1a\x1d.flow.v1.ClaimAttemptResponse\x12N\n\rClaimAttempts\x12\x1d.flow.v1.ClaimAttemptsRequest\x1a\x1e.flow.v1.ClaimAttemptsResponse\x12?\n\x08PushXCom\x12\x18.flow.v1.PushXComRequest\x1a\x19.flow.v1.PushXComResponse\x12?\n\x08PullXCom\x12\x18.flow.v1.PullXComRequest\x1a\x19.flow.v1.PullXComResponse\x12N\n\rTriggerDagRun\x12\x1d.flow.v1.TriggerDagRunRequest\x1a\x1e.flow.v1.TriggerDagRunResponse\x12\x42\n\tGetDagRun\x12\x19.flow.v1.GetDagRunRequest\x1a\x1a.flow.v1.GetDagRunResponse\x12T\n\x0fGetTaskVariable\x12\x1f.flow.v1.GetTaskVariableRequest\x1a .flow.v1.GetTaskVariableResponse\x12T\n\x0fSetTaskVariable\x12\x1f.flow.v1.SetTaskVariableRequest\x1a .flow.v1.SetTaskVariableResponse\x12Z\n\x11GetTaskConnection\x12!.flow.v1.GetTaskConnectionRequest\x1a\".flow.v1.GetTaskConnectionResponse\x12Z\n\x11GetRenderedFields\x12!.flow.v1.GetRenderedFieldsRequest\x1a\".flow.v1.GetRenderedFieldsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$flow/v1/task_execution_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1d\x66low/v1/dag_run_service.proto\x1a flow/v1/connection_service.proto\x1a\x11\x66low/v1/dag.proto\x1a\x1e\x66low/v1/variable_service.proto\"a\n\x13\x43laimAttemptRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"\x8a\x01\n\x14\x43laimAttemptResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\x12,\n\rtask_instance\x18\x02 \x01(\x0b\x32\x15.flow.v1.TaskInstance\x12\"\n\x08\x64\x61g_spec\x18< \x01(\x0b\x32\x10.flow.v1.DagSpec\"D\n\x14\x43laimAttemptsRequest\x12,\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x1c.flow.v1.ClaimAttemptRequest\"@\n\x15\x43laimAttemptsResponse\x12\'\n\x08outcomes\x18\x01 \x03(\x0b\x32\x15.flow.v1.ClaimOutcome\"`\n\x0c\x43laimOutcome\x12,\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1d.flow.v1.ClaimAttemptResponse\x12\"\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x13.flow.v1.ClaimError\";\n\nClaimError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"o\n\x0fPushXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\x12\n\x10PushXComResponse\"c\n\x0fPullXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\x17\n\x0f\x61ll_map_indexes\x18\x03 \x01(\x08\"F\n\x10PullXComResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\"U\n\x16GetTaskVariableRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x14\n\x0cvariable_key\x18\x02 \x01(\t\">\n\x17GetTaskVariableResponse\x12#\n\x08variable\x18\x01 \x01(\x0b\x32\x11.flow.v1.Variable\"d\n\x16SetTaskVariableRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12#\n\x08variable\x18\x02 \x01(\x0b\x32\x11.flow.v1.Variable\"\x19\n\x17SetTaskVariableResponse\"R\n\x18GetTaskConnectionRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x63onn_id\x18\x02 \x01(\t\"D\n\x19GetTaskConnectionResponse\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"A\n\x18GetRenderedFieldsRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\"\\\n\x19GetRenderedFieldsResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x1c\n\x14rendered_fields_json\x18\x02 \x01(\t\x12\x12\n\ntry_number\x18\x03 \x01(\x05\x32\xad\x06\n\x14TaskExecutionService\x12K\n\x0c\x43laimAttempt\x12\x1c.flow.v1.ClaimAttemptRequest\x1a\x1d.flow.v1.ClaimAttemptResponse\x12N\n\rClaimAttempts\x12\x1d.flow.v1.ClaimAttemptsRequest\x1a\x1e.flow.v1.ClaimAttemptsResponse\x12?\n\x08PushXCom\x12\x18.flow.v1.PushXComRequest\x1a\x19.flow.v1.PushXComResponse\x12?\n\x08PullXCom\x12\x18.flow.v1.PullXComRequest\x1a\x19.flow.v1.PullXComResponse\x12N\n\rTriggerDagRun\x12\x1d.flow.v1.TriggerDagRunRequest\x1a\x1e.flow.v1.TriggerDagRunResponse\x12\x42\n\tGetDagRun\x12\x19.flow.v1.GetDagRunRequest\x1a\x1a.flow.v1.GetDagRunResponse\x12T\n\x0fGetTaskVariable\x12\x1f.flow.v1.GetTaskVariableRequest\x1a .flow.v1.GetTaskVariableResponse\x12T\n\x0fSetTaskVariable\x12\x1f.flow.v1.SetTaskVariableRequest\x1a .flow.v1.SetTaskVariableResponse\x12Z\n\x11GetTaskConnection\x12!.flow.v1.GetTaskConnectionRequest\x1a\".flow.v1.GetTaskConnectionResponse\x12Z\n\x11GetRenderedFields\x12!.flow.v1.GetRenderedFieldsRequest\x1a\".flow.v1.GetRenderedFieldsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flow.v1.task_execution_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLAIMATTEMPTREQUEST']._serialized_start=168
-  _globals['_CLAIMATTEMPTREQUEST']._serialized_end=265
-  _globals['_CLAIMATTEMPTRESPONSE']._serialized_start=267
-  _globals['_CLAIMATTEMPTRESPONSE']._serialized_end=369
-  _globals['_CLAIMATTEMPTSREQUEST']._serialized_start=371
-  _globals['_CLAIMATTEMPTSREQUEST']._serialized_end=439
-  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_start=441
-  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_end=505
-  _globals['_CLAIMOUTCOME']._serialized_start=507
-  _globals['_CLAIMOUTCOME']._serialized_end=603
-  _globals['_CLAIMERROR']._serialized_start=605
-  _globals['_CLAIMERROR']._serialized_end=664
-  _globals['_PUSHXCOMREQUEST']._serialized_start=666
-  _globals['_PUSHXCOMREQUEST']._serialized_end=777
-  _globals['_PUSHXCOMRESPONSE']._serialized_start=779
-  _globals['_PUSHXCOMRESPONSE']._serialized_end=797
-  _globals['_PULLXCOMREQUEST']._serialized_start=799
-  _globals['_PULLXCOMREQUEST']._serialized_end=898
-  _globals['_PULLXCOMRESPONSE']._serialized_start=900
-  _globals['_PULLXCOMRESPONSE']._serialized_end=970
-  _globals['_GETTASKVARIABLEREQUEST']._serialized_start=972
-  _globals['_GETTASKVARIABLEREQUEST']._serialized_end=1057
-  _globals['_GETTASKVARIABLERESPONSE']._serialized_start=1059
-  _globals['_GETTASKVARIABLERESPONSE']._serialized_end=1121
-  _globals['_SETTASKVARIABLEREQUEST']._serialized_start=1123
-  _globals['_SETTASKVARIABLEREQUEST']._serialized_end=1223
-  _globals['_SETTASKVARIABLERESPONSE']._serialized_start=1225
-  _globals['_SETTASKVARIABLERESPONSE']._serialized_end=1250
-  _globals['_GETTASKCONNECTIONREQUEST']._serialized_start=1252
-  _globals['_GETTASKCONNECTIONREQUEST']._serialized_end=1334
-  _globals['_GETTASKCONNECTIONRESPONSE']._serialized_start=1336
-  _globals['_GETTASKCONNECTIONRESPONSE']._serialized_end=1404
-  _globals['_GETRENDEREDFIELDSREQUEST']._serialized_start=1406
-  _globals['_GETRENDEREDFIELDSREQUEST']._serialized_end=1471
-  _globals['_GETRENDEREDFIELDSRESPONSE']._serialized_start=1473
-  _globals['_GETRENDEREDFIELDSRESPONSE']._serialized_end=1565
-  _globals['_TASKEXECUTIONSERVICE']._serialized_start=1568
-  _globals['_TASKEXECUTIONSERVICE']._serialized_end=2381
+  _globals['_CLAIMATTEMPTREQUEST']._serialized_start=187
+  _globals['_CLAIMATTEMPTREQUEST']._serialized_end=284
+  _globals['_CLAIMATTEMPTRESPONSE']._serialized_start=287
+  _globals['_CLAIMATTEMPTRESPONSE']._serialized_end=425
+  _globals['_CLAIMATTEMPTSREQUEST']._serialized_start=427
+  _globals['_CLAIMATTEMPTSREQUEST']._serialized_end=495
+  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_start=497
+  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_end=561
+  _globals['_CLAIMOUTCOME']._serialized_start=563
+  _globals['_CLAIMOUTCOME']._serialized_end=659
+  _globals['_CLAIMERROR']._serialized_start=661
+  _globals['_CLAIMERROR']._serialized_end=720
+  _globals['_PUSHXCOMREQUEST']._serialized_start=722
+  _globals['_PUSHXCOMREQUEST']._serialized_end=833
+  _globals['_PUSHXCOMRESPONSE']._serialized_start=835
+  _globals['_PUSHXCOMRESPONSE']._serialized_end=853
+  _globals['_PULLXCOMREQUEST']._serialized_start=855
+  _globals['_PULLXCOMREQUEST']._serialized_end=954
+  _globals['_PULLXCOMRESPONSE']._serialized_start=956
+  _globals['_PULLXCOMRESPONSE']._serialized_end=1026
+  _globals['_GETTASKVARIABLEREQUEST']._serialized_start=1028
+  _globals['_GETTASKVARIABLEREQUEST']._serialized_end=1113
+  _globals['_GETTASKVARIABLERESPONSE']._serialized_start=1115
+  _globals['_GETTASKVARIABLERESPONSE']._serialized_end=1177
+  _globals['_SETTASKVARIABLEREQUEST']._serialized_start=1179
+  _globals['_SETTASKVARIABLEREQUEST']._serialized_end=1279
+  _globals['_SETTASKVARIABLERESPONSE']._serialized_start=1281
+  _globals['_SETTASKVARIABLERESPONSE']._serialized_end=1306
+  _globals['_GETTASKCONNECTIONREQUEST']._serialized_start=1308
+  _globals['_GETTASKCONNECTIONREQUEST']._serialized_end=1390
+  _globals['_GETTASKCONNECTIONRESPONSE']._serialized_start=1392
+  _globals['_GETTASKCONNECTIONRESPONSE']._serialized_end=1460
+  _globals['_GETRENDEREDFIELDSREQUEST']._serialized_start=1462
+  _globals['_GETRENDEREDFIELDSREQUEST']._serialized_end=1527
+  _globals['_GETRENDEREDFIELDSRESPONSE']._serialized_start=1529
+  _globals['_GETRENDEREDFIELDSRESPONSE']._serialized_end=1621
+  _globals['_TASKEXECUTIONSERVICE']._serialized_start=1624
+  _globals['_TASKEXECUTIONSERVICE']._serialized_end=2437
 # @@protoc_insertion_point(module_scope)

@@ -25,6 +25,7 @@ from flow.grpcutil import Registration, serve
 from flow.log import configure_logging
 from flow.service import run_service
 from flow.v1 import (
+    dag_spec_service_pb2_grpc,
     identity_service_pb2_grpc,
     scheduler_service_pb2_grpc,
     task_execution_service_pb2_grpc,
@@ -39,10 +40,12 @@ from services.scheduler.connections import Connections
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.dag_processor.parse_comms import ParseSecrets
 from services.scheduler.dag_processor.processor import DagProcessor
+from services.scheduler.dag_specs import DagSpecs
 from services.scheduler.events import Broadcaster
 from services.scheduler.fleet import Fleet
 from services.scheduler.identity import IdentityStore
 from services.scheduler.servicer_control import SchedulerControlServicer
+from services.scheduler.servicer_dag_spec import DagSpecServicer
 from services.scheduler.servicer_execution import TaskExecutionServicer
 from services.scheduler.servicer_identity import IdentityServicer
 from services.scheduler.variables import Variables
@@ -78,6 +81,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                  processes=config.scheduler.parse_processes,
                                  secrets=ParseSecrets(variables.value, connections.fields))
         fleet = Fleet(js, config.nats)
+        specs = DagSpecs(core)
         await core.load()
         await core.republish_queued()
         served = await stack.enter_async_context(serve(config.scheduler.grpc_bind, [
@@ -86,10 +90,12 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                                   connections, processor.reparse),
                          "flow.v1.SchedulerService"),
             Registration(task_execution_service_pb2_grpc.add_TaskExecutionServiceServicer_to_server,
-                         TaskExecutionServicer(core, variables, connections),
+                         TaskExecutionServicer(core, variables, connections, specs),
                          "flow.v1.TaskExecutionService"),
             Registration(identity_service_pb2_grpc.add_IdentityServiceServicer_to_server,
                          IdentityServicer(IdentityStore(core)), "flow.v1.IdentityService"),
+            Registration(dag_spec_service_pb2_grpc.add_DagSpecServiceServicer_to_server,
+                         DagSpecServicer(core, specs), "flow.v1.DagSpecService"),
         ], tokens=[config.auth.internal_token]))
         async with asyncio.TaskGroup() as tg:
             loops = [

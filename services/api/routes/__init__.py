@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.api.routes import (
     connections,
     dag_runs,
+    dag_specs,
     dags,
     task_instances,
     users,
@@ -17,6 +18,6 @@ from services.api.routes.common import API_PREFIX, Operation
 OPERATIONS: tuple[Operation, ...] = (
     *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *xcom.OPERATIONS,
     *variables.OPERATIONS, *connections.OPERATIONS, *workers.OPERATIONS,
-    *users.OPERATIONS)
+    *users.OPERATIONS, *dag_specs.OPERATIONS)
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation"]

@@ -86,6 +86,9 @@ class DagSpec:
     has_on_failure_callback: bool = False
     # name -> {"default"?, "schema", "description"} (flow.sdk.param.serialize_params)
     params: dict[str, Any] = field(default_factory=dict)
+    # For a DAG submitted as data (fileloc "dagspec:<dag_id>"): the spec version it was built
+    # from, so that a claim answers that version's task.
+    spec_version: int = 0
 
     @classmethod
     def from_json(cls, text: str) -> DagSpec:
@@ -95,7 +98,8 @@ class DagSpec:
                    dagrun_timeout=data.get("dagrun_timeout"),
                    has_on_success_callback=bool(data.get("has_on_success_callback")),
                    has_on_failure_callback=bool(data.get("has_on_failure_callback")),
-                   params=dict(data.get("params") or {}))
+                   params=dict(data.get("params") or {}),
+                   spec_version=int(data.get("dag_spec_version") or 0))
 
     @property
     def callback_queue(self) -> str:

@@ -1,6 +1,7 @@
 """Store parse results inside a core unit of work: DAG rows, serialized DAGs, import errors.
 
-DAGs whose file vanished (or no longer defines them) are marked inactive.
+DAGs whose file vanished (or no longer defines them) are marked inactive; DAGs submitted as
+data (fileloc "dagspec:<dag_id>", services/scheduler/dag_specs.py) have no file and stay.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flow.db.models import Dag, SerializedDag
+from flow.sdk.dagspec import is_spec_fileloc
 from services.scheduler import store
 from services.scheduler.core.unit import UnitOfWork
 
@@ -61,7 +63,7 @@ async def store_results(unit: UnitOfWork, results: list[ParseResult], present: s
             if old.dag_id not in seen and old.fileloc == result.path:
                 old.is_active = False
     for fileloc, dags in by_file.items():
-        if fileloc not in present:
+        if fileloc not in present and not is_spec_fileloc(fileloc):
             for dag in dags:
                 dag.is_active = False
     await store.clear_vanished_import_errors(session, present)
