@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -60,6 +61,9 @@ def spec_hash(spec: Any) -> str:
 
 
 def _bad(message: str, field: str, reason: str = "INVALID_DAG_SPEC") -> InvalidArgumentError:
+    """The error, its message starting with the field at fault (also in ErrorInfo)."""
+    if not message.startswith("Field '"):
+        message = f"Field '{field}': {message[0].lower()}{message[1:]}"
     return InvalidArgumentError(message, field=field, reason=reason)
 
 
@@ -204,6 +208,36 @@ class CallableReference(BaseOperator):
         raise FlowException(f"{self.callable_ref} was not resolved on the worker")
 
 
+def _named_context(func: Callable[..., Any], context: Context) -> dict[str, Any]:
+    """The context entries `func` names as parameters. Unlike a PythonOperator, a **kwargs
+    catch-all gets none: a referenced function (json:dumps, say) was not written for them."""
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # some builtins have no signature
+        return {}
+    return {name: value for name, value in context.items()
+            if name in params and params[name].kind != inspect.Parameter.VAR_KEYWORD}
+
+
+def _python_operator(func: Callable[..., Any], ref: str, **kwargs: Any) -> BaseOperator:
+    from flow.operators.python import PythonOperator
+
+    class SpecPythonOperator(PythonOperator):
+        """PythonOperator of a spec's python task: kwargs, plus the context it names."""
+
+        @property
+        def operator_name(self) -> str:
+            return "PythonOperator"
+
+        def execute(self, context: Context) -> Any:
+            print(f"Calling {ref}", flush=True)
+            result = func(**{**_named_context(func, context), **self.op_kwargs})
+            print(f"Done. Returned value was: {result!r}", flush=True)
+            return result
+
+    return SpecPythonOperator(python_callable=func, **kwargs)
+
+
 def resolve_callable(ref: str) -> Callable[..., Any]:
     """Import "package.module:function" (dotted attributes allowed after ':').
 
@@ -254,7 +288,6 @@ def _status_check(expected: list[int]) -> Callable[[Any], bool]:
 def _build_task(task: Any, resolve_callables: bool) -> BaseOperator:
     from flow.operators.bash import BashOperator
     from flow.operators.http import HttpOperator
-    from flow.operators.python import PythonOperator
 
     common: dict[str, Any] = {
         "task_id": task.task_id, "trigger_rule": task.trigger_rule or TriggerRule.ALL_SUCCESS,
@@ -283,8 +316,8 @@ def _build_task(task: Any, resolve_callables: bool) -> BaseOperator:
     if kind == "python":
         kwargs = _struct(task.python, "kwargs")
         if resolve_callables:
-            return PythonOperator(python_callable=resolve_callable(task.python.callable),
-                                  op_kwargs=kwargs, **common)
+            return _python_operator(resolve_callable(task.python.callable),
+                                    task.python.callable, op_kwargs=kwargs, **common)
         return CallableReference(callable_ref=task.python.callable, op_kwargs=kwargs, **common)
     raise ValueError(f"task {task.task_id!r} has no kind")
 
