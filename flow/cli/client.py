@@ -23,6 +23,7 @@ from flow.v1 import (
     connection_service_pb2_grpc,
     dag_run_service_pb2_grpc,
     dag_service_pb2_grpc,
+    dag_spec_service_pb2_grpc,
     task_instance_service_pb2_grpc,
     user_service_pb2_grpc,
     variable_service_pb2_grpc,
@@ -101,6 +102,7 @@ class FlowClient:
             "connections": connection_service_pb2_grpc.ConnectionServiceStub(self._channel),
             "users": user_service_pb2_grpc.UserServiceStub(self._channel),
             "audit": audit_service_pb2_grpc.AuditServiceStub(self._channel),
+            "specs": dag_spec_service_pb2_grpc.DagSpecServiceStub(self._channel),
         }
 
     async def call(self, service: str, method: str, request: Any) -> Any:

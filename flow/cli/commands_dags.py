@@ -1,4 +1,4 @@
-"""`flowcli dags list|show|errors|trigger|delete|test`."""
+"""`flowcli dags list|show|errors|trigger|delete|test` (and submit|spec: commands_specs)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from flow.cli import local_run
+from flow.cli import commands_specs, local_run
 from flow.cli.client import FlowClient
 from flow.cli.commands_runs import RUN_HEADERS, run_row, wait_for_run
 from flow.cli.output import (
@@ -130,3 +130,4 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("dag_id")
     local_run.add_local_options(p)
     p.set_defaults(local=local_run.test_dag)
+    commands_specs.register_dag_verbs(verbs, common)

@@ -231,3 +231,31 @@ def test_adhoc_task_gives_a_handle_to_watch_and_its_log(api: RuntimeApi, specs: 
     bad = rpc_error(lambda: specs.SubmitTask(pb.SubmitTaskRequest(task=dag_pb2.TaskSpec(
         http=dag_pb2.HttpTask(url="ftp://x"))), metadata=api.metadata, timeout=30))
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT and "task.http.url" in bad.details()
+
+
+def test_flowcli_submits_specs_and_adhoc_tasks(api: RuntimeApi, tmp_path: Any) -> None:
+    """`dags submit FILE.yaml` stores a version, `dags spec` shows it (and --versions), and
+    `tasks submit --follow` streams the ad-hoc task's log and exits 0 on success."""
+    spec_file = tmp_path / "cli_spec.yaml"
+    spec_file.write_text("dag_id: cli_spec\ntasks:\n  - task_id: hello\n"
+                         "    command:\n      command: echo from-yaml\n")
+    code, out, err = api.cli("dags", "submit", str(spec_file))
+    assert code == 0 and "version 1" in out, err
+    code, out, _ = api.cli("dags", "submit", str(spec_file))
+    assert code == 0 and "unchanged" in out
+    shown = api.cli_json("dags", "spec", "cli_spec", "--output", "json")
+    assert shown["spec"]["tasks"][0]["command"]["command"] == "echo from-yaml"
+    assert [v["version"] for v in api.cli_json("dags", "spec", "cli_spec", "--versions",
+                                                "-o", "json")] == [1]
+    code, _out, err = api.cli("dags", "spec", "cli_spec", "--version", "5")
+    assert code == 1 and "no version 5" in err
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"dag_id": "x", "tasks": [{"task_id": "a"}]}')
+    code, _out, err = api.cli("dags", "submit", str(broken))
+    assert code == 2 and "spec.tasks[0].kind" in err
+    code, out, err = api.cli("tasks", "submit", "--queue", "default", "--command",
+                             "echo cli-adhoc-7", "--follow")
+    assert code == 0, err
+    assert "cli-adhoc-7" in out and "task task: success" in err
+    code, out, err = api.cli("tasks", "submit", "--command", "exit 3", "--follow")
+    assert code == 1 and "task task: failed" in err
