@@ -58,7 +58,9 @@ def http_server() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory,
              request: pytest.FixtureRequest) -> Iterator[Platform]:
-    with started_platform(tmp_path_factory, request, ["example_bash.py"]) as started:
+    # Parse the folder every second, so a test can watch a parse round pass spec DAGs by.
+    with started_platform(tmp_path_factory, request, ["example_bash.py"],
+                          extra_env={"FLOW_SCHEDULER__PARSE_INTERVAL_SECONDS": "1"}) as started:
         yield started
 
 
@@ -259,3 +261,29 @@ def test_flowcli_submits_specs_and_adhoc_tasks(api: RuntimeApi, tmp_path: Any) -
     assert "cli-adhoc-7" in out and "task task: success" in err
     code, out, err = api.cli("tasks", "submit", "--command", "exit 3", "--follow")
     assert code == 1 and "task task: failed" in err
+
+
+NEW_FILE_DAG = """
+from datetime import UTC, datetime
+from flow.sdk import DAG
+from flow.operators.empty import EmptyOperator
+
+with DAG("file_after_spec", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)):
+    EmptyOperator(task_id="noop")
+"""
+
+
+def test_parse_rounds_leave_spec_dags_active(api: RuntimeApi, specs: Any,
+                                             platform: Platform) -> None:
+    """A DAG folder parse (here: a new file appears) does not mark DAGs submitted as data
+    inactive, though no file of theirs is in the folder."""
+    spec = json_format.ParseDict({"dag_id": "spec_survives", "tasks": [
+        {"task_id": "a", "command": {"command": "true"}}]}, dag_pb2.DagSpec())
+    specs.SubmitDagSpec(pb.SubmitDagSpecRequest(spec=spec), metadata=api.metadata, timeout=30)
+    (platform.dags_folder / "file_after_spec.py").write_text(NEW_FILE_DAG)
+    api.wait_for_dag("file_after_spec")  # a parse round stored the new file
+    dag = api.dags.GetDag(dag_service_pb2.GetDagRequest(dag_id="spec_survives"),
+                          metadata=api.metadata, timeout=10).dag
+    assert dag.is_active and dag.fileloc == "dagspec:spec_survives"
+    _run_id, states = api.run_to_end("spec_survives")
+    assert states == {"a": "success"}
