@@ -148,7 +148,9 @@ def _check_cycles(spec: Any, prefix: str) -> None:
                 cycle = [*path[path.index(nxt):], nxt]
                 raise _bad(f"The tasks form a cycle: {' <- '.join(cycle)}. Remove one of "
                            "these dependencies.",
-                           f"{prefix}.tasks[{index[nxt]}].upstream_task_ids", reason="DAG_CYCLE")
+                           # the task whose upstream list closes the cycle
+                           f"{prefix}.tasks[{index[path[-1]]}].upstream_task_ids",
+                           reason="DAG_CYCLE")
             elif nxt not in done:
                 path.append(nxt)
                 stack.append(iter(upstream[nxt]))
