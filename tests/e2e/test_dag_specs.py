@@ -233,6 +233,18 @@ def test_adhoc_task_gives_a_handle_to_watch_and_its_log(api: RuntimeApi, specs: 
     bad = rpc_error(lambda: specs.SubmitTask(pb.SubmitTaskRequest(task=dag_pb2.TaskSpec(
         http=dag_pb2.HttpTask(url="ftp://x"))), metadata=api.metadata, timeout=30))
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT and "task.http.url" in bad.details()
+    headers = {"Authorization": f"Bearer {api.platform.addresses.token}"}
+    with httpx.Client(base_url=api.platform.addresses.http, headers=headers, timeout=30) as http:
+        posted = http.post("/api/v1/tasks", json={"task": {"command": {
+            "command": "echo via-rest"}}})
+        assert posted.status_code == 200, posted.text
+        rest = posted.json()
+        assert rest["dag_id"].startswith("adhoc_") and rest["task_id"] == "task"
+        assert api.wait_for_run(rest["dag_id"], rest["run_id"]).state == SUCCESS
+        assert "via-rest" in api.read_log(rest["dag_id"], rest["run_id"], "task")
+        refused = http.post("/api/v1/tasks", json={"task": {"task_id": "t"}})
+        assert refused.status_code == 400
+        assert refused.json()["error"]["details"]["field"] == "task.kind"
 
 
 def test_flowcli_submits_specs_and_adhoc_tasks(api: RuntimeApi, tmp_path: Any) -> None:
