@@ -25,6 +25,7 @@ from flow.v1 import (
     connection_service_pb2_grpc,
     dag_run_service_pb2_grpc,
     dag_service_pb2_grpc,
+    dag_spec_service_pb2_grpc,
     pool_service_pb2_grpc,
     task_instance_service_pb2_grpc,
     user_service_pb2_grpc,
@@ -107,6 +108,7 @@ class FlowClient:
             "backfills": backfill_service_pb2_grpc.BackfillServiceStub(self._channel),
             "pools": pool_service_pb2_grpc.PoolServiceStub(self._channel),
             "assets": asset_service_pb2_grpc.AssetServiceStub(self._channel),
+            "specs": dag_spec_service_pb2_grpc.DagSpecServiceStub(self._channel),
         }
 
     async def call(self, service: str, method: str, request: Any) -> Any:

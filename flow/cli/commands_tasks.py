@@ -1,6 +1,6 @@
 """`flowcli tasks list|logs|clear|mark|test`: a run's task instances, one try's log as raw
 bytes, the operator commands (clear to run again, mark success/failed), and one task run
-here for debugging (test)."""
+here for debugging (test); `submit` runs an ad-hoc task (commands_specs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import Any, BinaryIO
 
-from flow.cli import local_run
+from flow.cli import commands_specs, local_run
 from flow.cli.client import FlowClient
 from flow.cli.commands_runs import TI_HEADERS, ti_row
 from flow.cli.output import (
@@ -183,3 +183,4 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--map-index", type=int, default=-1, help="the mapped index (default -1)")
     local_run.add_local_options(p)
     p.set_defaults(local=local_run.test_task)
+    commands_specs.register_task_verbs(verbs, common)

@@ -349,3 +349,17 @@ class AssetDagRunQueue(Base):
 _AUTOMATED = text("run_type IN ('scheduled', 'backfill')")
 Index("uq_dag_run__dag_id__logical_date__automated", DagRun.dag_id, DagRun.logical_date,
       unique=True, sqlite_where=_AUTOMATED, postgresql_where=_AUTOMATED)
+# --- DAGs submitted as data (DagSpecService) -----------------------------------------------
+
+
+class DagSpecVersion(Base):
+    """One stored version of a DAG submitted as data: the flow.v1.DagSpec as canonical JSON.
+    Versions are immutable; a changed submission adds the next one."""
+
+    __tablename__ = "dag_spec"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    spec: Mapped[str] = mapped_column(Text)  # flow.sdk.dagspec.canonical_json
+    spec_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -22,6 +22,7 @@ from flow.grpcutil import host_of, open_channel, serve
 from flow.log import configure_logging
 from flow.service import run_service
 from flow.v1 import (
+    dag_spec_service_pb2_grpc,
     identity_service_pb2_grpc,
     log_service_pb2_grpc,
     pool_service_pb2_grpc,
@@ -29,6 +30,7 @@ from flow.v1 import (
 )
 from services.api.auth import Gatekeeper, GrpcGuard
 from services.api.core import GatewayCore
+from services.api.dag_spec_core import DagSpecCore
 from services.api.identity_core import IdentityCore
 from services.api.servicer_public import public_registrations
 from services.api.web import build_app
@@ -88,6 +90,7 @@ async def run(
     core = GatewayCore(
         scheduler_service_pb2_grpc.SchedulerServiceStub(scheduler_channel),
         log_service_pb2_grpc.LogServiceStub(logs_channel), IdentityCore(identity),
+        DagSpecCore(dag_spec_service_pb2_grpc.DagSpecServiceStub(scheduler_channel)),
         pools=pool_service_pb2_grpc.PoolServiceStub(scheduler_channel))
     gate = Gatekeeper(identity, bootstrap_token=config.auth.token,
                       session_ttl_seconds=config.auth.session_ttl_seconds)

@@ -53,11 +53,16 @@ async def _forward_stream(call: Any) -> AsyncIterator[Any]:
 class GatewayCore:
     """Every public operation, as proto request in, proto response out."""
 
-    def __init__(self, scheduler: Any, logs: Any, identity: Any = None, *,
-                 pools: Any = None) -> None:
+    def __init__(self, scheduler: Any, logs: Any, identity: Any = None,
+                 dag_specs: Any = None, *, pools: Any = None) -> None:
         self._scheduler = scheduler  # SchedulerServiceStub
         self._logs = logs  # LogServiceStub
         self.identity = identity  # IdentityCore: users, tokens, the audit log
+        if dag_specs is None:
+            from services.api.dag_spec_core import DagSpecCore
+
+            dag_specs = DagSpecCore(None)
+        self.dag_specs = dag_specs  # DagSpecCore: DAGs as data, ad-hoc tasks
         self._pools = pools  # PoolServiceStub (on the scheduler's channel)
 
     # DAGs

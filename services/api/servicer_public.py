@@ -1,5 +1,6 @@
 """The public flow.v1 gRPC services: DAGs, runs, backfills, task instances, XCom, variables,
-connections, workers and queues, users and tokens, the audit log.
+connections, workers and queues, pools, assets, users and tokens, the audit log, DAG specs
+and ad-hoc tasks.
 
 Thin: every method hands the request to the GatewayCore and returns what it answers.
 """
@@ -19,6 +20,8 @@ from flow.v1 import (
     dag_run_service_pb2_grpc,
     dag_service_pb2,
     dag_service_pb2_grpc,
+    dag_spec_service_pb2,
+    dag_spec_service_pb2_grpc,
     pool_service_pb2_grpc,
     task_instance_service_pb2,
     task_instance_service_pb2_grpc,
@@ -229,6 +232,23 @@ class UserServicer(user_service_pb2_grpc.UserServiceServicer):  # type: ignore[m
         return await self._core.revoke_token(request)
 
 
+class DagSpecServicer(dag_spec_service_pb2_grpc.DagSpecServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core.dag_specs
+
+    async def SubmitDagSpec(self, request: Any, context: Any) -> Any:
+        return await self._core.submit_dag_spec(request)
+
+    async def GetDagSpec(self, request: Any, context: Any) -> Any:
+        return await self._core.get_dag_spec(request)
+
+    async def ListDagSpecVersions(self, request: Any, context: Any) -> Any:
+        return await self._core.list_dag_spec_versions(request)
+
+    async def SubmitTask(self, request: Any, context: Any) -> Any:
+        return await self._core.submit_task(request)
+
+
 class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):  # type: ignore[misc]
     def __init__(self, core: GatewayCore) -> None:
         self._core = core.identity
@@ -286,4 +306,8 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      BackfillServicer(core), "flow.v1.BackfillService"),
         Registration(pool_service_pb2_grpc.add_PoolServiceServicer_to_server,
                      PoolServicer(core), "flow.v1.PoolService"),
+        Registration(dag_spec_service_pb2_grpc.add_DagSpecServiceServicer_to_server,
+                     DagSpecServicer(core),
+                     dag_spec_service_pb2.DESCRIPTOR.services_by_name[
+                         "DagSpecService"].full_name),
     ]

@@ -7,6 +7,7 @@ from services.api.routes import (
     backfills,
     connections,
     dag_runs,
+    dag_specs,
     dags,
     pools,
     task_instances,
@@ -21,6 +22,6 @@ OPERATIONS: tuple[Operation, ...] = (
     *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *xcom.OPERATIONS,
     *variables.OPERATIONS, *connections.OPERATIONS, *workers.OPERATIONS,
     *users.OPERATIONS, *backfills.OPERATIONS, *pools.OPERATIONS,
-    *assets.OPERATIONS)
+    *assets.OPERATIONS, *dag_specs.OPERATIONS)
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation"]

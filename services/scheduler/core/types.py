@@ -111,6 +111,9 @@ class DagSpec:
     is_paused_upon_creation: bool | None = None
     max_active_tasks: int | None = None  # None: FLOW_CORE__MAX_ACTIVE_TASKS_PER_DAG
     asset_schedule: tuple[str, ...] = ()  # URIs: runs when all were updated (data-aware)
+    # For a DAG submitted as data (fileloc "dagspec:<dag_id>"): the spec version it was built
+    # from, so that a claim answers that version's task.
+    spec_version: int = 0
 
     @classmethod
     def from_json(cls, text: str) -> DagSpec:
@@ -127,7 +130,8 @@ class DagSpec:
                    max_active_runs=int(data.get("max_active_runs") or 16),
                    is_paused_upon_creation=data.get("is_paused_upon_creation"),
                    max_active_tasks=data.get("max_active_tasks"),
-                   asset_schedule=tuple(data.get("asset_schedule") or ()))
+                   asset_schedule=tuple(data.get("asset_schedule") or ()),
+                   spec_version=int(data.get("dag_spec_version") or 0))
 
     @functools.cached_property
     def priority_weights(self) -> dict[str, int]:
