@@ -85,6 +85,21 @@ def rpc_error(call: Any) -> grpc.RpcError:
     raise AssertionError("the call succeeded")
 
 
+def module_platform(dag_names: Sequence[str], extra_files: dict[str, str] | None = None,
+                    extra_env: dict[str, str] | None = None) -> Any:
+    """A module-scoped `platform` fixture over these example DAGs and test DAG files:
+    `platform = module_platform([...], {...})` at the top of a test module."""
+
+    @pytest.fixture(scope="module")
+    def platform(tmp_path_factory: pytest.TempPathFactory,
+                 request: pytest.FixtureRequest) -> Iterator[Platform]:
+        with started_platform(tmp_path_factory, request, dag_names, extra_files,
+                              extra_env) as started:
+            yield started
+
+    return platform
+
+
 @contextlib.contextmanager
 def started_platform(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
                      dag_names: Sequence[str], extra_files: dict[str, str] | None = None,

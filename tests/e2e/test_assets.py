@@ -5,8 +5,6 @@ flowcli."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -15,7 +13,7 @@ from flow.v1 import asset_service_pb2 as apb
 from flow.v1 import asset_service_pb2_grpc, common_pb2, dag_service_pb2
 from flow.v1 import dag_run_service_pb2 as rpb
 from tests.e2e.api import eventually
-from tests.e2e.runtime import RuntimeApi, started_platform
+from tests.e2e.runtime import RuntimeApi, module_platform
 
 pytestmark = pytest.mark.e2e
 SUCCESS = common_pb2.DAG_RUN_STATE_SUCCESS
@@ -36,20 +34,10 @@ with DAG("paused_consumer", schedule=[Asset("{ORDERS}")], is_paused_upon_creatio
 '''
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory,
-             request: pytest.FixtureRequest) -> Iterator[Platform]:
-    with started_platform(tmp_path_factory, request, ["example_assets.py"],
-                          {"one_asset.py": ONE_ASSET_DAGS},
-                          {"FLOW_SCHEDULER__PARSE_INTERVAL_SECONDS": "1"}) as started:
-        yield started
+platform = module_platform(["example_assets.py"],
+                           {"one_asset.py": ONE_ASSET_DAGS},
+                           {"FLOW_SCHEDULER__PARSE_INTERVAL_SECONDS": "1"})
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
 
 
 def _runs(api: RuntimeApi, dag_id: str) -> list[object]:

@@ -64,12 +64,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory,
         yield started
 
 
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
-
 
 @pytest.fixture(scope="module")
 def specs(api: RuntimeApi) -> Any:

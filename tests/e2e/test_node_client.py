@@ -9,12 +9,11 @@ import os
 import pathlib
 import shutil
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
 from flow.platform import Platform
-from tests.e2e.runtime import started_platform
+from tests.e2e.runtime import module_platform
 
 pytestmark = pytest.mark.e2e
 NODE_DIR = pathlib.Path(__file__).resolve().parents[1] / "node"
@@ -36,11 +35,7 @@ def _install() -> None:
     assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory,
-             request: pytest.FixtureRequest) -> Iterator[Platform]:
-    with started_platform(tmp_path_factory, request, []) as started:
-        yield started
+platform = module_platform([])
 
 
 @pytest.mark.skipif(NODE is None or NPM is None,

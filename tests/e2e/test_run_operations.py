@@ -4,8 +4,6 @@ history), and a task instance's tries; over gRPC, REST and flowcli."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import grpc
 import httpx
 import pytest
@@ -15,7 +13,7 @@ from flow.v1 import common_pb2, dag_service_pb2
 from flow.v1 import dag_run_service_pb2 as rpb
 from flow.v1 import task_instance_service_pb2 as tpb
 from tests.e2e.api import eventually
-from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
+from tests.e2e.runtime import RuntimeApi, module_platform, rpc_error
 
 pytestmark = pytest.mark.e2e
 FAILED = common_pb2.DAG_RUN_STATE_FAILED
@@ -33,20 +31,9 @@ with DAG("slow_run", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC))
 '''
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory,
-             request: pytest.FixtureRequest) -> Iterator[Platform]:
-    with started_platform(tmp_path_factory, request,
-                          ["example_operations.py", "example_retries.py"],
-                          {"slow_run.py": SLOW_DAG}) as started:
-        yield started
+platform = module_platform(["example_operations.py", "example_retries.py"],
+                           {"slow_run.py": SLOW_DAG})
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
 
 
 def _running(api: RuntimeApi) -> str:

@@ -4,7 +4,6 @@ reads inside tasks through the scheduler, secrets masked in logs and encrypted i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import grpc
 import httpx
@@ -17,7 +16,7 @@ from flow.v1 import common_pb2
 from flow.v1 import connection_service_pb2 as cpb
 from flow.v1 import variable_service_pb2 as vpb
 from tests.e2e.api import eventually
-from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
+from tests.e2e.runtime import RuntimeApi, module_platform, rpc_error
 
 pytestmark = pytest.mark.e2e
 API_KEY = "ak-7f3c9e21-canary"
@@ -63,22 +62,12 @@ with DAG("leaky_error", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UT
 '''
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory,
-             request: pytest.FixtureRequest) -> Iterator[Platform]:
-    with started_platform(tmp_path_factory, request, ["example_variables.py"],
-                          {"unknown_variable.py": UNKNOWN_VARIABLE_DAG,
-                           "parse_time_variable.py": PARSE_TIME_DAG,
-                           "parse_time_missing.py": PARSE_TIME_MISSING_DAG},
-                          {"FLOW_SCHEDULER__PARSE_INTERVAL_SECONDS": "1"}) as started:
-        yield started
+platform = module_platform(["example_variables.py"],
+                           {"unknown_variable.py": UNKNOWN_VARIABLE_DAG,
+                            "parse_time_variable.py": PARSE_TIME_DAG,
+                            "parse_time_missing.py": PARSE_TIME_MISSING_DAG},
+                           {"FLOW_SCHEDULER__PARSE_INTERVAL_SECONDS": "1"})
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
 
 
 def _db_rows(platform: Platform, table: str) -> list[str]:
