@@ -109,7 +109,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                          PoolServicer(pools), "flow.v1.PoolService"),
             Registration(dag_spec_service_pb2_grpc.add_DagSpecServiceServicer_to_server,
                          DagSpecServicer(core, specs), "flow.v1.DagSpecService"),
-        ], tokens=[config.auth.internal_token]))
+        ], tokens=[config.auth.internal_token], tls=config.tls))
         async with asyncio.TaskGroup() as tg:
             loops = [
                 tg.create_task(consume_results(js, config.nats, core), name="consume_results"),
