@@ -329,3 +329,52 @@ def test_dag_files_read_variables_at_parse_time(api: RuntimeApi, platform: Platf
     eventually(reparsed, timeout=60)
     errors = {e.filename.rsplit("/", 1)[-1]: e.stacktrace for e in api.import_errors()}
     assert "Variable parse_time_missing does not exist" in errors["parse_time_missing.py"]
+
+
+def test_secret_canary_never_leaves_the_scheduler_in_clear(api: RuntimeApi,
+                                                          platform: Platform) -> None:
+    """A unique connection password and sensitive variable value, used by a DAG that prints
+    them: no GET answer of the REST API (every route whose path can be filled), no service or
+    task log and no DB row holds either in clear."""
+    from flow.db.models import Base
+    from services.api.routes import OPERATIONS
+
+    password, api_key = "canary-pw-51c0f2e7", "canary-key-8e3b19d4"
+    _set(api, "region", "eu-west-1")
+    _set(api, "etl_config", json.dumps({"batch": 1}))
+    _set(api, "service_api_key", api_key)
+    conn = cpb.Connection(conn_id="warehouse", conn_type="postgres", host="db.example.com",
+                          login="etl", password=password, extra='{"sslmode": "require"}')
+    try:
+        api.call(api.connections.CreateConnection, cpb.CreateConnectionRequest(connection=conn))
+    except grpc.RpcError:
+        api.call(api.connections.UpdateConnection, cpb.UpdateConnectionRequest(
+            conn_id="warehouse", connection=conn))
+    run_id, _ = api.run_to_end("example_variables")
+    secrets = (password, api_key)
+    values = {"dag_id": "example_variables", "run_id": run_id, "key": "service_api_key",
+              "conn_id": "warehouse", "try_number": "1", "name": "default_pool",
+              "username": "admin"}
+    task_ids = list(api.task_instances("example_variables", run_id))
+    addresses = platform.addresses
+    answered = 0
+    with httpx.Client(base_url=addresses.http,
+                      headers={"Authorization": f"Bearer {addresses.token}"}) as http:
+        for op in OPERATIONS:
+            if op.method != "GET" or op.stream is not None:
+                continue
+            for task_id in (task_ids if "task_id" in op.path_params else [""]):
+                filled = {**values, "task_id": task_id}
+                if not set(op.path_params) <= set(filled):
+                    continue
+                answer = http.get("/api/v1" + op.path.format(**filled))
+                answered += 1
+                assert not any(s in answer.text for s in secrets), (op.path, answer.text[:300])
+    assert answered > 20
+    for path in [*platform.service_log_dir.rglob("*.log"), *(platform.home / "logs").rglob("*")]:
+        if path.is_file():
+            text_ = path.read_text(errors="replace")
+            assert not any(s in text_ for s in secrets), path
+    for table in Base.metadata.tables:
+        rows = _db_rows(platform, table)
+        assert not any(s in row for row in rows for s in secrets), table
