@@ -27,6 +27,7 @@ from flow.v1 import (
     dag_service_pb2_grpc,
     dag_spec_service_pb2_grpc,
     pool_service_pb2_grpc,
+    system_service_pb2_grpc,
     task_instance_service_pb2_grpc,
     user_service_pb2_grpc,
     variable_service_pb2_grpc,
@@ -111,6 +112,7 @@ class FlowClient:
             "backfills": backfill_service_pb2_grpc.BackfillServiceStub(self._channel),
             "pools": pool_service_pb2_grpc.PoolServiceStub(self._channel),
             "assets": asset_service_pb2_grpc.AssetServiceStub(self._channel),
+            "system": system_service_pb2_grpc.SystemServiceStub(self._channel),
             "specs": dag_spec_service_pb2_grpc.DagSpecServiceStub(self._channel),
         }
 

@@ -15,7 +15,7 @@ import grpc
 from flow.errors import InvalidArgumentError
 from flow.grpcutil import error_from_rpc
 from flow.log import MASK, is_sensitive_key, mask_json_fields
-from flow.v1 import common_pb2, log_service_pb2, task_instance_service_pb2
+from flow.v1 import common_pb2, log_service_pb2, system_service_pb2, task_instance_service_pb2
 
 T = TypeVar("T")
 
@@ -141,6 +141,13 @@ class GatewayCore:
     async def delete_dag_run(self, request: Any) -> Any:
         _require(request, "dag_id", "run_id")
         return await _forward(self._scheduler.DeleteDagRun(request))
+
+    # The system
+
+    async def get_version(self, request: Any) -> Any:
+        from flow import __version__
+
+        return system_service_pb2.GetVersionResponse(version=__version__, api_version="v1")
 
     # Assets
 

@@ -23,6 +23,7 @@ from flow.v1 import (
     dag_spec_service_pb2,
     dag_spec_service_pb2_grpc,
     pool_service_pb2_grpc,
+    system_service_pb2_grpc,
     task_instance_service_pb2,
     task_instance_service_pb2_grpc,
     user_service_pb2_grpc,
@@ -125,6 +126,14 @@ class TaskInstanceServicer(
 
     async def ListTaskInstanceTries(self, request: Any, context: Any) -> Any:
         return await self._core.list_task_instance_tries(request)
+
+
+class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def GetVersion(self, request: Any, context: Any) -> Any:
+        return await self._core.get_version(request)
 
 
 class AssetServicer(asset_service_pb2_grpc.AssetServiceServicer):  # type: ignore[misc]
@@ -294,6 +303,8 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      XComServicer(core), "flow.v1.XComService"),
         Registration(asset_service_pb2_grpc.add_AssetServiceServicer_to_server,
                      AssetServicer(core), "flow.v1.AssetService"),
+        Registration(system_service_pb2_grpc.add_SystemServiceServicer_to_server,
+                     SystemServicer(core), "flow.v1.SystemService"),
         Registration(variable_service_pb2_grpc.add_VariableServiceServicer_to_server,
                      VariableServicer(core), "flow.v1.VariableService"),
         Registration(connection_service_pb2_grpc.add_ConnectionServiceServicer_to_server,

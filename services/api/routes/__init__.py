@@ -10,6 +10,7 @@ from services.api.routes import (
     dag_specs,
     dags,
     pools,
+    system,
     task_instances,
     users,
     variables,
@@ -22,6 +23,6 @@ OPERATIONS: tuple[Operation, ...] = (
     *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *xcom.OPERATIONS,
     *variables.OPERATIONS, *connections.OPERATIONS, *workers.OPERATIONS,
     *users.OPERATIONS, *backfills.OPERATIONS, *pools.OPERATIONS,
-    *assets.OPERATIONS, *dag_specs.OPERATIONS)
+    *assets.OPERATIONS, *dag_specs.OPERATIONS, *system.OPERATIONS)
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation"]
