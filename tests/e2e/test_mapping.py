@@ -80,6 +80,8 @@ def test_mapped_tasks_run_one_instance_per_element(api: RuntimeApi, platform: Pl
         assert text in log
     tis = api.task_instances("example_mapping", run_id)
     assert [tis[f"flaky[{i}]"].key.try_number for i in range(3)] == [1, 2, 1]
+    code, out, _ = api.cli("tasks", "state", "example_mapping", run_id, "add", "--map-index", "2")
+    assert (code, out.strip()) == (0, "success")
     assert "instance with n=2 fails its first try" in api.read_log(
         "example_mapping", run_id, "flaky", try_number=1, map_index=1)
     addresses = platform.addresses
