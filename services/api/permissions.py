@@ -40,7 +40,7 @@ PERMISSIONS: dict[str, Permission] = {
              "FollowTaskLog", "GetXCom", "ListXComs", "GetVariable", "ListVariables",
              "GetConnection", "ListConnections", "ListWorkers", "ListQueues", "WhoAmI",
              "ListTokens", "ListTaskInstanceTries", "ListBackfills", "GetBackfill", "ListPools",
-             "GetPool"),
+             "GetPool", "GetDagSource", "GetRenderedTemplateFields"),
     # One's own tokens and session (another user's token needs admin: checked in the core).
     **_writes(Role.VIEWER, "CreateToken", "RevokeToken", "Logout"),
     **_writes(Role.USER, "TriggerDagRun", "ClearTaskInstances", "SetTaskInstanceState",

@@ -43,6 +43,9 @@ class DagServicer(dag_service_pb2_grpc.DagServiceServicer):  # type: ignore[misc
     async def ListImportErrors(self, request: Any, context: Any) -> Any:
         return await self._core.list_import_errors(request)
 
+    async def GetDagSource(self, request: Any, context: Any) -> Any:
+        return await self._core.get_dag_source(request)
+
     async def DeleteDag(self, request: Any, context: Any) -> Any:
         return await self._core.delete_dag(request)
 
@@ -121,6 +124,9 @@ class TaskInstanceServicer(
 
     async def ListTaskInstanceTries(self, request: Any, context: Any) -> Any:
         return await self._core.list_task_instance_tries(request)
+
+    async def GetRenderedTemplateFields(self, request: Any, context: Any) -> Any:
+        return await self._core.get_rendered_template_fields(request)
 
 
 class XComServicer(xcom_service_pb2_grpc.XComServiceServicer):  # type: ignore[misc]
