@@ -196,6 +196,7 @@ def test_log_follows_a_running_task_and_downloads(admin_page: Any, api: Api,
     expect(page.locator("#log")).to_contain_text("line 16", timeout=WAIT_MS)
     expect(page.locator("#log-status")).to_have_text("complete", timeout=WAIT_MS)
     assert page.evaluate("window.__noReload") == 1
+    expect(page.locator("#ti-rendered")).to_contain_text("seq 1 16", timeout=WAIT_MS)
     _shot(page, screenshots, "07-task-instance")
     with page.expect_download() as download_info:
         page.click("#log-download")
@@ -360,3 +361,45 @@ def test_pages_and_streams_need_a_session_and_mutations_a_csrf_token(
         ok = http.post("/api/v1/dags/ui_params/dagRuns", json={"conf": {"lines": 1}},
                        headers={"X-CSRF-Token": cookies["flow_csrf"]})
         assert ok.status_code == 200, ok.text
+
+
+def test_layered_layout_gives_each_node_its_own_slot(admin_page: Any) -> None:
+    """The graph's layout (layout.js, run in the browser) on a random DAG of 400 nodes: every
+    edge points to a later layer and no two nodes share a (layer, order) slot, so drawn
+    nodes never overlap."""
+    result = admin_page.evaluate("""async () => {
+        const {layeredLayout} = await import('/static/js/layout.js');
+        let seed = 7;
+        const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+        const nodes = Array.from({length: 400}, (_, i) => `n${i}`);
+        const edges = [];
+        for (let i = 1; i < nodes.length; i++) {
+            for (let k = 0; k < 2; k++) edges.push([nodes[Math.floor(rand() * i)], nodes[i]]);
+        }
+        const pos = layeredLayout(nodes, edges);
+        const slots = new Set([...pos.values()].map((p) => `${p.layer}/${p.order}`));
+        const forward = edges.every(([a, b]) => pos.get(a).layer < pos.get(b).layer);
+        return {slots: slots.size, nodes: pos.size, forward};
+    }""")
+    assert result == {"slots": 400, "nodes": 400, "forward": True}
+
+
+def test_dag_source_and_rendered_fields_over_rest(ui_platform: Platform, api: Api) -> None:
+    """GET /dags/{dag_id}/source answers the DAG file's text (404 for an unknown DAG), and
+    .../renderedFields a finished task's rendered template fields; GetDag answers params."""
+    run_id, _ = api.run_to_end("ui_params", conf={"lines": 2})
+    headers = {"Authorization": f"Bearer {ui_platform.addresses.token}"}
+    with httpx.Client(base_url=ui_platform.addresses.http + "/api/v1", headers=headers,
+                      timeout=30) as http:
+        source = http.get("/dags/ui_params/source").json()
+        assert source["fileloc"].endswith("ui_params.py")
+        assert 'dag_id="ui_params"' in source["content"]
+        missing = http.get("/dags/no_such_dag/source")
+        assert missing.status_code == 404
+        rendered = http.get(f"/dags/ui_params/dagRuns/{quote(run_id, safe='')}"
+                            "/taskInstances/slow/renderedFields").json()
+        assert rendered["found"] and "seq 1 2" in rendered["rendered_fields"]["bash_command"]
+        params = http.get("/dags/ui_params").json()["dag"]["params"]
+        assert params["lines"]["schema"]["maximum"] == 40 and params["lines"]["default"] == 3
+        assert [t["is_mapped"] for t in http.get("/dags/ui_params").json()["dag"]["tasks"]
+                if t["task_id"] == "square"] == [True]

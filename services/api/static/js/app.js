@@ -47,6 +47,7 @@ function nav() {
 async function route() {
   for (const dispose of disposers) { try { dispose(); } catch { /* already closed */ } }
   disposers = [];
+  delete document.body.dataset.live; // set again by a view whose event stream opens
   const hash = window.location.hash || "#/dags";
   const main = document.getElementById("main");
   mount(document.getElementById("top"), nav());

@@ -1,6 +1,6 @@
 // Building the DOM from data, safely: every string becomes a text node or an attribute value,
-// never markup. This module is the only place that creates elements; nothing in the app
-// assigns innerHTML.
+// never markup. This module is the only place that creates elements, and no module uses an
+// HTML sink (tests/unit/test_ui_static.py checks).
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 

@@ -36,18 +36,31 @@ export class DagModel {
     this.groups = [...new Set(this.taskIds.flatMap(groupsOf))];
   }
 
-  static async load(dagId, runLimit) {
+  /**
+   * `tiRuns` says whose task instances to read: "all" runs (the grid), "newest", one run id
+   * (graph, Gantt), or "none" (pages that show runs only). At a thousand tasks a run's task
+   * instances are the bulk of what a view reads, so each view reads only what it shows.
+   */
+  static async load(dagId, runLimit, tiRuns = "all") {
     const dag = (await get(path`/dags/${dagId}`)).dag;
     const model = new DagModel(dag, runLimit);
+    model.tiRuns = tiRuns;
     await model.loadRuns();
     return model;
+  }
+
+  wantsTis(runId) {
+    if (this.tiRuns === "all") return true;
+    if (this.tiRuns === "newest") return this.runs.length > 0 && this.runs[0].run_id === runId;
+    return this.tiRuns === runId;
   }
 
   async loadRuns() {
     const page = await get(path`/dags/${this.dag.dag_id}/dagRuns`, {page_size: this.runLimit});
     this.runs = page.dag_runs || [];
     this.hasMoreRuns = Boolean(page.next_page_token);
-    await Promise.all(this.runs.map((run) => this.loadRun(run.run_id)));
+    await Promise.all(this.runs.filter((run) => this.wantsTis(run.run_id))
+      .map((run) => this.loadRun(run.run_id)));
   }
 
   async loadRun(runId) {
@@ -89,13 +102,32 @@ export class DagModel {
     for (const listener of this.listeners) listener(change);
   }
 
-  /** Follow the DAG's events: task states in place; a new run is fetched. Returns close(). */
+  /** Follow the DAG's events: task states in place; a new run is fetched. Returns close().
+   * Each time the stream (re)connects, the unfinished runs are read again: a change made
+   * between the first load and the subscription, or while disconnected, is not lost. */
   follow() {
-    return stream("/events", {dag_id: this.dag.dag_id}, {state_change: (data) => {
-      const change = data && data.change;
-      if (!change) return;
-      this.apply(change);
-    }});
+    return stream("/events", {dag_id: this.dag.dag_id}, {
+      open: () => { document.body.dataset.live = this.dag.dag_id; this.refreshActive(); },
+      state_change: (data) => {
+        const change = data && data.change;
+        if (change) this.apply(change);
+      },
+    });
+  }
+
+  async refreshActive() {
+    try {
+      const page = await get(path`/dags/${this.dag.dag_id}/dagRuns`, {page_size: this.runLimit});
+      const fresh = page.dag_runs || [];
+      const known = new Map(this.runs.map((r) => [r.run_id, r]));
+      const stale = fresh.filter((r) => !known.has(r.run_id) || r.state !== known.get(r.run_id).state
+        || ["DAG_RUN_STATE_QUEUED", "DAG_RUN_STATE_RUNNING"].includes(r.state));
+      if (!stale.length && fresh.length === this.runs.length) return;
+      for (const run of this.runs) if (!fresh.some((r) => r.run_id === run.run_id)) this.tis.delete(run.run_id);
+      this.runs = fresh;
+      await Promise.all(stale.filter((r) => this.wantsTis(r.run_id)).map((r) => this.loadRun(r.run_id)));
+      this.emit({reload: true});
+    } catch { /* the next event or reconnect tries again */ }
   }
 
   async apply(change) {
@@ -107,7 +139,7 @@ export class DagModel {
       if (this.runs.some((r) => r.run_id === run.run_id)) return;
       this.runs.unshift(run);
       if (this.runs.length > this.runLimit) this.tis.delete(this.runs.pop().run_id);
-      await this.loadRun(run.run_id);
+      if (this.wantsTis(run.run_id)) await this.loadRun(run.run_id);
       this.emit({run_id: run.run_id, newRun: true});
       return;
     }

@@ -10,7 +10,10 @@ import {gridView} from "./grid.js";
 import {triggerView} from "./trigger.js";
 
 const TABS = ["grid", "graph", "gantt", "runs", "source", "details", "trigger"];
-const GRID_RUNS = 25;
+// The grid starts with the newest 10 runs (as Airflow 3's grid), more on request: at a
+// thousand tasks each run is a thousand task instances to read and draw.
+const GRID_RUNS = 10;
+const MORE_RUNS = {10: 25, 25: 50, 50: 100, 100: 250};
 
 function runPicker(model, runId, tab) {
   if (!model.runs.length) return null;
@@ -72,10 +75,12 @@ function detailsTab(model) {
 }
 
 export async function dagView(ctx, dagId, tab = "grid") {
-  const model = await DagModel.load(dagId, Number(ctx.query.get("runs")) || GRID_RUNS);
+  const shownRun = ctx.query.get("run");
+  const tiRuns = tab === "grid" ? "all" : ["graph", "gantt"].includes(tab) ? (shownRun || "newest") : "none";
+  const model = await DagModel.load(dagId, Number(ctx.query.get("runs")) || GRID_RUNS, tiRuns);
   ctx.onDispose(model.follow());
   const dag = model.dag;
-  const runId = ctx.query.get("run") || (model.runs[0] && model.runs[0].run_id) || "";
+  const runId = shownRun || (model.runs[0] && model.runs[0].run_id) || "";
   const message = h("div", {});
   const pause = h("input", {type: "checkbox", id: "pause-toggle", checked: !dag.is_paused,
     disabled: !ctx.can("user"), onchange: async () => {
@@ -98,7 +103,7 @@ export async function dagView(ctx, dagId, tab = "grid") {
   try {
     if (tab === "grid") {
       content = h("div", {}, gridView(ctx, model), model.hasMoreRuns ? h("a", {class: "button small",
-        href: `#/dags/${encodeURIComponent(dagId)}/grid?runs=${model.runLimit * 2}`}, "Show more runs") : null);
+        href: `#/dags/${encodeURIComponent(dagId)}/grid?runs=${MORE_RUNS[model.runLimit] || model.runLimit * 2}`}, "Show more runs") : null);
     } else if (tab === "graph") content = h("div", {}, runPicker(model, runId, "graph"), graphView(ctx, model, runId, !ctx.query.get("run")));
     else if (tab === "gantt") content = h("div", {}, runPicker(model, runId, "gantt"), ganttView(ctx, model, runId, !ctx.query.get("run")));
     else if (tab === "runs") content = runsTab(ctx, model);

@@ -43,7 +43,7 @@ export function ganttView(ctx, model, shownRun, followNewest) {
 
   ctx.onDispose(model.onChange((change) => {
     if (change.newRun && followNewest) runId = change.run_id;
-    if (change.run_id === runId && !timer) timer = setTimeout(render, 300);
+    if ((change.reload || change.run_id === runId) && runId && !timer) timer = setTimeout(render, 300);
   }));
   ctx.onDispose(() => timer && clearTimeout(timer));
   if (runId) render(); else mount(chart, h("p", {class: "muted"}, "No run yet."));

@@ -107,7 +107,9 @@ export function graphView(ctx, model, shownRun, followNewest) {
   // Live: recolour nodes in place (no new layout) when a state of this run changes.
   ctx.onDispose(model.onChange((change) => {
     if (change.newRun && followNewest) { runId = change.run_id; render(); return; }
-    if (change.run_id !== runId) return;
+    const newest = model.runs[0] && model.runs[0].run_id;
+    if (change.reload && followNewest && newest && newest !== runId) { runId = newest; render(); return; }
+    if (!change.reload && change.run_id !== runId) return;
     for (const node of wrap.querySelectorAll("g.node")) {
       const id = node.dataset.task;
       const cell = model.cell(runId, id, collapsed.has(id));
