@@ -134,6 +134,21 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    """TLS for every gRPC and HTTP listener and the channels between services: off unless
+    `cert_file` and `key_file` (PEM) are set. `ca_file` is the root clients trust (empty: the
+    system's roots)."""
+
+    cert_file: str = ""
+    key_file: str = ""
+    ca_file: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.cert_file)
+
+
+@dataclass(frozen=True)
 class SmtpConfig:
     """The mail server EmailOperator uses when its connection id names no connection
     (Airflow's [smtp] section, with its defaults)."""
@@ -162,6 +177,7 @@ class FlowConfig:
     api: ApiConfig = ApiConfig()
     auth: AuthConfig = AuthConfig()
     smtp: SmtpConfig = SmtpConfig()
+    tls: TlsConfig = TlsConfig()
 
     @property
     def dags_folder(self) -> pathlib.Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import pathlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from flow.errors import FlowError, error_for_code
+from flow.config import TlsConfig
+from flow.errors import FlowError, InvalidArgumentError, error_for_code
 
 log = structlog.get_logger(__name__)
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -235,10 +237,11 @@ class Served:
 @contextlib.asynccontextmanager
 async def serve(
     bind: str, registrations: Sequence[Registration], *, tokens: Sequence[str] = (),
-    guard: CallGuard | None = None, grace: float = 2.0,
+    guard: CallGuard | None = None, grace: float = 2.0, tls: TlsConfig | None = None,
 ) -> AsyncIterator[Served]:
     """Serve on `bind` ("host:0" picks a port) with health, reflection and the boundary:
-    `tokens` (any of them admits a call), or a `guard` that admits each call itself.
+    `tokens` (any of them admits a call), or a `guard` that admits each call itself. With
+    `tls` enabled the port speaks TLS only.
 
     On exit, health goes NOT_SERVING and the server stops with a grace period.
     """
@@ -252,7 +255,12 @@ async def serve(
     reflection.enable_server_reflection(
         [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
          reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(bind)
+    if tls is not None and tls.enabled:
+        port = server.add_secure_port(bind, grpc.ssl_server_credentials([(
+            _read(tls.key_file, "FLOW_TLS__KEY_FILE"),
+            _read(tls.cert_file, "FLOW_TLS__CERT_FILE"))]))
+    else:
+        port = server.add_insecure_port(bind)
     if port == 0:
         raise OSError(f"could not bind gRPC server to {bind}")
     await server.start()
@@ -307,10 +315,30 @@ class _AuthStreamStream(_AuthMetadata, grpc.aio.StreamStreamClientInterceptor): 
         return await continuation(self._details(details), request_iterator)
 
 
-def open_channel(address: str, token: str = "") -> grpc.aio.Channel:
-    """An aio channel to `address` that sends `token` as a bearer token on every call."""
+def open_channel(address: str, token: str = "", tls: TlsConfig | None = None,
+                 ) -> grpc.aio.Channel:
+    """An aio channel to `address` that sends `token` as a bearer token on every call; over
+    TLS (trusting `tls.ca_file`, else the system's roots) when `tls` is enabled."""
     interceptors: list[Any] = [
         kind(token) for kind in (_AuthUnaryUnary, _AuthUnaryStream, _AuthStreamUnary,
                                  _AuthStreamStream)
     ] if token else []
+    if tls is not None and (tls.enabled or tls.ca_file):
+        return grpc.aio.secure_channel(address, channel_credentials(tls),
+                                       options=CHANNEL_OPTIONS, interceptors=interceptors)
     return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS, interceptors=interceptors)
+
+
+def channel_credentials(tls: TlsConfig) -> grpc.ChannelCredentials:
+    """What a client trusts: the configured CA file, else the system's roots."""
+    root = _read(tls.ca_file, "FLOW_TLS__CA_FILE") if tls.ca_file else None
+    return grpc.ssl_channel_credentials(root_certificates=root)
+
+
+def _read(path: str, setting: str) -> bytes:
+    try:
+        return pathlib.Path(path).expanduser().read_bytes()
+    except OSError as exc:
+        raise InvalidArgumentError(f"Config '{setting}' names {path!r}, which cannot be read "
+                                   f"({exc.strerror}).", field=setting,
+                                   reason="INVALID_CONFIG") from None

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flow.config import load_config
+from flow.config import TlsConfig, load_config
 from flow.crypto import load_or_create_key, new_token
 from flow.natsserver import NatsServer
 
@@ -105,6 +105,7 @@ class PlatformAddresses:
     http: str
     token: str  # the bootstrap token (FLOW_AUTH__TOKEN): an admin at the gateway
     nats_url: str
+    ca_file: str = ""  # with TLS on: the root a client trusts (FLOW_TLS__CA_FILE)
 
 
 class Platform:
@@ -235,12 +236,22 @@ class Platform:
     @property
     def addresses(self) -> PlatformAddresses:
         api = self.services["api"].info
+        tls = self.tls
         return PlatformAddresses(
             grpc=f"{self.host}:{api['grpc_port']}",
-            http=f"http://{self.host}:{api['http_port']}",
+            http=f"{'https' if tls.enabled else 'http'}://{self.host}:{api['http_port']}",
             token=self.token,
             nats_url=self.nats_url,
+            ca_file=tls.ca_file if tls.enabled else "",
         )
+
+    @property
+    def tls(self) -> TlsConfig:
+        """The TLS settings the services get (FLOW_TLS__*: given, or inherited)."""
+        env = {**(os.environ if self.inherit_flow_env else {}), **self.extra_env}
+        return TlsConfig(cert_file=env.get("FLOW_TLS__CERT_FILE", ""),
+                         key_file=env.get("FLOW_TLS__KEY_FILE", ""),
+                         ca_file=env.get("FLOW_TLS__CA_FILE", ""))
 
     def restart_service(self, key: str, *, kill: bool = False, timeout: float = 30.0) -> None:
         """Stop one service (SIGKILL when `kill`) and start it again with the same settings."""

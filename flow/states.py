@@ -40,6 +40,7 @@ class DagRunType(enum.StrEnum):
     MANUAL = "manual"
     SCHEDULED = "scheduled"
     BACKFILL = "backfill"
+    ASSET_TRIGGERED = "asset_triggered"  # every asset of its schedule was updated
 
 
 TI_FINISHED: frozenset[TaskInstanceState] = frozenset(

@@ -15,16 +15,19 @@ from typing import Any
 
 import grpc
 
-from flow.config import default_home
+from flow.config import TlsConfig, default_home
 from flow.errors import FlowError, UnavailableError
 from flow.grpcutil import STATUS_DETAILS_KEY, error_from_rpc, open_channel
 from flow.v1 import (
+    asset_service_pb2_grpc,
     audit_service_pb2_grpc,
     backfill_service_pb2_grpc,
     connection_service_pb2_grpc,
     dag_run_service_pb2_grpc,
     dag_service_pb2_grpc,
+    dag_spec_service_pb2_grpc,
     pool_service_pb2_grpc,
+    system_service_pb2_grpc,
     task_instance_service_pb2_grpc,
     user_service_pb2_grpc,
     variable_service_pb2_grpc,
@@ -43,6 +46,7 @@ class Target:
 
     address: str
     token: str
+    ca_file: str = ""  # set: the gateway speaks TLS and this is the root to trust
 
 
 def read_standalone_state(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
@@ -63,7 +67,8 @@ def resolve_target(server: str | None = None, token: str | None = None,
     for scheme in ("grpc://", "http://"):
         address = address.removeprefix(scheme)
     secret = token or environ.get("FLOW_TOKEN") or str(state.get("token") or "")
-    return Target(address=address.rstrip("/"), token=secret)
+    ca_file = environ.get("FLOW_TLS__CA_FILE") or str(state.get("ca_file") or "")
+    return Target(address=address.rstrip("/"), token=secret, ca_file=ca_file)
 
 
 class ApiUnreachableError(UnavailableError):
@@ -90,7 +95,8 @@ class FlowClient:
 
     def __init__(self, target: Target) -> None:
         self.target = target
-        self._channel = open_channel(target.address, target.token)
+        self._channel = open_channel(target.address, target.token,
+                                     TlsConfig(ca_file=target.ca_file))
         # open_channel authenticates unary-unary calls only; streams carry the token themselves.
         self._metadata = (("authorization", f"Bearer {target.token}"),) if target.token else ()
         self._stubs: dict[str, Any] = {
@@ -105,6 +111,9 @@ class FlowClient:
             "audit": audit_service_pb2_grpc.AuditServiceStub(self._channel),
             "backfills": backfill_service_pb2_grpc.BackfillServiceStub(self._channel),
             "pools": pool_service_pb2_grpc.PoolServiceStub(self._channel),
+            "assets": asset_service_pb2_grpc.AssetServiceStub(self._channel),
+            "system": system_service_pb2_grpc.SystemServiceStub(self._channel),
+            "specs": dag_spec_service_pb2_grpc.DagSpecServiceStub(self._channel),
         }
 
     async def call(self, service: str, method: str, request: Any) -> Any:

@@ -1,5 +1,6 @@
 """`flowcli config show`: the configuration in effect here (flow.toml, then FLOW_* variables,
-then defaults), secrets masked, as `airflow config list`."""
+then defaults), secrets masked, as `airflow config list`; and `flowcli version`: this
+client's version and the gateway's."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import dataclasses
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from flow.cli.client import FlowClient
 from flow.cli.output import emit, render_data, render_table
 from flow.config import FlowConfig, load_config
 from flow.log import MASK, is_sensitive_key
+from flow.v1 import system_service_pb2
 
 # Settings that are secrets whatever their name says.
 SECRET_SETTINGS = frozenset({"auth.token", "auth.internal_token", "core.fernet_key",
@@ -58,6 +61,18 @@ async def show_config(args: argparse.Namespace) -> int:
     return 0
 
 
+async def show_version(args: argparse.Namespace, client: FlowClient) -> int:
+    from flow import __version__
+
+    server = await client.call("system", "GetVersion", system_service_pb2.GetVersionRequest())
+    if args.output != "table":
+        emit(render_data({"client": __version__, "server": server.version,
+                          "api_version": server.api_version}, args.output))
+    else:
+        emit(f"flowcli {__version__}; gateway {server.version} (API {server.api_version})")
+    return 0
+
+
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     config = subparsers.add_parser("config", help="the configuration in effect")
     verbs = config.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -66,3 +81,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                               "secrets masked")
     p.add_argument("--section", help="only this section, e.g. scheduler")
     p.set_defaults(local=show_config)
+    p = subparsers.add_parser("version", parents=[common],
+                              help="this client's version and the gateway's")
+    p.set_defaults(handler=show_version)

@@ -1,4 +1,5 @@
-"""`flowcli dags list|show|errors|trigger|pause|unpause|backfill|delete|test`."""
+"""`flowcli dags list|show|errors|trigger|pause|unpause|backfill|delete|test` (and
+submit|spec: commands_specs)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from flow.cli import commands_backfills, local_run
+from flow.cli import commands_backfills, commands_specs, local_run
 from flow.cli.client import FlowClient
 from flow.cli.commands_runs import RUN_HEADERS, run_row, wait_for_run
 from flow.cli.output import (
@@ -151,3 +152,4 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("dag_id")
     local_run.add_local_options(p)
     p.set_defaults(local=local_run.test_dag)
+    commands_specs.register_dag_verbs(verbs, common)

@@ -1,6 +1,7 @@
-"""`flowcli tasks list|logs|clear|mark|test`: a run's task instances, one try's log as raw
-bytes, the operator commands (clear to run again, mark success/failed), and one task run
-here for debugging (test)."""
+"""`flowcli tasks list|state|tries|logs|clear|mark|test|submit`: a run's task instances, one
+instance's state and tries, one try's log as raw bytes, the operator commands (clear to run
+again, mark success/failed), and one task run here for debugging (test); `submit` runs an ad-hoc
+task (commands_specs)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import argparse
 import sys
 from typing import Any, BinaryIO
 
-from flow.cli import local_run
+from flow.cli import commands_specs, local_run
 from flow.cli.client import FlowClient
 from flow.cli.commands_runs import TI_HEADERS, ti_row
 from flow.cli.output import (
@@ -114,6 +115,21 @@ async def _preview_confirm_apply(args: argparse.Namespace, client: FlowClient, m
     return 0
 
 
+async def show_state(args: argparse.Namespace, client: FlowClient) -> int:
+    """The state of one task instance, as `airflow tasks state` prints it."""
+    response = await client.call("tasks", "GetTaskInstance",
+                                 task_instance_service_pb2.GetTaskInstanceRequest(
+                                     key=common_pb2.TaskInstanceKey(
+                                         dag_id=args.dag_id, run_id=args.run_id,
+                                         task_id=args.task_id, map_index=args.map_index)))
+    ti = response.task_instance
+    if args.output != "table":
+        emit(render_data(ti, args.output))
+    else:
+        emit(state_name(common_pb2.TaskInstanceState, ti.state) or "none")
+    return 0
+
+
 async def list_tries(args: argparse.Namespace, client: FlowClient) -> int:
     tries = await client.list_all("tasks", "ListTaskInstanceTries",
                                   task_instance_service_pb2.ListTaskInstanceTriesRequest(
@@ -170,6 +186,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--downstream", action="store_true", help="also its downstream tasks")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=mark_tasks)
+    p = verbs.add_parser("state", parents=[common], help="the state of one task instance")
+    p.add_argument("dag_id")
+    p.add_argument("run_id")
+    p.add_argument("task_id")
+    p.add_argument("--map-index", type=int, default=-1, help="the mapped index (default -1)")
+    p.set_defaults(handler=show_state)
     p = verbs.add_parser("tries", parents=[common], help="the finished tries of a task instance")
     p.add_argument("dag_id")
     p.add_argument("run_id")
@@ -183,3 +205,4 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--map-index", type=int, default=-1, help="the mapped index (default -1)")
     local_run.add_local_options(p)
     p.set_defaults(local=local_run.test_task)
+    commands_specs.register_task_verbs(verbs, common)

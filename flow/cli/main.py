@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flow.cli import (
+    commands_assets,
     commands_backfills,
     commands_config,
     commands_connections,
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
     for module in (commands_dags, commands_backfills, commands_runs, commands_tasks,
                    commands_xcom, commands_variables, commands_connections, commands_workers,
-                   commands_pools, commands_users, commands_config):
+                   commands_pools, commands_assets, commands_users, commands_config):
         module.register(subparsers, common)
     completion.register(subparsers)
     db = subparsers.add_parser("db", help="the metadata database")

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 
 import grpc
 
-from flow.config import default_home
+from flow.config import TlsConfig, default_home
 from flow.crypto import new_token
+from flow.grpcutil import channel_credentials
 from flow.platform import Platform, WorkerSpec
 from flow.v1 import user_service_pb2, user_service_pb2_grpc
 
@@ -74,7 +75,7 @@ def load_token(home: pathlib.Path) -> str:
     return credentials["token"]
 
 
-def ensure_admin(grpc_address: str, bootstrap: str, home: pathlib.Path
+def ensure_admin(grpc_address: str, bootstrap: str, home: pathlib.Path, ca_file: str = ""
                  ) -> tuple[str, str | None]:
     """(an API token of `admin` for flowcli, the password to print or None).
 
@@ -82,7 +83,8 @@ def ensure_admin(grpc_address: str, bootstrap: str, home: pathlib.Path
     `admin` (first start: with FLOW_ADMIN_PASSWORD, or a generated password printed once) and
     a new token of it."""
     credentials = _read_credentials(home)
-    with grpc.insecure_channel(grpc_address) as channel:
+    with (grpc.secure_channel(grpc_address, channel_credentials(TlsConfig(ca_file=ca_file)))
+          if ca_file else grpc.insecure_channel(grpc_address)) as channel:
         users = user_service_pb2_grpc.UserServiceStub(channel)
         saved = credentials.get("admin_token", "")
         if saved:
@@ -151,13 +153,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"flowcli standalone: could not start: {exc}", file=sys.stderr)
         return 1
     try:
-        admin_token, password = ensure_admin(addresses.grpc, token, home)
+        admin_token, password = ensure_admin(addresses.grpc, token, home, addresses.ca_file)
     except grpc.RpcError as exc:
         platform.stop()
         print(f"flowcli standalone: could not set up the admin user: {exc}", file=sys.stderr)
         return 1
     state = {"http": addresses.http, "grpc": addresses.grpc, "token": admin_token,
-             "pid": os.getpid(), "home": str(home), "nats": addresses.nats_url}
+             "pid": os.getpid(), "home": str(home), "nats": addresses.nats_url,
+             "ca_file": addresses.ca_file}
     state_path = home / STATE_FILE
     _write_private(state_path, state)
     print(

@@ -305,8 +305,61 @@ class AuditEvent(Base):
     operation: Mapped[str] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(100))  # "ok" or the error's reason
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- assets (data-aware scheduling) -------------------------------------------------------
+
+
+class AssetEvent(Base):
+    """An update of an asset: a task that lists it in its outlets succeeded."""
+
+    __tablename__ = "asset_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uri: Mapped[str] = mapped_column(String(1500), index=True)
+    source_dag_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    source_run_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    source_task_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    source_map_index: Mapped[int] = mapped_column(default=-1)
+    timestamp: Mapped[datetime] = mapped_column(index=True)
+
+
+class DagScheduleAsset(Base):
+    """A DAG scheduled on an asset (kept from the DAG's parsed schedule)."""
+
+    __tablename__ = "dag_schedule_asset"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    uri: Mapped[str] = mapped_column(String(1500), primary_key=True)
+
+
+class AssetDagRunQueue(Base):
+    """An asset updated since the DAG's last asset-triggered run (Airflow's
+    asset_dag_run_queue): the DAG runs once every asset of its schedule has a row."""
+
+    __tablename__ = "asset_dag_run_queue"
+
+    target_dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    uri: Mapped[str] = mapped_column(String(1500), primary_key=True)
+    created_at: Mapped[datetime]
+
+
 # No interval is ever run twice by the scheduler: one scheduled or backfill run per logical
 # date of a DAG, enforced by the DB (manual runs may share a logical date, as in Airflow 3).
 _AUTOMATED = text("run_type IN ('scheduled', 'backfill')")
 Index("uq_dag_run__dag_id__logical_date__automated", DagRun.dag_id, DagRun.logical_date,
       unique=True, sqlite_where=_AUTOMATED, postgresql_where=_AUTOMATED)
+# --- DAGs submitted as data (DagSpecService) -----------------------------------------------
+
+
+class DagSpecVersion(Base):
+    """One stored version of a DAG submitted as data: the flow.v1.DagSpec as canonical JSON.
+    Versions are immutable; a changed submission adds the next one."""
+
+    __tablename__ = "dag_spec"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    spec: Mapped[str] = mapped_column(Text)  # flow.sdk.dagspec.canonical_json
+    spec_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

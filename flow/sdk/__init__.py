@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from flow.sdk.assets import Asset
 from flow.sdk.baseoperator import BaseOperator, chain, cross_downstream
 from flow.sdk.connections import Connection
 from flow.sdk.context import Context, get_current_context
@@ -37,6 +38,7 @@ __all__ = [
     "AirflowException",
     "AirflowFailException",
     "AirflowSkipException",
+    "Asset",
     "BaseOperator",
     "BaseSensorOperator",
     "Connection",

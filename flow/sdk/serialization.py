@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from flow.sdk.assets import asset_uris, is_asset_schedule
 from flow.sdk.baseoperator import BaseOperator
 from flow.sdk.dag import DAG
 from flow.sdk.mapped import MappedOperator, serialize_expand
@@ -48,6 +49,8 @@ def serialize_task(task: BaseOperator) -> dict[str, Any]:
 
 def _serialize_task(task: BaseOperator) -> dict[str, Any]:
     return {
+        # The assets a success of the task updates.
+        "outlets": asset_uris(task.outlets),
         "task_id": task.task_id,
         "operator": task.operator_name,
         "upstream_task_ids": sorted(task.upstream_task_ids),
@@ -84,6 +87,8 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         "fileloc": dag.fileloc,
         "description": dag.description,
         "schedule": serialize_schedule(dag.schedule),
+        # The assets whose updates trigger runs (data-aware scheduling); [] when timed.
+        "asset_schedule": asset_uris(dag.schedule) if is_asset_schedule(dag.schedule) else [],
         "timezone": dag.timezone,
         "start_date": _iso(dag.start_date),
         "end_date": _iso(dag.end_date),

@@ -32,6 +32,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from flow.sdk.assets import asset_uris, is_asset_schedule
+
+# A DAG scheduled on assets is stored as "assets: <uri>, <uri>" (runs come from asset
+# events, not from time).
+ASSETS_PREFIX = "assets: "
+
 # Airflow's presets. @once and @continuous are timetables of their own.
 CRON_PRESETS: dict[str, str] = {
     "@hourly": "0 * * * *",
@@ -333,6 +339,8 @@ def serialize_schedule(schedule: object) -> str | None:
         return f"{TIMEDELTA_PREFIX}{schedule.total_seconds()}"
     if isinstance(schedule, str):
         return schedule
+    if is_asset_schedule(schedule):
+        return ASSETS_PREFIX + ", ".join(asset_uris(schedule))
     return repr(schedule)
 
 
@@ -352,7 +360,7 @@ def timetable_for(schedule: str | None, tz: tzinfo | str = UTC,
         except ValueError:
             raise ScheduleError(f"{schedule!r} is not a valid timedelta schedule") from None
         return DeltaTimetable(timedelta(seconds=seconds), start_date)
-    if schedule.startswith("[") or schedule.startswith("("):  # assets: not a time schedule
+    if schedule.startswith((ASSETS_PREFIX, "[", "(")):  # assets: not a time schedule
         return NullTimetable()
     return CronTimetable(schedule, zone)
 
@@ -361,8 +369,11 @@ def validate_dag_schedule(schedule: object, start_date: datetime | None,
                           end_date: datetime | None, max_active_runs: int) -> None:
     """Raise ScheduleError when a DAG's schedule arguments cannot work together."""
     if schedule is not None and not isinstance(schedule, str | timedelta | list | tuple | set):
-        raise ScheduleError(f"schedule must be a cron string, a preset, a timedelta or None, "
-                            f"got {type(schedule).__name__}")
+        raise ScheduleError(f"schedule must be a cron string, a preset, a timedelta, a list of "
+                            f"Assets or None, got {type(schedule).__name__}")
+    if isinstance(schedule, list | tuple | set) and not is_asset_schedule(schedule):
+        raise ScheduleError("a list schedule must hold Assets (data-aware scheduling), at "
+                            "least one")
     stored = serialize_schedule(schedule)
     tz = parse_timezone(timezone_name(start_date))
     timetable_for(stored, tz, aware(start_date) if start_date else None)

@@ -40,6 +40,7 @@ class DagRunType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DAG_RUN_TYPE_MANUAL: _ClassVar[DagRunType]
     DAG_RUN_TYPE_SCHEDULED: _ClassVar[DagRunType]
     DAG_RUN_TYPE_BACKFILL: _ClassVar[DagRunType]
+    DAG_RUN_TYPE_ASSET_TRIGGERED: _ClassVar[DagRunType]
 TASK_INSTANCE_STATE_UNSPECIFIED: TaskInstanceState
 TASK_INSTANCE_STATE_NONE: TaskInstanceState
 TASK_INSTANCE_STATE_SCHEDULED: TaskInstanceState
@@ -61,6 +62,7 @@ DAG_RUN_TYPE_UNSPECIFIED: DagRunType
 DAG_RUN_TYPE_MANUAL: DagRunType
 DAG_RUN_TYPE_SCHEDULED: DagRunType
 DAG_RUN_TYPE_BACKFILL: DagRunType
+DAG_RUN_TYPE_ASSET_TRIGGERED: DagRunType
 
 class TaskInstanceKey(_message.Message):
     __slots__ = ("dag_id", "run_id", "task_id", "map_index", "try_number")

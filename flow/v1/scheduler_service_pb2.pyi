@@ -1,3 +1,4 @@
+from flow.v1 import asset_service_pb2 as _asset_service_pb2
 from flow.v1 import backfill_service_pb2 as _backfill_service_pb2
 from flow.v1 import dag_run_service_pb2 as _dag_run_service_pb2
 from flow.v1 import connection_service_pb2 as _connection_service_pb2

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from flow.v1 import asset_service_pb2 as flow_dot_v1_dot_asset__service__pb2
 from flow.v1 import backfill_service_pb2 as flow_dot_v1_dot_backfill__service__pb2
 from flow.v1 import connection_service_pb2 as flow_dot_v1_dot_connection__service__pb2
 from flow.v1 import dag_run_service_pb2 as flow_dot_v1_dot_dag__run__service__pb2
@@ -223,6 +224,16 @@ class SchedulerServiceStub:
                 '/flow.v1.SchedulerService/CancelBackfill',
                 request_serializer=flow_dot_v1_dot_backfill__service__pb2.CancelBackfillRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_backfill__service__pb2.CancelBackfillResponse.FromString,
+                _registered_method=True)
+        self.ListAssets = channel.unary_unary(
+                '/flow.v1.SchedulerService/ListAssets',
+                request_serializer=flow_dot_v1_dot_asset__service__pb2.ListAssetsRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_asset__service__pb2.ListAssetsResponse.FromString,
+                _registered_method=True)
+        self.ListAssetEvents = channel.unary_unary(
+                '/flow.v1.SchedulerService/ListAssetEvents',
+                request_serializer=flow_dot_v1_dot_asset__service__pb2.ListAssetEventsRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_asset__service__pb2.ListAssetEventsResponse.FromString,
                 _registered_method=True)
 
 
@@ -484,6 +495,20 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAssets(self, request, context):
+        """See AssetService.ListAssets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAssetEvents(self, request, context):
+        """See AssetService.ListAssetEvents.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -666,6 +691,16 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.CancelBackfill,
                     request_deserializer=flow_dot_v1_dot_backfill__service__pb2.CancelBackfillRequest.FromString,
                     response_serializer=flow_dot_v1_dot_backfill__service__pb2.CancelBackfillResponse.SerializeToString,
+            ),
+            'ListAssets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAssets,
+                    request_deserializer=flow_dot_v1_dot_asset__service__pb2.ListAssetsRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_asset__service__pb2.ListAssetsResponse.SerializeToString,
+            ),
+            'ListAssetEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAssetEvents,
+                    request_deserializer=flow_dot_v1_dot_asset__service__pb2.ListAssetEventsRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_asset__service__pb2.ListAssetEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1643,6 +1678,60 @@ class SchedulerService:
             '/flow.v1.SchedulerService/CancelBackfill',
             flow_dot_v1_dot_backfill__service__pb2.CancelBackfillRequest.SerializeToString,
             flow_dot_v1_dot_backfill__service__pb2.CancelBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAssets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/ListAssets',
+            flow_dot_v1_dot_asset__service__pb2.ListAssetsRequest.SerializeToString,
+            flow_dot_v1_dot_asset__service__pb2.ListAssetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAssetEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/ListAssetEvents',
+            flow_dot_v1_dot_asset__service__pb2.ListAssetEventsRequest.SerializeToString,
+            flow_dot_v1_dot_asset__service__pb2.ListAssetEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,11 +25,12 @@ _sym_db = _symbol_database.Default()
 from flow.v1 import common_pb2 as flow_dot_v1_dot_common__pb2
 from flow.v1 import dag_run_service_pb2 as flow_dot_v1_dot_dag__run__service__pb2
 from flow.v1 import connection_service_pb2 as flow_dot_v1_dot_connection__service__pb2
+from flow.v1 import dag_pb2 as flow_dot_v1_dot_dag__pb2
 from flow.v1 import variable_service_pb2 as flow_dot_v1_dot_variable__service__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$flow/v1/task_execution_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1d\x66low/v1/dag_run_service.proto\x1a flow/v1/connection_service.proto\x1a\x1e\x66low/v1/variable_service.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"a\n\x13\x43laimAttemptRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"f\n\x14\x43laimAttemptResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\x12,\n\rtask_instance\x18\x02 \x01(\x0b\x32\x15.flow.v1.TaskInstance\"D\n\x14\x43laimAttemptsRequest\x12,\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x1c.flow.v1.ClaimAttemptRequest\"@\n\x15\x43laimAttemptsResponse\x12\'\n\x08outcomes\x18\x01 \x03(\x0b\x32\x15.flow.v1.ClaimOutcome\"`\n\x0c\x43laimOutcome\x12,\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1d.flow.v1.ClaimAttemptResponse\x12\"\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x13.flow.v1.ClaimError\";\n\nClaimError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"o\n\x0fPushXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\x12\n\x10PushXComResponse\"c\n\x0fPullXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\x17\n\x0f\x61ll_map_indexes\x18\x03 \x01(\x08\"F\n\x10PullXComResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\"U\n\x16GetTaskVariableRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x14\n\x0cvariable_key\x18\x02 \x01(\t\">\n\x17GetTaskVariableResponse\x12#\n\x08variable\x18\x01 \x01(\x0b\x32\x11.flow.v1.Variable\"d\n\x16SetTaskVariableRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12#\n\x08variable\x18\x02 \x01(\x0b\x32\x11.flow.v1.Variable\"\x19\n\x17SetTaskVariableResponse\"R\n\x18GetTaskConnectionRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x63onn_id\x18\x02 \x01(\t\"D\n\x19GetTaskConnectionResponse\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"A\n\x18GetRenderedFieldsRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\"\\\n\x19GetRenderedFieldsResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x1c\n\x14rendered_fields_json\x18\x02 \x01(\t\x12\x12\n\ntry_number\x18\x03 \x01(\x05\"r\n\x1cGetExternalTaskStatesRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x30\n\x0clogical_date\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08task_ids\x18\x03 \x03(\t\"\x83\x02\n\x1dGetExternalTaskStatesResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\'\n\trun_state\x18\x03 \x01(\x0e\x32\x14.flow.v1.DagRunState\x12K\n\x0btask_states\x18\x04 \x03(\x0b\x32\x36.flow.v1.GetExternalTaskStatesResponse.TaskStatesEntry\x1aM\n\x0fTaskStatesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0e\x32\x1a.flow.v1.TaskInstanceState:\x02\x38\x01\x32\x95\x07\n\x14TaskExecutionService\x12K\n\x0c\x43laimAttempt\x12\x1c.flow.v1.ClaimAttemptRequest\x1a\x1d.flow.v1.ClaimAttemptResponse\x12N\n\rClaimAttempts\x12\x1d.flow.v1.ClaimAttemptsRequest\x1a\x1e.flow.v1.ClaimAttemptsResponse\x12?\n\x08PushXCom\x12\x18.flow.v1.PushXComRequest\x1a\x19.flow.v1.PushXComResponse\x12?\n\x08PullXCom\x12\x18.flow.v1.PullXComRequest\x1a\x19.flow.v1.PullXComResponse\x12N\n\rTriggerDagRun\x12\x1d.flow.v1.TriggerDagRunRequest\x1a\x1e.flow.v1.TriggerDagRunResponse\x12\x42\n\tGetDagRun\x12\x19.flow.v1.GetDagRunRequest\x1a\x1a.flow.v1.GetDagRunResponse\x12T\n\x0fGetTaskVariable\x12\x1f.flow.v1.GetTaskVariableRequest\x1a .flow.v1.GetTaskVariableResponse\x12T\n\x0fSetTaskVariable\x12\x1f.flow.v1.SetTaskVariableRequest\x1a .flow.v1.SetTaskVariableResponse\x12Z\n\x11GetTaskConnection\x12!.flow.v1.GetTaskConnectionRequest\x1a\".flow.v1.GetTaskConnectionResponse\x12Z\n\x11GetRenderedFields\x12!.flow.v1.GetRenderedFieldsRequest\x1a\".flow.v1.GetRenderedFieldsResponse\x12\x66\n\x15GetExternalTaskStates\x12%.flow.v1.GetExternalTaskStatesRequest\x1a&.flow.v1.GetExternalTaskStatesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$flow/v1/task_execution_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1d\x66low/v1/dag_run_service.proto\x1a flow/v1/connection_service.proto\x1a\x11\x66low/v1/dag.proto\x1a\x1e\x66low/v1/variable_service.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"a\n\x13\x43laimAttemptRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"\x8a\x01\n\x14\x43laimAttemptResponse\x12 \n\x07\x64\x61g_run\x18\x01 \x01(\x0b\x32\x0f.flow.v1.DagRun\x12,\n\rtask_instance\x18\x02 \x01(\x0b\x32\x15.flow.v1.TaskInstance\x12\"\n\x08\x64\x61g_spec\x18< \x01(\x0b\x32\x10.flow.v1.DagSpec\"D\n\x14\x43laimAttemptsRequest\x12,\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x1c.flow.v1.ClaimAttemptRequest\"@\n\x15\x43laimAttemptsResponse\x12\'\n\x08outcomes\x18\x01 \x03(\x0b\x32\x15.flow.v1.ClaimOutcome\"`\n\x0c\x43laimOutcome\x12,\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1d.flow.v1.ClaimAttemptResponse\x12\"\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x13.flow.v1.ClaimError\";\n\nClaimError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"o\n\x0fPushXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"\x12\n\x10PushXComResponse\"c\n\x0fPullXComRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x10\n\x08xcom_key\x18\x02 \x01(\t\x12\x17\n\x0f\x61ll_map_indexes\x18\x03 \x01(\x08\"F\n\x10PullXComResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\"U\n\x16GetTaskVariableRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x14\n\x0cvariable_key\x18\x02 \x01(\t\">\n\x17GetTaskVariableResponse\x12#\n\x08variable\x18\x01 \x01(\x0b\x32\x11.flow.v1.Variable\"d\n\x16SetTaskVariableRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12#\n\x08variable\x18\x02 \x01(\x0b\x32\x11.flow.v1.Variable\"\x19\n\x17SetTaskVariableResponse\"R\n\x18GetTaskConnectionRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x63onn_id\x18\x02 \x01(\t\"D\n\x19GetTaskConnectionResponse\x12\'\n\nconnection\x18\x01 \x01(\x0b\x32\x13.flow.v1.Connection\"A\n\x18GetRenderedFieldsRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\"\\\n\x19GetRenderedFieldsResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x1c\n\x14rendered_fields_json\x18\x02 \x01(\t\x12\x12\n\ntry_number\x18\x03 \x01(\x05\"r\n\x1cGetExternalTaskStatesRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x30\n\x0clogical_date\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08task_ids\x18\x03 \x03(\t\"\x83\x02\n\x1dGetExternalTaskStatesResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\'\n\trun_state\x18\x03 \x01(\x0e\x32\x14.flow.v1.DagRunState\x12K\n\x0btask_states\x18\x04 \x03(\x0b\x32\x36.flow.v1.GetExternalTaskStatesResponse.TaskStatesEntry\x1aM\n\x0fTaskStatesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0e\x32\x1a.flow.v1.TaskInstanceState:\x02\x38\x01\x32\x95\x07\n\x14TaskExecutionService\x12K\n\x0c\x43laimAttempt\x12\x1c.flow.v1.ClaimAttemptRequest\x1a\x1d.flow.v1.ClaimAttemptResponse\x12N\n\rClaimAttempts\x12\x1d.flow.v1.ClaimAttemptsRequest\x1a\x1e.flow.v1.ClaimAttemptsResponse\x12?\n\x08PushXCom\x12\x18.flow.v1.PushXComRequest\x1a\x19.flow.v1.PushXComResponse\x12?\n\x08PullXCom\x12\x18.flow.v1.PullXComRequest\x1a\x19.flow.v1.PullXComResponse\x12N\n\rTriggerDagRun\x12\x1d.flow.v1.TriggerDagRunRequest\x1a\x1e.flow.v1.TriggerDagRunResponse\x12\x42\n\tGetDagRun\x12\x19.flow.v1.GetDagRunRequest\x1a\x1a.flow.v1.GetDagRunResponse\x12T\n\x0fGetTaskVariable\x12\x1f.flow.v1.GetTaskVariableRequest\x1a .flow.v1.GetTaskVariableResponse\x12T\n\x0fSetTaskVariable\x12\x1f.flow.v1.SetTaskVariableRequest\x1a .flow.v1.SetTaskVariableResponse\x12Z\n\x11GetTaskConnection\x12!.flow.v1.GetTaskConnectionRequest\x1a\".flow.v1.GetTaskConnectionResponse\x12Z\n\x11GetRenderedFields\x12!.flow.v1.GetRenderedFieldsRequest\x1a\".flow.v1.GetRenderedFieldsResponse\x12\x66\n\x15GetExternalTaskStates\x12%.flow.v1.GetExternalTaskStatesRequest\x1a&.flow.v1.GetExternalTaskStatesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,48 +39,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETEXTERNALTASKSTATESRESPONSE_TASKSTATESENTRY']._loaded_options = None
   _globals['_GETEXTERNALTASKSTATESRESPONSE_TASKSTATESENTRY']._serialized_options = b'8\001'
-  _globals['_CLAIMATTEMPTREQUEST']._serialized_start=201
-  _globals['_CLAIMATTEMPTREQUEST']._serialized_end=298
-  _globals['_CLAIMATTEMPTRESPONSE']._serialized_start=300
-  _globals['_CLAIMATTEMPTRESPONSE']._serialized_end=402
-  _globals['_CLAIMATTEMPTSREQUEST']._serialized_start=404
-  _globals['_CLAIMATTEMPTSREQUEST']._serialized_end=472
-  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_start=474
-  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_end=538
-  _globals['_CLAIMOUTCOME']._serialized_start=540
-  _globals['_CLAIMOUTCOME']._serialized_end=636
-  _globals['_CLAIMERROR']._serialized_start=638
-  _globals['_CLAIMERROR']._serialized_end=697
-  _globals['_PUSHXCOMREQUEST']._serialized_start=699
-  _globals['_PUSHXCOMREQUEST']._serialized_end=810
-  _globals['_PUSHXCOMRESPONSE']._serialized_start=812
-  _globals['_PUSHXCOMRESPONSE']._serialized_end=830
-  _globals['_PULLXCOMREQUEST']._serialized_start=832
-  _globals['_PULLXCOMREQUEST']._serialized_end=931
-  _globals['_PULLXCOMRESPONSE']._serialized_start=933
-  _globals['_PULLXCOMRESPONSE']._serialized_end=1003
-  _globals['_GETTASKVARIABLEREQUEST']._serialized_start=1005
-  _globals['_GETTASKVARIABLEREQUEST']._serialized_end=1090
-  _globals['_GETTASKVARIABLERESPONSE']._serialized_start=1092
-  _globals['_GETTASKVARIABLERESPONSE']._serialized_end=1154
-  _globals['_SETTASKVARIABLEREQUEST']._serialized_start=1156
-  _globals['_SETTASKVARIABLEREQUEST']._serialized_end=1256
-  _globals['_SETTASKVARIABLERESPONSE']._serialized_start=1258
-  _globals['_SETTASKVARIABLERESPONSE']._serialized_end=1283
-  _globals['_GETTASKCONNECTIONREQUEST']._serialized_start=1285
-  _globals['_GETTASKCONNECTIONREQUEST']._serialized_end=1367
-  _globals['_GETTASKCONNECTIONRESPONSE']._serialized_start=1369
-  _globals['_GETTASKCONNECTIONRESPONSE']._serialized_end=1437
-  _globals['_GETRENDEREDFIELDSREQUEST']._serialized_start=1439
-  _globals['_GETRENDEREDFIELDSREQUEST']._serialized_end=1504
-  _globals['_GETRENDEREDFIELDSRESPONSE']._serialized_start=1506
-  _globals['_GETRENDEREDFIELDSRESPONSE']._serialized_end=1598
-  _globals['_GETEXTERNALTASKSTATESREQUEST']._serialized_start=1600
-  _globals['_GETEXTERNALTASKSTATESREQUEST']._serialized_end=1714
-  _globals['_GETEXTERNALTASKSTATESRESPONSE']._serialized_start=1717
-  _globals['_GETEXTERNALTASKSTATESRESPONSE']._serialized_end=1976
-  _globals['_GETEXTERNALTASKSTATESRESPONSE_TASKSTATESENTRY']._serialized_start=1899
-  _globals['_GETEXTERNALTASKSTATESRESPONSE_TASKSTATESENTRY']._serialized_end=1976
-  _globals['_TASKEXECUTIONSERVICE']._serialized_start=1979
-  _globals['_TASKEXECUTIONSERVICE']._serialized_end=2896
+  _globals['_CLAIMATTEMPTREQUEST']._serialized_start=220
+  _globals['_CLAIMATTEMPTREQUEST']._serialized_end=317
+  _globals['_CLAIMATTEMPTRESPONSE']._serialized_start=320
+  _globals['_CLAIMATTEMPTRESPONSE']._serialized_end=458
+  _globals['_CLAIMATTEMPTSREQUEST']._serialized_start=460
+  _globals['_CLAIMATTEMPTSREQUEST']._serialized_end=528
+  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_start=530
+  _globals['_CLAIMATTEMPTSRESPONSE']._serialized_end=594
+  _globals['_CLAIMOUTCOME']._serialized_start=596
+  _globals['_CLAIMOUTCOME']._serialized_end=692
+  _globals['_CLAIMERROR']._serialized_start=694
+  _globals['_CLAIMERROR']._serialized_end=753
+  _globals['_PUSHXCOMREQUEST']._serialized_start=755
+  _globals['_PUSHXCOMREQUEST']._serialized_end=866
+  _globals['_PUSHXCOMRESPONSE']._serialized_start=868
+  _globals['_PUSHXCOMRESPONSE']._serialized_end=886
+  _globals['_PULLXCOMREQUEST']._serialized_start=888
+  _globals['_PULLXCOMREQUEST']._serialized_end=987
+  _globals['_PULLXCOMRESPONSE']._serialized_start=989
+  _globals['_PULLXCOMRESPONSE']._serialized_end=1059
+  _globals['_GETTASKVARIABLEREQUEST']._serialized_start=1061
+  _globals['_GETTASKVARIABLEREQUEST']._serialized_end=1146
+  _globals['_GETTASKVARIABLERESPONSE']._serialized_start=1148
+  _globals['_GETTASKVARIABLERESPONSE']._serialized_end=1210
+  _globals['_SETTASKVARIABLEREQUEST']._serialized_start=1212
+  _globals['_SETTASKVARIABLEREQUEST']._serialized_end=1312
+  _globals['_SETTASKVARIABLERESPONSE']._serialized_start=1314
+  _globals['_SETTASKVARIABLERESPONSE']._serialized_end=1339
+  _globals['_GETTASKCONNECTIONREQUEST']._serialized_start=1341
+  _globals['_GETTASKCONNECTIONREQUEST']._serialized_end=1423
+  _globals['_GETTASKCONNECTIONRESPONSE']._serialized_start=1425
+  _globals['_GETTASKCONNECTIONRESPONSE']._serialized_end=1493
+  _globals['_GETRENDEREDFIELDSREQUEST']._serialized_start=1495
+  _globals['_GETRENDEREDFIELDSREQUEST']._serialized_end=1560
+  _globals['_GETRENDEREDFIELDSRESPONSE']._serialized_start=1562
+  _globals['_GETRENDEREDFIELDSRESPONSE']._serialized_end=1654
+  _globals['_GETEXTERNALTASKSTATESREQUEST']._serialized_start=1656
+  _globals['_GETEXTERNALTASKSTATESREQUEST']._serialized_end=1770
+  _globals['_GETEXTERNALTASKSTATESRESPONSE']._serialized_start=1773
+  _globals['_GETEXTERNALTASKSTATESRESPONSE']._serialized_end=2032
+  _globals['_GETEXTERNALTASKSTATESRESPONSE_TASKSTATESENTRY']._serialized_start=1955
+  _globals['_GETEXTERNALTASKSTATESRESPONSE_TASKSTATESENTRY']._serialized_end=2032
+  _globals['_TASKEXECUTIONSERVICE']._serialized_start=2035
+  _globals['_TASKEXECUTIONSERVICE']._serialized_end=2952
 # @@protoc_insertion_point(module_scope)

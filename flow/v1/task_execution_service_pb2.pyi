@@ -3,6 +3,7 @@ import datetime
 from flow.v1 import common_pb2 as _common_pb2
 from flow.v1 import dag_run_service_pb2 as _dag_run_service_pb2
 from flow.v1 import connection_service_pb2 as _connection_service_pb2
+from flow.v1 import dag_pb2 as _dag_pb2
 from flow.v1 import variable_service_pb2 as _variable_service_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -24,12 +25,14 @@ class ClaimAttemptRequest(_message.Message):
     def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., worker_id: _Optional[str] = ..., hostname: _Optional[str] = ...) -> None: ...
 
 class ClaimAttemptResponse(_message.Message):
-    __slots__ = ("dag_run", "task_instance")
+    __slots__ = ("dag_run", "task_instance", "dag_spec")
     DAG_RUN_FIELD_NUMBER: _ClassVar[int]
     TASK_INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    DAG_SPEC_FIELD_NUMBER: _ClassVar[int]
     dag_run: _common_pb2.DagRun
     task_instance: _common_pb2.TaskInstance
-    def __init__(self, dag_run: _Optional[_Union[_common_pb2.DagRun, _Mapping]] = ..., task_instance: _Optional[_Union[_common_pb2.TaskInstance, _Mapping]] = ...) -> None: ...
+    dag_spec: _dag_pb2.DagSpec
+    def __init__(self, dag_run: _Optional[_Union[_common_pb2.DagRun, _Mapping]] = ..., task_instance: _Optional[_Union[_common_pb2.TaskInstance, _Mapping]] = ..., dag_spec: _Optional[_Union[_dag_pb2.DagSpec, _Mapping]] = ...) -> None: ...
 
 class ClaimAttemptsRequest(_message.Message):
     __slots__ = ("claims",)

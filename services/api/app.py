@@ -22,6 +22,7 @@ from flow.grpcutil import host_of, open_channel, serve
 from flow.log import configure_logging
 from flow.service import run_service
 from flow.v1 import (
+    dag_spec_service_pb2_grpc,
     identity_service_pb2_grpc,
     log_service_pb2_grpc,
     pool_service_pb2_grpc,
@@ -29,6 +30,7 @@ from flow.v1 import (
 )
 from services.api.auth import Gatekeeper, GrpcGuard
 from services.api.core import GatewayCore
+from services.api.dag_spec_core import DagSpecCore
 from services.api.identity_core import IdentityCore
 from services.api.servicer_public import public_registrations
 from services.api.web import build_app
@@ -82,21 +84,25 @@ async def run(
     """Serve HTTP on `config.api.http_bind` and public gRPC on `config.api.grpc_bind`."""
     stop = stop or asyncio.Event()
     internal = config.auth.internal_token
-    scheduler_channel = open_channel(config.scheduler.address, internal)
-    logs_channel = open_channel(config.logserver.address, internal)
+    scheduler_channel = open_channel(config.scheduler.address, internal, config.tls)
+    logs_channel = open_channel(config.logserver.address, internal, config.tls)
     identity = identity_service_pb2_grpc.IdentityServiceStub(scheduler_channel)
     core = GatewayCore(
         scheduler_service_pb2_grpc.SchedulerServiceStub(scheduler_channel),
         log_service_pb2_grpc.LogServiceStub(logs_channel), IdentityCore(identity),
+        DagSpecCore(dag_spec_service_pb2_grpc.DagSpecServiceStub(scheduler_channel)),
         pools=pool_service_pb2_grpc.PoolServiceStub(scheduler_channel))
     gate = Gatekeeper(identity, bootstrap_token=config.auth.token,
                       session_ttl_seconds=config.auth.session_ttl_seconds)
     sock = bind_socket(config.api.http_bind)
+    tls = config.tls
     http = _Server(uvicorn.Config(build_app(core, gate), lifespan="off",
-                                  log_config=None, access_log=False, server_header=False))
+                                  log_config=None, access_log=False, server_header=False,
+                                  ssl_certfile=tls.cert_file or None,
+                                  ssl_keyfile=tls.key_file or None))
     try:
         async with serve(config.api.grpc_bind, public_registrations(core),
-                         guard=GrpcGuard(gate)) as served:
+                         guard=GrpcGuard(gate), tls=tls) as served:
             http_task = asyncio.create_task(http.serve(sockets=[sock]))
             listening = asyncio.create_task(http.listening.wait())
             await asyncio.wait({listening, http_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -107,8 +113,9 @@ async def run(
             http_port = sock.getsockname()[1]
             info = {"service": SERVICE, "pid": os.getpid(), "grpc_port": served.port,
                     "http_port": http_port}
-            log.info("service_ready", **info, http=f"http://{host_of(config.api.http_bind)}:"
-                                                  f"{http_port}")
+            scheme = "https" if tls.enabled else "http"
+            log.info("service_ready", **info,
+                     http=f"{scheme}://{host_of(config.api.http_bind)}:{http_port}")
             if on_ready is not None:
                 on_ready(info)
             stopped = asyncio.create_task(stop.wait())

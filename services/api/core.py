@@ -15,7 +15,7 @@ import grpc
 from flow.errors import InvalidArgumentError
 from flow.grpcutil import error_from_rpc
 from flow.log import MASK, is_sensitive_key, mask_json_fields
-from flow.v1 import common_pb2, log_service_pb2, task_instance_service_pb2
+from flow.v1 import common_pb2, log_service_pb2, system_service_pb2, task_instance_service_pb2
 
 T = TypeVar("T")
 
@@ -53,11 +53,16 @@ async def _forward_stream(call: Any) -> AsyncIterator[Any]:
 class GatewayCore:
     """Every public operation, as proto request in, proto response out."""
 
-    def __init__(self, scheduler: Any, logs: Any, identity: Any = None, *,
-                 pools: Any = None) -> None:
+    def __init__(self, scheduler: Any, logs: Any, identity: Any = None,
+                 dag_specs: Any = None, *, pools: Any = None) -> None:
         self._scheduler = scheduler  # SchedulerServiceStub
         self._logs = logs  # LogServiceStub
         self.identity = identity  # IdentityCore: users, tokens, the audit log
+        if dag_specs is None:
+            from services.api.dag_spec_core import DagSpecCore
+
+            dag_specs = DagSpecCore(None)
+        self.dag_specs = dag_specs  # DagSpecCore: DAGs as data, ad-hoc tasks
         self._pools = pools  # PoolServiceStub (on the scheduler's channel)
 
     # DAGs
@@ -140,6 +145,23 @@ class GatewayCore:
     async def delete_dag_run(self, request: Any) -> Any:
         _require(request, "dag_id", "run_id")
         return await _forward(self._scheduler.DeleteDagRun(request))
+
+    # The system
+
+    async def get_version(self, request: Any) -> Any:
+        from flow import __version__
+
+        return system_service_pb2.GetVersionResponse(version=__version__, api_version="v1")
+
+    # Assets
+
+    async def list_assets(self, request: Any) -> Any:
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListAssets(request))
+
+    async def list_asset_events(self, request: Any) -> Any:
+        _check_page(request.page_size)
+        return await _forward(self._scheduler.ListAssetEvents(request))
 
     def watch_state_changes(self, request: Any) -> AsyncIterator[Any]:
         if request.run_id and not request.dag_id:

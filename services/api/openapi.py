@@ -35,12 +35,20 @@ _SCALARS: dict[int, dict[str, Any]] = {
 _ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
     "reason": {"type": "string"}, "message": {"type": "string"},
     "details": {"type": "object", "additionalProperties": {"type": "string"}}}}}}
+# One server-sent event: its name and its data, a JSON text (a response message or an error).
+_SSE_EVENT = {"type": "object", "properties": {
+    "event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"},
+    "retry": {"type": "integer"}}}
 _LOG = {"type": "object", "properties": {
     "content": {"type": "string"}, "next_offset": {"type": "integer"},
     "complete": {"type": "boolean"}, "try_number": {"type": "integer"}}}
 
 
 def _field_schema(field: Any, components: dict[str, Any]) -> dict[str, Any]:
+    entry = field.message_type
+    if entry is not None and entry.GetOptions().map_entry:  # a map: a JSON object
+        return {"type": "object", "additionalProperties": _field_schema(
+            entry.fields_by_name["value"], components)}
     if field.enum_type is not None:
         schema: dict[str, Any] = {"type": "string",
                                   "enum": [v.name for v in field.enum_type.values]}
@@ -80,7 +88,7 @@ def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any
 def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if op.stream is not None:
         ok: dict[str, Any] = {"description": op.summary,
-                              "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+                              "content": {"text/event-stream": {"schema": _SSE_EVENT}}}
     elif op.operation_id == "readTaskLog":
         ok = {"description": "OK", "content": {"application/json": {"schema": _LOG}}}
     elif op.response_schema is not None:

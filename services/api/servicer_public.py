@@ -1,5 +1,6 @@
 """The public flow.v1 gRPC services: DAGs, runs, backfills, task instances, XCom, variables,
-connections, workers and queues, users and tokens, the audit log.
+connections, workers and queues, pools, assets, users and tokens, the audit log, DAG specs
+and ad-hoc tasks.
 
 Thin: every method hands the request to the GatewayCore and returns what it answers.
 """
@@ -11,6 +12,7 @@ from typing import Any
 
 from flow.grpcutil import Registration
 from flow.v1 import (
+    asset_service_pb2_grpc,
     audit_service_pb2_grpc,
     backfill_service_pb2_grpc,
     connection_service_pb2_grpc,
@@ -18,7 +20,10 @@ from flow.v1 import (
     dag_run_service_pb2_grpc,
     dag_service_pb2,
     dag_service_pb2_grpc,
+    dag_spec_service_pb2,
+    dag_spec_service_pb2_grpc,
     pool_service_pb2_grpc,
+    system_service_pb2_grpc,
     task_instance_service_pb2,
     task_instance_service_pb2_grpc,
     user_service_pb2_grpc,
@@ -129,6 +134,25 @@ class TaskInstanceServicer(
         return await self._core.get_rendered_template_fields(request)
 
 
+class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def GetVersion(self, request: Any, context: Any) -> Any:
+        return await self._core.get_version(request)
+
+
+class AssetServicer(asset_service_pb2_grpc.AssetServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core
+
+    async def ListAssets(self, request: Any, context: Any) -> Any:
+        return await self._core.list_assets(request)
+
+    async def ListAssetEvents(self, request: Any, context: Any) -> Any:
+        return await self._core.list_asset_events(request)
+
+
 class XComServicer(xcom_service_pb2_grpc.XComServiceServicer):  # type: ignore[misc]
     def __init__(self, core: GatewayCore) -> None:
         self._core = core
@@ -223,6 +247,23 @@ class UserServicer(user_service_pb2_grpc.UserServiceServicer):  # type: ignore[m
         return await self._core.revoke_token(request)
 
 
+class DagSpecServicer(dag_spec_service_pb2_grpc.DagSpecServiceServicer):  # type: ignore[misc]
+    def __init__(self, core: GatewayCore) -> None:
+        self._core = core.dag_specs
+
+    async def SubmitDagSpec(self, request: Any, context: Any) -> Any:
+        return await self._core.submit_dag_spec(request)
+
+    async def GetDagSpec(self, request: Any, context: Any) -> Any:
+        return await self._core.get_dag_spec(request)
+
+    async def ListDagSpecVersions(self, request: Any, context: Any) -> Any:
+        return await self._core.list_dag_spec_versions(request)
+
+    async def SubmitTask(self, request: Any, context: Any) -> Any:
+        return await self._core.submit_task(request)
+
+
 class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):  # type: ignore[misc]
     def __init__(self, core: GatewayCore) -> None:
         self._core = core.identity
@@ -266,6 +307,10 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"].full_name),
         Registration(xcom_service_pb2_grpc.add_XComServiceServicer_to_server,
                      XComServicer(core), "flow.v1.XComService"),
+        Registration(asset_service_pb2_grpc.add_AssetServiceServicer_to_server,
+                     AssetServicer(core), "flow.v1.AssetService"),
+        Registration(system_service_pb2_grpc.add_SystemServiceServicer_to_server,
+                     SystemServicer(core), "flow.v1.SystemService"),
         Registration(variable_service_pb2_grpc.add_VariableServiceServicer_to_server,
                      VariableServicer(core), "flow.v1.VariableService"),
         Registration(connection_service_pb2_grpc.add_ConnectionServiceServicer_to_server,
@@ -278,4 +323,8 @@ def public_registrations(core: GatewayCore) -> list[Registration]:
                      BackfillServicer(core), "flow.v1.BackfillService"),
         Registration(pool_service_pb2_grpc.add_PoolServiceServicer_to_server,
                      PoolServicer(core), "flow.v1.PoolService"),
+        Registration(dag_spec_service_pb2_grpc.add_DagSpecServiceServicer_to_server,
+                     DagSpecServicer(core),
+                     dag_spec_service_pb2.DESCRIPTOR.services_by_name[
+                         "DagSpecService"].full_name),
     ]

@@ -52,7 +52,7 @@ async def run(
     purger = asyncio.create_task(_purge_daily(storage))
     try:
         async with serve(config.logserver.grpc_bind, [registration],
-                         tokens=[config.auth.internal_token]) as served:
+                         tokens=[config.auth.internal_token], tls=config.tls) as served:
             info = {"service": SERVICE, "pid": os.getpid(), "grpc_port": served.port}
             log.info("service_ready", **info, logs_dir=str(storage.base_dir))
             if on_ready is not None:

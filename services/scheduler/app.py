@@ -25,6 +25,7 @@ from flow.grpcutil import Registration, serve
 from flow.log import configure_logging
 from flow.service import run_service
 from flow.v1 import (
+    dag_spec_service_pb2_grpc,
     identity_service_pb2_grpc,
     pool_service_pb2_grpc,
     scheduler_service_pb2_grpc,
@@ -41,11 +42,13 @@ from services.scheduler.core.admission import Admission
 from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.dag_processor.parse_comms import ParseSecrets
 from services.scheduler.dag_processor.processor import DagProcessor
+from services.scheduler.dag_specs import DagSpecs
 from services.scheduler.events import Broadcaster
 from services.scheduler.fleet import Fleet
 from services.scheduler.identity import IdentityStore
 from services.scheduler.pools import Pools
 from services.scheduler.servicer_control import SchedulerControlServicer
+from services.scheduler.servicer_dag_spec import DagSpecServicer
 from services.scheduler.servicer_execution import TaskExecutionServicer
 from services.scheduler.servicer_identity import IdentityServicer
 from services.scheduler.servicer_pools import PoolServicer
@@ -87,6 +90,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                  secrets=ParseSecrets(variables.value, connections.fields),
                                  paused_at_creation=config.core.dags_are_paused_at_creation)
         fleet = Fleet(js, config.nats)
+        specs = DagSpecs(core)
         await core.load()
         await pools.ensure_default(config.core.default_pool_task_slot_count)
         await core.republish_queued()
@@ -97,13 +101,15 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                                                   connections, processor.reparse),
                          "flow.v1.SchedulerService"),
             Registration(task_execution_service_pb2_grpc.add_TaskExecutionServiceServicer_to_server,
-                         TaskExecutionServicer(core, variables, connections),
+                         TaskExecutionServicer(core, variables, connections, specs),
                          "flow.v1.TaskExecutionService"),
             Registration(identity_service_pb2_grpc.add_IdentityServiceServicer_to_server,
                          IdentityServicer(IdentityStore(core)), "flow.v1.IdentityService"),
             Registration(pool_service_pb2_grpc.add_PoolServiceServicer_to_server,
                          PoolServicer(pools), "flow.v1.PoolService"),
-        ], tokens=[config.auth.internal_token]))
+            Registration(dag_spec_service_pb2_grpc.add_DagSpecServiceServicer_to_server,
+                         DagSpecServicer(core, specs), "flow.v1.DagSpecService"),
+        ], tokens=[config.auth.internal_token], tls=config.tls))
         async with asyncio.TaskGroup() as tg:
             loops = [
                 tg.create_task(consume_results(js, config.nats, core), name="consume_results"),

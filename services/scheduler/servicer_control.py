@@ -25,6 +25,7 @@ from services.scheduler.core.event_applier import SchedulingCore
 from services.scheduler.core.types import Change
 from services.scheduler.events import Broadcaster
 from services.scheduler.fleet import Fleet
+from services.scheduler.servicer_assets import AssetServicerMixin
 from services.scheduler.servicer_resources import ResourceServicerMixin
 from services.scheduler.variables import Variables
 
@@ -52,7 +53,7 @@ def _required(value: str, field: str) -> str:
     return value
 
 
-class SchedulerControlServicer(ResourceServicerMixin,
+class SchedulerControlServicer(ResourceServicerMixin, AssetServicerMixin,
                                scheduler_service_pb2_grpc.SchedulerServiceServicer):  # type: ignore[misc]
     def __init__(self, core: SchedulingCore, broadcaster: Broadcaster, fleet: Fleet,
                  variables: Variables, connections: Connections,

@@ -14,6 +14,7 @@ from services.scheduler import convert, store
 from services.scheduler.connections import Connections
 from services.scheduler.core.commands import ClaimRequest
 from services.scheduler.core.event_applier import SchedulingCore
+from services.scheduler.dag_specs import DagSpecs
 from services.scheduler.variables import Variables
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -22,14 +23,15 @@ pb = task_execution_service_pb2
 
 class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionServiceServicer):  # type: ignore[misc]
     def __init__(self, core: SchedulingCore, variables: Variables,
-                 connections: Connections) -> None:
+                 connections: Connections, specs: DagSpecs | None = None) -> None:
         self._core = core
+        self._specs = specs or DagSpecs(core)
         self._variables = variables
         self._connections = connections
 
     async def ClaimAttempt(self, request: Any, context: Ctx) -> Any:
         run, ti = await self._core.claim_attempt(_claim_request(request))
-        return _claimed(run, ti)
+        return await self._claimed(run, ti)
 
     async def ClaimAttempts(self, request: Any, context: Ctx) -> Any:
         if not request.claims:
@@ -41,8 +43,17 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
                 response.outcomes.add(error=task_execution_service_pb2.ClaimError(
                     code=int(outcome.code), message=outcome.message, reason=outcome.reason))
             else:
-                response.outcomes.add(claim=_claimed(*outcome))
+                response.outcomes.add(claim=await self._claimed(*outcome))
         return response
+
+    async def _claimed(self, run: Any, ti: Any) -> Any:
+        """The claim's answer; for a DAG submitted as data, with the task's spec (the
+        worker builds the task from it instead of importing a file)."""
+        answer = _claimed(run, ti)
+        spec = await self._specs.task_spec(run, ti.task_id)
+        if spec is not None:
+            answer.dag_spec.CopyFrom(spec)
+        return answer
 
     async def PushXCom(self, request: Any, context: Ctx) -> Any:
         await self._core.push_xcom(convert.key_from_proto(request.key), request.xcom_key,

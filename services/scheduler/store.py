@@ -20,14 +20,17 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flow.db.models import (
+    AssetEvent,
     Backfill,
     Dag,
     DagRun,
+    DagScheduleAsset,
     ImportError_,
     Pool,
     RenderedTaskInstanceFields,
@@ -453,3 +456,36 @@ async def ti_states(session: AsyncSession, dag_id: str, run_id: str,
     for task_id, state in rows:
         found.setdefault(task_id, []).append(TaskInstanceState(state))
     return {task_id: task_state(states) for task_id, states in found.items()}
+
+
+# --- assets --------------------------------------------------------------------------------
+
+
+async def list_assets(session: AsyncSession, pattern: str, offset: int, limit: int,
+                      ) -> list[tuple[str, list[str], datetime | None]]:
+    """Assets named by a DAG's schedule or an update event, ordered by uri: (uri, the DAGs
+    scheduled on it, its last update)."""
+    uris = union(select(DagScheduleAsset.uri), select(AssetEvent.uri)).subquery()
+    stmt = select(uris.c.uri).order_by(uris.c.uri).offset(offset).limit(limit)
+    if pattern:
+        stmt = stmt.where(uris.c.uri.contains(pattern, autoescape=True))
+    page = list((await session.execute(stmt)).scalars().all())
+    consumers: dict[str, list[str]] = {}
+    for dag_id, uri in (await session.execute(
+            select(DagScheduleAsset.dag_id, DagScheduleAsset.uri)
+            .where(DagScheduleAsset.uri.in_(page)).order_by(DagScheduleAsset.dag_id))).all():
+        consumers.setdefault(uri, []).append(dag_id)
+    last = dict((await session.execute(
+        select(AssetEvent.uri, func.max(AssetEvent.timestamp))
+        .where(AssetEvent.uri.in_(page)).group_by(AssetEvent.uri))).all())
+    return [(uri, consumers.get(uri, []), last.get(uri)) for uri in page]
+
+
+async def list_asset_events(session: AsyncSession, uri: str, source_dag_id: str, offset: int,
+                            limit: int) -> Sequence[AssetEvent]:
+    stmt = select(AssetEvent).order_by(AssetEvent.id.desc()).offset(offset).limit(limit)
+    if uri:
+        stmt = stmt.where(AssetEvent.uri == uri)
+    if source_dag_id:
+        stmt = stmt.where(AssetEvent.source_dag_id == source_dag_id)
+    return (await session.execute(stmt)).scalars().all()

@@ -74,9 +74,11 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         js = nc.jetstream()
         await ensure_streams(js, config.nats)
         kv = await heartbeat_bucket(js, config.nats)
-        scheduler = open_channel(config.scheduler.address, config.auth.internal_token)
+        scheduler = open_channel(config.scheduler.address, config.auth.internal_token,
+                                 config.tls)
         stack.push_async_callback(scheduler.close)
-        logserver = open_channel(config.logserver.address, config.auth.internal_token)
+        logserver = open_channel(config.logserver.address, config.auth.internal_token,
+                                 config.tls)
         stack.push_async_callback(logserver.close)
         log_mux = LogMux(log_service_pb2_grpc.LogServiceStub(logserver))
         stack.push_async_callback(log_mux.aclose)

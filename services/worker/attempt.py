@@ -221,7 +221,8 @@ def _payload(dispatch: Any, claim: Any, ctx: WorkerContext) -> dict[str, Any]:
             "max_tries": dispatch.max_tries, "fileloc": dispatch.fileloc,
             "logical_date": logical.ToDatetime(tzinfo=UTC).isoformat() if logical else None,
             "conf": conf if isinstance(conf, dict) else {}, "hostname": ctx.hostname,
-            "worker_id": ctx.worker_id, **_run_dates(claim), **_ti_start(claim)}
+            "worker_id": ctx.worker_id, **_run_dates(claim), **_ti_start(claim),
+            **_dag_spec(claim)}
 
 
 def _ti_start(claim: Any) -> dict[str, Any]:
@@ -230,6 +231,15 @@ def _ti_start(claim: Any) -> dict[str, Any]:
         return {"ti_start_date": claim.task_instance.start_date.ToDatetime(
             tzinfo=UTC).isoformat()}
     return {}
+
+
+def _dag_spec(claim: Any) -> dict[str, Any]:
+    """A DAG submitted as data: the task's spec from the claim answer, from which the task
+    process builds the task (flow.sdk.dagspec) instead of importing a file."""
+    if not claim.HasField("dag_spec"):
+        return {}
+    return {"dag_spec": json_format.MessageToDict(claim.dag_spec,
+                                                  preserving_proto_field_name=True)}
 
 
 def _run_dates(claim: Any) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import structlog
 
 from flow.config import is_credential_setting
+from flow.sdk.dagspec import is_spec_fileloc
 from services.worker.templates import Template, TemplateKey, start_template
 
 log = structlog.get_logger(__name__)
@@ -174,7 +175,8 @@ class ProcessLauncher:
     def _template_for(self, path: str) -> Template | None:
         """The ready template of `path` as it is now; starts one in the background if
         there is none (this attempt then goes through the forkserver)."""
-        if not self._use_templates or not path:
+        if not self._use_templates or not path or is_spec_fileloc(path):
+            # a DAG submitted as data has no file to keep a template of
             return None
         key = TemplateKey.of(path)
         if key is None:

@@ -268,7 +268,9 @@ def _execute(payload: dict[str, Any], comms: Comms,
     task: Any = None
     context: Context = {}
     try:
-        if dags is None:
+        if payload.get("dag_spec"):  # submitted as data: no file to import
+            dags = {payload["dag_id"]: _dag_from_spec(payload["dag_spec"])}
+        elif dags is None:
             dags = {d.dag_id: d for d in load_dags_from_file(payload["fileloc"])}
         dag = dags.get(payload["dag_id"])
         if dag is None:
@@ -323,6 +325,17 @@ def _execute(payload: dict[str, Any], comms: Comms,
         return {"op": "done", "state": "failed", "error": _error(exc)}
     return {"op": "done", "state": "success", "error": None,
             "skip_task_ids": context["ti"].skip_task_ids}
+
+
+def _dag_from_spec(data: dict[str, Any]) -> Any:
+    """The DAG of a spec (reduced to the attempt's task), its python callables imported."""
+    from google.protobuf import json_format
+
+    from flow.sdk.dagspec import build_dag
+    from flow.v1 import dag_pb2
+
+    spec = json_format.ParseDict(data, dag_pb2.DagSpec())
+    return build_dag(spec, resolve_callables=True)
 
 
 def run_dag_callback(payload: dict[str, Any], comms: Comms, dag: Any,

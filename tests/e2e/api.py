@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import time
 from typing import Any
 
@@ -29,7 +30,9 @@ class Api:
 
     def __init__(self, platform: Platform) -> None:
         addresses = platform.addresses
-        self.channel = grpc.insecure_channel(addresses.grpc)
+        self.channel = grpc.secure_channel(addresses.grpc, grpc.ssl_channel_credentials(
+            pathlib.Path(addresses.ca_file).read_bytes())) if addresses.ca_file else \
+            grpc.insecure_channel(addresses.grpc)
         self.metadata = (("authorization", f"Bearer {addresses.token}"),)
         self.dags = dag_service_pb2_grpc.DagServiceStub(self.channel)
         self.runs = dag_run_service_pb2_grpc.DagRunServiceStub(self.channel)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -63,8 +64,10 @@ class RuntimeApi(Api):
         addresses = self.platform.addresses
         argv = [*args[:2], "--server", addresses.grpc, f"--token={addresses.token}", *args[2:]]
         saved, sys.stdin = sys.stdin, io.StringIO(stdin)
+        tls = {"FLOW_TLS__CA_FILE": addresses.ca_file} if addresses.ca_file else {}
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                    _environ(tls):
                 code = flowcli_main(argv)
         finally:
             sys.stdin = saved
@@ -76,6 +79,20 @@ class RuntimeApi(Api):
         return json.loads(out)
 
 
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def rpc_error(call: Any) -> grpc.RpcError:
     """The RpcError `call()` raises (fails the test when it succeeds)."""
     try:
@@ -83,6 +100,21 @@ def rpc_error(call: Any) -> grpc.RpcError:
     except grpc.RpcError as exc:
         return exc
     raise AssertionError("the call succeeded")
+
+
+def module_platform(dag_names: Sequence[str], extra_files: dict[str, str] | None = None,
+                    extra_env: dict[str, str] | None = None) -> Any:
+    """A module-scoped `platform` fixture over these example DAGs and test DAG files:
+    `platform = module_platform([...], {...})` at the top of a test module."""
+
+    @pytest.fixture(scope="module")
+    def platform(tmp_path_factory: pytest.TempPathFactory,
+                 request: pytest.FixtureRequest) -> Iterator[Platform]:
+        with started_platform(tmp_path_factory, request, dag_names, extra_files,
+                              extra_env) as started:
+            yield started
+
+    return platform
 
 
 @contextlib.contextmanager

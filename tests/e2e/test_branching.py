@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from flow.platform import Platform
 from tests.e2e.api import Api
 
 pytestmark = pytest.mark.e2e
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[Api]:
-    client = Api(platform)
-    yield client
-    client.close()
 
 
 def test_branch_skips_the_branch_not_followed_and_join_runs(api: Api) -> None:

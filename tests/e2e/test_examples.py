@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from flow.platform import Platform
 from flow.v1 import backfill_service_pb2 as bpb
 from flow.v1 import backfill_service_pb2_grpc, dag_service_pb2
 from tests.e2e.api import Api
 
 pytestmark = pytest.mark.e2e
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[Api]:
-    client = Api(platform)
-    yield client
-    client.close()
 
 
 def test_taskflow_passes_a_value_between_tasks(api: Api) -> None:

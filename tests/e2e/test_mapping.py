@@ -5,7 +5,6 @@ inputs that cannot be mapped over failing with Airflow's messages."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from flow.platform import Platform
 from flow.v1 import common_pb2
 from flow.v1 import task_instance_service_pb2 as tpb
 from flow.v1 import xcom_service_pb2 as xpb
-from tests.e2e.runtime import RuntimeApi, started_platform
+from tests.e2e.runtime import RuntimeApi, module_platform
 
 pytestmark = pytest.mark.e2e
 FAILED = common_pb2.DAG_RUN_STATE_FAILED
@@ -47,19 +46,8 @@ with DAG("bad_mapping", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UT
 '''
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory,
-             request: pytest.FixtureRequest) -> Iterator[Platform]:
-    with started_platform(tmp_path_factory, request, ["example_mapping.py"],
-                          {"bad_mapping.py": BAD_MAPPING_DAG}) as started:
-        yield started
+platform = module_platform(["example_mapping.py"], {"bad_mapping.py": BAD_MAPPING_DAG})
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
 
 
 def _xcom(api: RuntimeApi, run_id: str, task_id: str, map_index: int) -> object:
@@ -92,6 +80,8 @@ def test_mapped_tasks_run_one_instance_per_element(api: RuntimeApi, platform: Pl
         assert text in log
     tis = api.task_instances("example_mapping", run_id)
     assert [tis[f"flaky[{i}]"].key.try_number for i in range(3)] == [1, 2, 1]
+    code, out, _ = api.cli("tasks", "state", "example_mapping", run_id, "add", "--map-index", "2")
+    assert (code, out.strip()) == (0, "success")
     assert "instance with n=2 fails its first try" in api.read_log(
         "example_mapping", run_id, "flaky", try_number=1, map_index=1)
     addresses = platform.addresses

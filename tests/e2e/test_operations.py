@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pathlib
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -16,7 +15,7 @@ from flow.platform import Platform
 from flow.v1 import common_pb2
 from flow.v1 import task_instance_service_pb2 as tpb
 from tests.e2e.api import eventually
-from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
+from tests.e2e.runtime import RuntimeApi, module_platform, rpc_error
 from tests.fixtures.platform import PlatformFactory
 
 pytestmark = pytest.mark.e2e
@@ -34,19 +33,8 @@ with DAG("mark_demo", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)
 '''
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory,
-             request: pytest.FixtureRequest) -> Iterator[Platform]:
-    with started_platform(tmp_path_factory, request, ["example_operations.py"],
-                          {"mark_demo.py": SLOW_DAG}) as started:
-        yield started
+platform = module_platform(["example_operations.py"], {"mark_demo.py": SLOW_DAG})
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
 
 
 def _tries(api: RuntimeApi, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,12 +18,6 @@ SUCCESS = common_pb2.DAG_RUN_STATE_SUCCESS
 FAILED = common_pb2.DAG_RUN_STATE_FAILED
 CALLBACK = "__dag_callback__"
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[Api]:
-    client = Api(platform)
-    yield client
-    client.close()
 
 
 def _alive(pid: int) -> bool:

@@ -4,18 +4,17 @@ history), and a task instance's tries; over gRPC, REST and flowcli."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import grpc
 import httpx
 import pytest
 
 from flow.platform import Platform
-from flow.v1 import common_pb2, dag_service_pb2
+from flow.v1 import common_pb2, dag_service_pb2, pool_service_pb2_grpc
 from flow.v1 import dag_run_service_pb2 as rpb
+from flow.v1 import pool_service_pb2 as pool_pb
 from flow.v1 import task_instance_service_pb2 as tpb
 from tests.e2e.api import eventually
-from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
+from tests.e2e.runtime import RuntimeApi, module_platform, rpc_error
 
 pytestmark = pytest.mark.e2e
 FAILED = common_pb2.DAG_RUN_STATE_FAILED
@@ -30,23 +29,15 @@ with DAG("slow_run", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC))
     BashOperator(task_id="slow", bash_command="sleep 120") >> BashOperator(
         task_id="after", bash_command="echo after")
     BashOperator(task_id="quick", bash_command="echo quick")
+
+with DAG("pooled_slow", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)):
+    BashOperator(task_id="hold", bash_command="sleep 120", pool="single")
 '''
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory,
-             request: pytest.FixtureRequest) -> Iterator[Platform]:
-    with started_platform(tmp_path_factory, request,
-                          ["example_operations.py", "example_retries.py"],
-                          {"slow_run.py": SLOW_DAG}) as started:
-        yield started
+platform = module_platform(["example_operations.py", "example_retries.py"],
+                           {"slow_run.py": SLOW_DAG})
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
 
 
 def _running(api: RuntimeApi) -> str:
@@ -174,3 +165,20 @@ def _exists(api: RuntimeApi, dag_id: str) -> bool:
             return False
         raise
     return True
+
+
+def test_deleting_a_running_run_frees_its_pool_slot(api: RuntimeApi) -> None:
+    """The slot a deleted run's attempt held goes to the task waiting for it."""
+    pools = pool_service_pb2_grpc.PoolServiceStub(api.channel)
+    pools.CreatePool(pool_pb.CreatePoolRequest(pool=pool_pb.Pool(name="single", slots=1)),
+                     **api.call_options)
+    api.wait_for_dag("pooled_slow")
+    first = api.trigger("pooled_slow")
+    eventually(lambda: api.states("pooled_slow", first.run_id)["hold"] == "running")
+    second = api.trigger("pooled_slow")
+    eventually(lambda: api.states("pooled_slow", second.run_id)["hold"] == "scheduled")
+    api.call(api.runs.DeleteDagRun, rpb.DeleteDagRunRequest(dag_id="pooled_slow",
+                                                            run_id=first.run_id))
+    eventually(lambda: api.states("pooled_slow", second.run_id)["hold"] == "running")
+    api.call(api.runs.CancelDagRun, rpb.CancelDagRunRequest(dag_id="pooled_slow",
+                                                            run_id=second.run_id))

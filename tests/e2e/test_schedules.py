@@ -92,12 +92,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRe
         yield started
 
 
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
-
 
 def runs(api: RuntimeApi, dag_id: str) -> list[Any]:
     """The DAG's runs, oldest logical date first."""

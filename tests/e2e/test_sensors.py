@@ -121,12 +121,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRe
         platforms.close(getattr(request.node, "flow_failed", False))
 
 
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
-
 
 def test_reschedule_mode_frees_the_only_worker_slot_while_waiting(
         api: RuntimeApi, tmp_path: pathlib.Path) -> None:

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from flow.platform import Platform
 from flow.v1 import common_pb2, dag_service_pb2
 from tests.e2e.api import Api
 
 pytestmark = pytest.mark.e2e
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[Api]:
-    client = Api(platform)
-    yield client
-    client.close()
 
 
 def test_task_groups_prefix_ids_link_as_groups_and_branch_to_a_group(api: Api) -> None:

@@ -4,7 +4,6 @@ reads inside tasks through the scheduler, secrets masked in logs and encrypted i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import grpc
 import httpx
@@ -17,7 +16,7 @@ from flow.v1 import common_pb2
 from flow.v1 import connection_service_pb2 as cpb
 from flow.v1 import variable_service_pb2 as vpb
 from tests.e2e.api import eventually
-from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
+from tests.e2e.runtime import RuntimeApi, module_platform, rpc_error
 
 pytestmark = pytest.mark.e2e
 API_KEY = "ak-7f3c9e21-canary"
@@ -63,22 +62,12 @@ with DAG("leaky_error", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UT
 '''
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory,
-             request: pytest.FixtureRequest) -> Iterator[Platform]:
-    with started_platform(tmp_path_factory, request, ["example_variables.py"],
-                          {"unknown_variable.py": UNKNOWN_VARIABLE_DAG,
-                           "parse_time_variable.py": PARSE_TIME_DAG,
-                           "parse_time_missing.py": PARSE_TIME_MISSING_DAG},
-                          {"FLOW_SCHEDULER__PARSE_INTERVAL_SECONDS": "1"}) as started:
-        yield started
+platform = module_platform(["example_variables.py"],
+                           {"unknown_variable.py": UNKNOWN_VARIABLE_DAG,
+                            "parse_time_variable.py": PARSE_TIME_DAG,
+                            "parse_time_missing.py": PARSE_TIME_MISSING_DAG},
+                           {"FLOW_SCHEDULER__PARSE_INTERVAL_SECONDS": "1"})
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
 
 
 def _db_rows(platform: Platform, table: str) -> list[str]:
@@ -340,3 +329,52 @@ def test_dag_files_read_variables_at_parse_time(api: RuntimeApi, platform: Platf
     eventually(reparsed, timeout=60)
     errors = {e.filename.rsplit("/", 1)[-1]: e.stacktrace for e in api.import_errors()}
     assert "Variable parse_time_missing does not exist" in errors["parse_time_missing.py"]
+
+
+def test_secret_canary_never_leaves_the_scheduler_in_clear(api: RuntimeApi,
+                                                          platform: Platform) -> None:
+    """A unique connection password and sensitive variable value, used by a DAG that prints
+    them: no GET answer of the REST API (every route whose path can be filled), no service or
+    task log and no DB row holds either in clear."""
+    from flow.db.models import Base
+    from services.api.routes import OPERATIONS
+
+    password, api_key = "canary-pw-51c0f2e7", "canary-key-8e3b19d4"
+    _set(api, "region", "eu-west-1")
+    _set(api, "etl_config", json.dumps({"batch": 1}))
+    _set(api, "service_api_key", api_key)
+    conn = cpb.Connection(conn_id="warehouse", conn_type="postgres", host="db.example.com",
+                          login="etl", password=password, extra='{"sslmode": "require"}')
+    try:
+        api.call(api.connections.CreateConnection, cpb.CreateConnectionRequest(connection=conn))
+    except grpc.RpcError:
+        api.call(api.connections.UpdateConnection, cpb.UpdateConnectionRequest(
+            conn_id="warehouse", connection=conn))
+    run_id, _ = api.run_to_end("example_variables")
+    secrets = (password, api_key)
+    values = {"dag_id": "example_variables", "run_id": run_id, "key": "service_api_key",
+              "conn_id": "warehouse", "try_number": "1", "name": "default_pool",
+              "username": "admin"}
+    task_ids = list(api.task_instances("example_variables", run_id))
+    addresses = platform.addresses
+    answered = 0
+    with httpx.Client(base_url=addresses.http,
+                      headers={"Authorization": f"Bearer {addresses.token}"}) as http:
+        for op in OPERATIONS:
+            if op.method != "GET" or op.stream is not None:
+                continue
+            for task_id in (task_ids if "task_id" in op.path_params else [""]):
+                filled = {**values, "task_id": task_id}
+                if not set(op.path_params) <= set(filled):
+                    continue
+                answer = http.get("/api/v1" + op.path.format(**filled))
+                answered += 1
+                assert not any(s in answer.text for s in secrets), (op.path, answer.text[:300])
+    assert answered > 20
+    for path in [*platform.service_log_dir.rglob("*.log"), *(platform.home / "logs").rglob("*")]:
+        if path.is_file():
+            text_ = path.read_text(errors="replace")
+            assert not any(s in text_ for s in secrets), path
+    for table in Base.metadata.tables:
+        rows = _db_rows(platform, table)
+        assert not any(s in row for row in rows for s in secrets), table

@@ -5,7 +5,6 @@ syntax error, a conf that fails its params' schema) each with its own message.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, timedelta
 
 import grpc
@@ -20,7 +19,7 @@ from flow.v1 import (
     task_execution_service_pb2_grpc,
 )
 from flow.v1 import xcom_service_pb2 as xpb
-from tests.e2e.runtime import RuntimeApi, rpc_error, started_platform
+from tests.e2e.runtime import RuntimeApi, module_platform, rpc_error
 
 pytestmark = pytest.mark.e2e
 FAILED = common_pb2.DAG_RUN_STATE_FAILED
@@ -52,22 +51,11 @@ with DAG("bad_default", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UT
 '''
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory,
-             request: pytest.FixtureRequest) -> Iterator[Platform]:
-    with started_platform(tmp_path_factory, request,
-                          ["example_xcom.py", "example_templating.py"],
-                          {"bad_inputs.py": BAD_INPUT_DAG,
-                           "bad_default.py": BAD_DEFAULT_DAG},
-                          {"FLOW_CORE__MAX_XCOM_SIZE": str(MAX_XCOM)}) as started:
-        yield started
+platform = module_platform(["example_xcom.py", "example_templating.py"],
+                           {"bad_inputs.py": BAD_INPUT_DAG,
+                            "bad_default.py": BAD_DEFAULT_DAG},
+                           {"FLOW_CORE__MAX_XCOM_SIZE": str(MAX_XCOM)})
 
-
-@pytest.fixture(scope="module")
-def api(platform: Platform) -> Iterator[RuntimeApi]:
-    client = RuntimeApi(platform)
-    yield client
-    client.close()
 
 
 def test_xcom_push_pull_and_public_reads(api: RuntimeApi, platform: Platform) -> None:

@@ -14,8 +14,10 @@ from flow.v1 import (
     audit_service_pb2,
     common_pb2,
     connection_service_pb2,
+    dag_pb2,
     dag_run_service_pb2,
     dag_service_pb2,
+    dag_spec_service_pb2,
     dispatch_pb2,
     identity_service_pb2,
     log_service_pb2,
@@ -32,7 +34,7 @@ FILES: list[FileDescriptor] = [m.DESCRIPTOR for m in (
     common_pb2, dag_run_service_pb2, dag_service_pb2, dispatch_pb2, log_service_pb2,
     scheduler_service_pb2, task_execution_service_pb2, task_instance_service_pb2,
     connection_service_pb2, variable_service_pb2, xcom_service_pb2, user_service_pb2,
-    audit_service_pb2, identity_service_pb2)]
+    audit_service_pb2, identity_service_pb2, dag_pb2, dag_spec_service_pb2)]
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 

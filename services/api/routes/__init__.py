@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from services.api.routes import (
+    assets,
     backfills,
     connections,
     dag_runs,
+    dag_specs,
     dags,
     pools,
+    system,
     task_instances,
     users,
     variables,
@@ -19,6 +22,7 @@ from services.api.routes.common import API_PREFIX, Operation
 OPERATIONS: tuple[Operation, ...] = (
     *dags.OPERATIONS, *dag_runs.OPERATIONS, *task_instances.OPERATIONS, *xcom.OPERATIONS,
     *variables.OPERATIONS, *connections.OPERATIONS, *workers.OPERATIONS,
-    *users.OPERATIONS, *backfills.OPERATIONS, *pools.OPERATIONS)
+    *users.OPERATIONS, *backfills.OPERATIONS, *pools.OPERATIONS,
+    *assets.OPERATIONS, *dag_specs.OPERATIONS, *system.OPERATIONS)
 
 __all__ = ["API_PREFIX", "OPERATIONS", "Operation"]

@@ -25,7 +25,7 @@ from flow.errors import (
 from flow.sdk.param import ParamValidationError, resolve_params
 from flow.states import TI_UNFINISHED, DagRunState, DagRunType, TaskInstanceState
 from services.scheduler import store
-from services.scheduler.core import run_creation
+from services.scheduler.core import assets, run_creation
 from services.scheduler.core.scheduling import retry_delay
 from services.scheduler.core.types import (
     Change,
@@ -103,6 +103,10 @@ async def apply_results(unit: UnitOfWork, results: Sequence[TaskResult]) -> None
             _record_finished(unit, run, result, target, values)
             if target in (TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE):
                 continue
+            if target == TI.SUCCESS:
+                await assets.record_updates(unit, run, run.tis[(result.key.task_id,
+                                                                 result.key.map_index)],
+                                            run.spec.tasks[result.key.task_id].outlets)
             # Skips first, so that the evaluation below never queues a task being skipped.
             skipped = await _apply_skips(unit, run, result) if target == TI.SUCCESS else []
             await unit.cascade(run, [result.key.task_id, *skipped])

@@ -30,6 +30,7 @@ from flow.sdk.timetables import (
 )
 from flow.states import DagRunState, DagRunType, TaskInstanceState
 from services.scheduler import store
+from services.scheduler.core import assets
 from services.scheduler.core.types import Change, DagSpec, RunRecord, TIRecord
 from services.scheduler.core.unit import UnitOfWork, ti_row
 
@@ -148,6 +149,10 @@ async def schedule_dag(unit: UnitOfWork, dag_id: str, spec: DagSpec | None = Non
     spec = DagSpec.from_json(serialized.data)
     timetable = timetable_of(spec)
     backfill_limits: dict[int, int] = {}
+    if dag.is_active and not dag.is_paused and await assets.take_ready(unit, spec):
+        await create_run(unit, spec, run_type=DagRunType.ASSET_TRIGGERED,
+                         run_id=run_id_for(DagRunType.ASSET_TRIGGERED, unit.now),
+                         logical_date=unit.now, interval=None, conf={})
     await start_queued(unit, dag_id, spec.max_active_runs, paused=dag.is_paused,
                        backfill_limits=backfill_limits)
     if not dag.is_active or not timetable.can_be_scheduled:
@@ -209,10 +214,13 @@ async def schedule_freed(unit: UnitOfWork) -> None:
     """After runs ended in this unit: start queued runs of their DAGs and create more."""
     from services.scheduler.core import backfills
 
-    while unit.freed or unit.freed_backfills:
+    while unit.freed or unit.freed_backfills or unit.asset_updated:
         freed, unit.freed = unit.freed, {}
         for dag_id, spec in freed.items():
             await schedule_dag(unit, dag_id, spec)
+        updated, unit.asset_updated = unit.asset_updated, set()
+        for dag_id in sorted(updated - set(freed)):
+            await schedule_dag(unit, dag_id)
         await unit.finish_runs()
         ended, unit.freed_backfills = unit.freed_backfills, set()
         await backfills.complete_finished(unit, ended)

@@ -12,12 +12,23 @@ from flow.states import TI_UNFINISHED, DagRunState, TaskInstanceState
 from services.scheduler import store
 from services.scheduler.core.operations import active_or_stored_run
 from services.scheduler.core.state_machine import mark_sources, run_mark_sources
-from services.scheduler.core.types import RunRecord
+from services.scheduler.core.types import Change, RunRecord
 from services.scheduler.core.unit import UnitOfWork
 
 log = structlog.get_logger(__name__)
 TI = TaskInstanceState
 RUN = DagRunState
+
+
+def _forget(unit: UnitOfWork, run: RunRecord) -> None:
+    """A deleted run leaves the index: stop its running attempts and announce its task
+    instances as removed, so that the slots they held (pools, limits) are freed."""
+    _stop_running(unit, run)
+    unit.index.pop((run.dag_id, run.run_id), None)
+    unit.changes.extend(
+        Change(run.dag_id, run.run_id, run.state, unit.now, unit.key(run, ti.ref),
+               ti.try_number, TI.REMOVED)
+        for ti in run.tis.values() if ti.state in TI_UNFINISHED)
 
 
 def _stop_running(unit: UnitOfWork, run: RunRecord) -> None:
@@ -66,8 +77,7 @@ async def set_run_state(unit: UnitOfWork, dag_id: str, run_id: str, target: DagR
 async def delete_run(unit: UnitOfWork, dag_id: str, run_id: str) -> None:
     """Delete a run and everything stored with it; its running attempts are stopped."""
     run, _active = await active_or_stored_run(unit, dag_id, run_id)
-    _stop_running(unit, run)
-    unit.index.pop((dag_id, run_id), None)
+    _forget(unit, run)
     await store.delete_runs(unit.session, dag_id, [run_id])
     log.info("dag_run_deleted", dag_id=dag_id, run_id=run_id)
 
@@ -78,8 +88,8 @@ async def delete_dag(unit: UnitOfWork, dag_id: str) -> tuple[int, str]:
     dag = await store.get_dag(unit.session, dag_id)
     if dag is None:
         raise await store.dag_not_found(unit.session, dag_id)
-    for key in [k for k in unit.index if k[0] == dag_id]:
-        _stop_running(unit, unit.index.pop(key))
+    for run in [r for k, r in unit.index.items() if k[0] == dag_id]:
+        _forget(unit, run)
     deleted = await store.delete_runs(unit.session, dag_id, None)
     fileloc = dag.fileloc
     await store.delete_dag(unit.session, dag_id)

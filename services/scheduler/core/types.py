@@ -49,6 +49,7 @@ class TaskSpec:
     has_callbacks: bool = False
     # Set for a mapped task: its instances are the product of these sources' lengths.
     map_sources: tuple[MapSource, ...] | None = None
+    outlets: tuple[str, ...] = ()  # URIs of the assets its success updates
     # How much runs at once, and in which order (services/scheduler/core/admission.py).
     weight_rule: str = "downstream"
     max_active_tis_per_dag: int | None = None
@@ -75,6 +76,7 @@ class TaskSpec:
             max_retry_delay=data.get("max_retry_delay"),
             execution_timeout=data.get("execution_timeout"),
             has_callbacks=bool(data.get("has_callbacks")),
+            outlets=tuple(data.get("outlets") or ()),
             map_sources=None if expand is None else tuple(
                 MapSource(length=s.get("length"), task_id=s.get("task_id") or "",
                           key=s.get("key") or "return_value")
@@ -108,6 +110,10 @@ class DagSpec:
     max_active_runs: int = 16
     is_paused_upon_creation: bool | None = None
     max_active_tasks: int | None = None  # None: FLOW_CORE__MAX_ACTIVE_TASKS_PER_DAG
+    asset_schedule: tuple[str, ...] = ()  # URIs: runs when all were updated (data-aware)
+    # For a DAG submitted as data (fileloc "dagspec:<dag_id>"): the spec version it was built
+    # from, so that a claim answers that version's task.
+    spec_version: int = 0
 
     @classmethod
     def from_json(cls, text: str) -> DagSpec:
@@ -123,7 +129,9 @@ class DagSpec:
                    end_date=_date(data.get("end_date")), catchup=bool(data.get("catchup")),
                    max_active_runs=int(data.get("max_active_runs") or 16),
                    is_paused_upon_creation=data.get("is_paused_upon_creation"),
-                   max_active_tasks=data.get("max_active_tasks"))
+                   max_active_tasks=data.get("max_active_tasks"),
+                   asset_schedule=tuple(data.get("asset_schedule") or ()),
+                   spec_version=int(data.get("dag_spec_version") or 0))
 
     @functools.cached_property
     def priority_weights(self) -> dict[str, int]:

@@ -73,6 +73,8 @@ class UnitOfWork:
         self.freed_backfills: set[int] = set()  # backfills whose runs ended: complete?
         # Cron ticks to arm after the commit: (when, dag_id); due times are in the DB too.
         self.dag_ticks: list[tuple[datetime, str]] = []
+        # DAGs scheduled on an asset this unit updated: may their asset-triggered run start?
+        self.asset_updated: set[str] = set()
         # Instances ready to run, in the order they became ready; admitted after the ops.
         self.ready: list[tuple[RunRecord, Ref]] = []
         self._history: list[dict[str, Any]] = []
@@ -138,9 +140,11 @@ class UnitOfWork:
         ready; EmptyOperator succeeds without dispatch. Which ready instances are queued now,
         and which wait as SCHEDULED for a slot, is decided once per batch
         (core/admission.py)."""
-        # As Airflow: an EmptyOperator with callbacks runs on a worker, for its callbacks.
+        # As Airflow: an EmptyOperator with callbacks or outlets runs on a worker (for its
+        # callbacks; its success updates its assets like any task's).
         empties = [r for r in refs if run.spec.tasks[r[0]].operator == EMPTY_OPERATOR
-                   and not run.spec.tasks[r[0]].has_callbacks]
+                   and not run.spec.tasks[r[0]].has_callbacks
+                   and not run.spec.tasks[r[0]].outlets]
         self.ready.extend((run, r) for r in refs if r not in empties)
         if empties:
             await self.set_state(run, empties, TI.SUCCESS, {

@@ -1,6 +1,7 @@
 """Store parse results inside a core unit of work: DAG rows, serialized DAGs, import errors.
 
-DAGs whose file vanished (or no longer defines them) are marked inactive.
+DAGs whose file vanished (or no longer defines them) are marked inactive; DAGs submitted as
+data (fileloc "dagspec:<dag_id>", services/scheduler/dag_specs.py) have no file and stay.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flow.db.models import Dag, SerializedDag
+from flow.sdk.dagspec import is_spec_fileloc
 from services.scheduler import store
-from services.scheduler.core import run_creation
+from services.scheduler.core import assets, run_creation
 from services.scheduler.core.unit import UnitOfWork
 
 
@@ -23,7 +25,7 @@ class ParseResult:
     error: str | None = None
 
 
-async def _upsert_dag(unit: UnitOfWork, data: dict[str, Any], paused_at_creation: bool) -> bool:
+async def upsert_dag(unit: UnitOfWork, data: dict[str, Any], paused_at_creation: bool) -> bool:
     """Store one parsed DAG; True when it is new, changed or came back to the folder."""
     session, dag_id = unit.session, data["dag_id"]
     dag = await session.get(Dag, dag_id)
@@ -40,6 +42,7 @@ async def _upsert_dag(unit: UnitOfWork, data: dict[str, Any], paused_at_creation
     dag.doc_md = data.get("doc_md")
     dag.is_active = True
     dag.last_parsed_time = unit.now
+    await assets.store_schedule(unit, dag_id, list(data.get("asset_schedule") or []))
     text = json.dumps(data, sort_keys=True)
     digest = hashlib.sha256(text.encode()).hexdigest()
     row = await session.get(SerializedDag, dag_id)
@@ -65,13 +68,13 @@ async def store_results(unit: UnitOfWork, results: list[ParseResult], present: s
         await store.clear_import_errors(session, [result.path])
         seen = {d["dag_id"] for d in result.dags}
         for data in result.dags:
-            if await _upsert_dag(unit, data, paused_at_creation):
+            if await upsert_dag(unit, data, paused_at_creation):
                 to_schedule.append(data["dag_id"])  # noqa: PERF401 (an await in the loop)
         for old in by_file.get(result.path, []):
             if old.dag_id not in seen and old.fileloc == result.path:
                 old.is_active = False
     for fileloc, dags in by_file.items():
-        if fileloc not in present:
+        if fileloc not in present and not is_spec_fileloc(fileloc):
             for dag in dags:
                 dag.is_active = False
     await store.clear_vanished_import_errors(session, present)
