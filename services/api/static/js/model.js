@@ -106,13 +106,22 @@ export class DagModel {
    * Each time the stream (re)connects, the unfinished runs are read again: a change made
    * between the first load and the subscription, or while disconnected, is not lost. */
   follow() {
-    return stream("/events", {dag_id: this.dag.dag_id}, {
-      open: () => { document.body.dataset.live = this.dag.dag_id; this.refreshActive(); },
+    let timer = null;
+    const close = stream("/events", {dag_id: this.dag.dag_id}, {
+      open: () => {
+        document.body.dataset.live = this.dag.dag_id;
+        this.refreshActive();
+        // The stream opens a moment before the scheduler has registered its watch: read the
+        // unfinished runs once more after that moment, so a change made in it is not lost.
+        clearTimeout(timer);
+        timer = setTimeout(() => this.refreshActive(), 1000);
+      },
       state_change: (data) => {
         const change = data && data.change;
         if (change) this.apply(change);
       },
     });
+    return () => { clearTimeout(timer); close(); };
   }
 
   async refreshActive() {
