@@ -79,7 +79,7 @@ class TaskInstanceKey(_message.Message):
     def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., task_id: _Optional[str] = ..., map_index: _Optional[int] = ..., try_number: _Optional[int] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule", "queue", "retries", "pool")
+    __slots__ = ("task_id", "operator", "upstream_task_ids", "downstream_task_ids", "trigger_rule", "queue", "retries", "pool", "is_mapped", "doc_md")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     UPSTREAM_TASK_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -88,6 +88,8 @@ class Task(_message.Message):
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     RETRIES_FIELD_NUMBER: _ClassVar[int]
     POOL_FIELD_NUMBER: _ClassVar[int]
+    IS_MAPPED_FIELD_NUMBER: _ClassVar[int]
+    DOC_MD_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     operator: str
     upstream_task_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -96,10 +98,12 @@ class Task(_message.Message):
     queue: str
     retries: int
     pool: str
-    def __init__(self, task_id: _Optional[str] = ..., operator: _Optional[str] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., downstream_task_ids: _Optional[_Iterable[str]] = ..., trigger_rule: _Optional[str] = ..., queue: _Optional[str] = ..., retries: _Optional[int] = ..., pool: _Optional[str] = ...) -> None: ...
+    is_mapped: bool
+    doc_md: str
+    def __init__(self, task_id: _Optional[str] = ..., operator: _Optional[str] = ..., upstream_task_ids: _Optional[_Iterable[str]] = ..., downstream_task_ids: _Optional[_Iterable[str]] = ..., trigger_rule: _Optional[str] = ..., queue: _Optional[str] = ..., retries: _Optional[int] = ..., pool: _Optional[str] = ..., is_mapped: _Optional[bool] = ..., doc_md: _Optional[str] = ...) -> None: ...
 
 class Dag(_message.Message):
-    __slots__ = ("dag_id", "fileloc", "description", "is_paused", "is_active", "schedule", "tags", "owners", "last_parsed_time", "tasks", "doc_md", "next_dagrun", "next_dagrun_data_interval_start", "next_dagrun_data_interval_end", "next_dagrun_create_after", "timezone", "catchup", "max_active_runs")
+    __slots__ = ("dag_id", "fileloc", "description", "is_paused", "is_active", "schedule", "tags", "owners", "last_parsed_time", "tasks", "doc_md", "next_dagrun", "next_dagrun_data_interval_start", "next_dagrun_data_interval_end", "next_dagrun_create_after", "timezone", "catchup", "max_active_runs", "params")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     FILELOC_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -118,6 +122,7 @@ class Dag(_message.Message):
     TIMEZONE_FIELD_NUMBER: _ClassVar[int]
     CATCHUP_FIELD_NUMBER: _ClassVar[int]
     MAX_ACTIVE_RUNS_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
     dag_id: str
     fileloc: str
     description: str
@@ -136,7 +141,8 @@ class Dag(_message.Message):
     timezone: str
     catchup: bool
     max_active_runs: int
-    def __init__(self, dag_id: _Optional[str] = ..., fileloc: _Optional[str] = ..., description: _Optional[str] = ..., is_paused: _Optional[bool] = ..., is_active: _Optional[bool] = ..., schedule: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., owners: _Optional[_Iterable[str]] = ..., last_parsed_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., doc_md: _Optional[str] = ..., next_dagrun: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_dagrun_data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_dagrun_data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_dagrun_create_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., timezone: _Optional[str] = ..., catchup: _Optional[bool] = ..., max_active_runs: _Optional[int] = ...) -> None: ...
+    params: _struct_pb2.Struct
+    def __init__(self, dag_id: _Optional[str] = ..., fileloc: _Optional[str] = ..., description: _Optional[str] = ..., is_paused: _Optional[bool] = ..., is_active: _Optional[bool] = ..., schedule: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., owners: _Optional[_Iterable[str]] = ..., last_parsed_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., doc_md: _Optional[str] = ..., next_dagrun: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_dagrun_data_interval_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_dagrun_data_interval_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_dagrun_create_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., timezone: _Optional[str] = ..., catchup: _Optional[bool] = ..., max_active_runs: _Optional[int] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class DagRun(_message.Message):
     __slots__ = ("dag_id", "run_id", "state", "run_type", "logical_date", "queued_at", "start_date", "end_date", "conf", "data_interval_start", "data_interval_end", "backfill_id")

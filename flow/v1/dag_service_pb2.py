@@ -25,33 +25,37 @@ _sym_db = _symbol_database.Default()
 from flow.v1 import common_pb2 as flow_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66low/v1/dag_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\"\"\n\x10\x44\x65leteDagRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\")\n\x11\x44\x65leteDagResponse\x12\x14\n\x0c\x64\x65leted_runs\x18\x01 \x01(\x05\"j\n\x0fListDagsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x16\n\x0e\x64\x61g_id_pattern\x18\x03 \x01(\t\x12\x18\n\x10include_inactive\x18\x04 \x01(\x08\"G\n\x10ListDagsResponse\x12\x1a\n\x04\x64\x61gs\x18\x01 \x03(\x0b\x32\x0c.flow.v1.Dag\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\rGetDagRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\"+\n\x0eGetDagResponse\x12\x19\n\x03\x64\x61g\x18\x01 \x01(\x0b\x32\x0c.flow.v1.Dag\"@\n\x17ListImportErrorsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x18ListImportErrorsResponse\x12+\n\rimport_errors\x18\x01 \x03(\x0b\x32\x14.flow.v1.ImportError\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"H\n\x10UpdateDagRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x16\n\tis_paused\x18\x02 \x01(\x08H\x00\x88\x01\x01\x42\x0c\n\n_is_paused\".\n\x11UpdateDagResponse\x12\x19\n\x03\x64\x61g\x18\x01 \x01(\x0b\x32\x0c.flow.v1.Dag2\xe9\x02\n\nDagService\x12?\n\x08ListDags\x12\x18.flow.v1.ListDagsRequest\x1a\x19.flow.v1.ListDagsResponse\x12\x39\n\x06GetDag\x12\x16.flow.v1.GetDagRequest\x1a\x17.flow.v1.GetDagResponse\x12W\n\x10ListImportErrors\x12 .flow.v1.ListImportErrorsRequest\x1a!.flow.v1.ListImportErrorsResponse\x12\x42\n\tUpdateDag\x12\x19.flow.v1.UpdateDagRequest\x1a\x1a.flow.v1.UpdateDagResponse\x12\x42\n\tDeleteDag\x12\x19.flow.v1.DeleteDagRequest\x1a\x1a.flow.v1.DeleteDagResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66low/v1/dag_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\"%\n\x13GetDagSourceRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\"8\n\x14GetDagSourceResponse\x12\x0f\n\x07\x66ileloc\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"\"\n\x10\x44\x65leteDagRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\")\n\x11\x44\x65leteDagResponse\x12\x14\n\x0c\x64\x65leted_runs\x18\x01 \x01(\x05\"j\n\x0fListDagsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x16\n\x0e\x64\x61g_id_pattern\x18\x03 \x01(\t\x12\x18\n\x10include_inactive\x18\x04 \x01(\x08\"G\n\x10ListDagsResponse\x12\x1a\n\x04\x64\x61gs\x18\x01 \x03(\x0b\x32\x0c.flow.v1.Dag\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1f\n\rGetDagRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\"+\n\x0eGetDagResponse\x12\x19\n\x03\x64\x61g\x18\x01 \x01(\x0b\x32\x0c.flow.v1.Dag\"@\n\x17ListImportErrorsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x18ListImportErrorsResponse\x12+\n\rimport_errors\x18\x01 \x03(\x0b\x32\x14.flow.v1.ImportError\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"H\n\x10UpdateDagRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x16\n\tis_paused\x18\x02 \x01(\x08H\x00\x88\x01\x01\x42\x0c\n\n_is_paused\".\n\x11UpdateDagResponse\x12\x19\n\x03\x64\x61g\x18\x01 \x01(\x0b\x32\x0c.flow.v1.Dag2\xb6\x03\n\nDagService\x12?\n\x08ListDags\x12\x18.flow.v1.ListDagsRequest\x1a\x19.flow.v1.ListDagsResponse\x12\x39\n\x06GetDag\x12\x16.flow.v1.GetDagRequest\x1a\x17.flow.v1.GetDagResponse\x12W\n\x10ListImportErrors\x12 .flow.v1.ListImportErrorsRequest\x1a!.flow.v1.ListImportErrorsResponse\x12\x42\n\tUpdateDag\x12\x19.flow.v1.UpdateDagRequest\x1a\x1a.flow.v1.UpdateDagResponse\x12\x42\n\tDeleteDag\x12\x19.flow.v1.DeleteDagRequest\x1a\x1a.flow.v1.DeleteDagResponse\x12K\n\x0cGetDagSource\x12\x1c.flow.v1.GetDagSourceRequest\x1a\x1d.flow.v1.GetDagSourceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flow.v1.dag_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DELETEDAGREQUEST']._serialized_start=60
-  _globals['_DELETEDAGREQUEST']._serialized_end=94
-  _globals['_DELETEDAGRESPONSE']._serialized_start=96
-  _globals['_DELETEDAGRESPONSE']._serialized_end=137
-  _globals['_LISTDAGSREQUEST']._serialized_start=139
-  _globals['_LISTDAGSREQUEST']._serialized_end=245
-  _globals['_LISTDAGSRESPONSE']._serialized_start=247
-  _globals['_LISTDAGSRESPONSE']._serialized_end=318
-  _globals['_GETDAGREQUEST']._serialized_start=320
-  _globals['_GETDAGREQUEST']._serialized_end=351
-  _globals['_GETDAGRESPONSE']._serialized_start=353
-  _globals['_GETDAGRESPONSE']._serialized_end=396
-  _globals['_LISTIMPORTERRORSREQUEST']._serialized_start=398
-  _globals['_LISTIMPORTERRORSREQUEST']._serialized_end=462
-  _globals['_LISTIMPORTERRORSRESPONSE']._serialized_start=464
-  _globals['_LISTIMPORTERRORSRESPONSE']._serialized_end=560
-  _globals['_UPDATEDAGREQUEST']._serialized_start=562
-  _globals['_UPDATEDAGREQUEST']._serialized_end=634
-  _globals['_UPDATEDAGRESPONSE']._serialized_start=636
-  _globals['_UPDATEDAGRESPONSE']._serialized_end=682
-  _globals['_DAGSERVICE']._serialized_start=685
-  _globals['_DAGSERVICE']._serialized_end=1046
+  _globals['_GETDAGSOURCEREQUEST']._serialized_start=60
+  _globals['_GETDAGSOURCEREQUEST']._serialized_end=97
+  _globals['_GETDAGSOURCERESPONSE']._serialized_start=99
+  _globals['_GETDAGSOURCERESPONSE']._serialized_end=155
+  _globals['_DELETEDAGREQUEST']._serialized_start=157
+  _globals['_DELETEDAGREQUEST']._serialized_end=191
+  _globals['_DELETEDAGRESPONSE']._serialized_start=193
+  _globals['_DELETEDAGRESPONSE']._serialized_end=234
+  _globals['_LISTDAGSREQUEST']._serialized_start=236
+  _globals['_LISTDAGSREQUEST']._serialized_end=342
+  _globals['_LISTDAGSRESPONSE']._serialized_start=344
+  _globals['_LISTDAGSRESPONSE']._serialized_end=415
+  _globals['_GETDAGREQUEST']._serialized_start=417
+  _globals['_GETDAGREQUEST']._serialized_end=448
+  _globals['_GETDAGRESPONSE']._serialized_start=450
+  _globals['_GETDAGRESPONSE']._serialized_end=493
+  _globals['_LISTIMPORTERRORSREQUEST']._serialized_start=495
+  _globals['_LISTIMPORTERRORSREQUEST']._serialized_end=559
+  _globals['_LISTIMPORTERRORSRESPONSE']._serialized_start=561
+  _globals['_LISTIMPORTERRORSRESPONSE']._serialized_end=657
+  _globals['_UPDATEDAGREQUEST']._serialized_start=659
+  _globals['_UPDATEDAGREQUEST']._serialized_end=731
+  _globals['_UPDATEDAGRESPONSE']._serialized_start=733
+  _globals['_UPDATEDAGRESPONSE']._serialized_end=779
+  _globals['_DAGSERVICE']._serialized_start=782
+  _globals['_DAGSERVICE']._serialized_end=1220
 # @@protoc_insertion_point(module_scope)

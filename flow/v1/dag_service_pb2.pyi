@@ -7,6 +7,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class GetDagSourceRequest(_message.Message):
+    __slots__ = ("dag_id",)
+    DAG_ID_FIELD_NUMBER: _ClassVar[int]
+    dag_id: str
+    def __init__(self, dag_id: _Optional[str] = ...) -> None: ...
+
+class GetDagSourceResponse(_message.Message):
+    __slots__ = ("fileloc", "content")
+    FILELOC_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    fileloc: str
+    content: str
+    def __init__(self, fileloc: _Optional[str] = ..., content: _Optional[str] = ...) -> None: ...
+
 class DeleteDagRequest(_message.Message):
     __slots__ = ("dag_id",)
     DAG_ID_FIELD_NUMBER: _ClassVar[int]

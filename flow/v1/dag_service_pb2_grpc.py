@@ -60,6 +60,11 @@ class DagServiceStub:
                 request_serializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.FromString,
                 _registered_method=True)
+        self.GetDagSource = channel.unary_unary(
+                '/flow.v1.DagService/GetDagSource',
+                request_serializer=flow_dot_v1_dot_dag__service__pb2.GetDagSourceRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__service__pb2.GetDagSourceResponse.FromString,
+                _registered_method=True)
 
 
 class DagServiceServicer:
@@ -105,6 +110,14 @@ class DagServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDagSource(self, request, context):
+        """Gets the source code of the file a DAG was defined in, as the scheduler reads it now.
+        NOT_FOUND when no such DAG exists or its file is gone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DagServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -132,6 +145,11 @@ def add_DagServiceServicer_to_server(servicer, server):
                     servicer.DeleteDag,
                     request_deserializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.FromString,
                     response_serializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.SerializeToString,
+            ),
+            'GetDagSource': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDagSource,
+                    request_deserializer=flow_dot_v1_dot_dag__service__pb2.GetDagSourceRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__service__pb2.GetDagSourceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -270,6 +288,33 @@ class DagService:
             '/flow.v1.DagService/DeleteDag',
             flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.SerializeToString,
             flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDagSource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.DagService/GetDagSource',
+            flow_dot_v1_dot_dag__service__pb2.GetDagSourceRequest.SerializeToString,
+            flow_dot_v1_dot_dag__service__pb2.GetDagSourceResponse.FromString,
             options,
             channel_credentials,
             insecure,

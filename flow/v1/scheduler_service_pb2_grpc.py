@@ -135,6 +135,16 @@ class SchedulerServiceStub:
                 request_serializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.FromString,
                 _registered_method=True)
+        self.GetDagSource = channel.unary_unary(
+                '/flow.v1.SchedulerService/GetDagSource',
+                request_serializer=flow_dot_v1_dot_dag__service__pb2.GetDagSourceRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_dag__service__pb2.GetDagSourceResponse.FromString,
+                _registered_method=True)
+        self.GetRenderedTemplateFields = channel.unary_unary(
+                '/flow.v1.SchedulerService/GetRenderedTemplateFields',
+                request_serializer=flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsResponse.FromString,
+                _registered_method=True)
         self.GetVariable = channel.unary_unary(
                 '/flow.v1.SchedulerService/GetVariable',
                 request_serializer=flow_dot_v1_dot_variable__service__pb2.GetVariableRequest.SerializeToString,
@@ -359,6 +369,20 @@ class SchedulerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDagSource(self, request, context):
+        """See DagService.GetDagSource.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRenderedTemplateFields(self, request, context):
+        """See TaskInstanceService.GetRenderedTemplateFields.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetVariable(self, request, context):
         """See VariableService.GetVariable.
         """
@@ -577,6 +601,16 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.DeleteDag,
                     request_deserializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.FromString,
                     response_serializer=flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.SerializeToString,
+            ),
+            'GetDagSource': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDagSource,
+                    request_deserializer=flow_dot_v1_dot_dag__service__pb2.GetDagSourceRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_dag__service__pb2.GetDagSourceResponse.SerializeToString,
+            ),
+            'GetRenderedTemplateFields': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRenderedTemplateFields,
+                    request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsResponse.SerializeToString,
             ),
             'GetVariable': grpc.unary_unary_rpc_method_handler(
                     servicer.GetVariable,
@@ -1158,6 +1192,60 @@ class SchedulerService:
             '/flow.v1.SchedulerService/DeleteDag',
             flow_dot_v1_dot_dag__service__pb2.DeleteDagRequest.SerializeToString,
             flow_dot_v1_dot_dag__service__pb2.DeleteDagResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDagSource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/GetDagSource',
+            flow_dot_v1_dot_dag__service__pb2.GetDagSourceRequest.SerializeToString,
+            flow_dot_v1_dot_dag__service__pb2.GetDagSourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRenderedTemplateFields(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.SchedulerService/GetRenderedTemplateFields',
+            flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsRequest.SerializeToString,
+            flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -23,46 +23,51 @@ _sym_db = _symbol_database.Default()
 
 
 from flow.v1 import common_pb2 as flow_dot_v1_dot_common__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#flow/v1/task_instance_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"l\n\x1cListTaskInstanceTriesRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xf5\x01\n\x0fTaskInstanceTry\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.flow.v1.TaskInstanceState\x12.\n\nstart_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x64uration\x18\x05 \x01(\x01\x12\x11\n\tworker_id\x18\x06 \x01(\t\x12\r\n\x05\x65rror\x18\x07 \x01(\t\"a\n\x1dListTaskInstanceTriesResponse\x12\'\n\x05tries\x18\x01 \x03(\x0b\x32\x18.flow.v1.TaskInstanceTry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"a\n\x18ListTaskInstancesRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"c\n\x19ListTaskInstancesResponse\x12-\n\x0etask_instances\x18\x01 \x03(\x0b\x32\x15.flow.v1.TaskInstance\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"?\n\x16GetTaskInstanceRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\"G\n\x17GetTaskInstanceResponse\x12,\n\rtask_instance\x18\x01 \x01(\x0b\x32\x15.flow.v1.TaskInstance\"Z\n\x12ReadTaskLogRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x03\"a\n\x13ReadTaskLogResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x13\n\x0bnext_offset\x18\x02 \x01(\x03\x12\x10\n\x08\x63omplete\x18\x03 \x01(\x08\x12\x12\n\ntry_number\x18\x04 \x01(\x05\"M\n\x14\x46ollowTaskLogRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"=\n\x15\x46ollowTaskLogResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x13\n\x0bnext_offset\x18\x02 \x01(\x03\"\xab\x01\n\x19\x43learTaskInstancesRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x12\n\ntask_regex\x18\x03 \x01(\t\x12\x1a\n\x12include_downstream\x18\x04 \x01(\x08\x12\x18\n\x10include_upstream\x18\x05 \x01(\x08\x12\x13\n\x0bonly_failed\x18\x06 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x07 \x01(\x08\"K\n\x1a\x43learTaskInstancesResponse\x12-\n\x0etask_instances\x18\x01 \x03(\x0b\x32\x15.flow.v1.TaskInstance\"\xc0\x01\n\x1bSetTaskInstanceStateRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.flow.v1.TaskInstanceState\x12\x18\n\x10include_upstream\x18\x05 \x01(\x08\x12\x1a\n\x12include_downstream\x18\x06 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x07 \x01(\x08\"M\n\x1cSetTaskInstanceStateResponse\x12-\n\x0etask_instances\x18\x01 \x03(\x0b\x32\x15.flow.v1.TaskInstance2\x8f\x05\n\x13TaskInstanceService\x12Z\n\x11ListTaskInstances\x12!.flow.v1.ListTaskInstancesRequest\x1a\".flow.v1.ListTaskInstancesResponse\x12T\n\x0fGetTaskInstance\x12\x1f.flow.v1.GetTaskInstanceRequest\x1a .flow.v1.GetTaskInstanceResponse\x12H\n\x0bReadTaskLog\x12\x1b.flow.v1.ReadTaskLogRequest\x1a\x1c.flow.v1.ReadTaskLogResponse\x12P\n\rFollowTaskLog\x12\x1d.flow.v1.FollowTaskLogRequest\x1a\x1e.flow.v1.FollowTaskLogResponse0\x01\x12]\n\x12\x43learTaskInstances\x12\".flow.v1.ClearTaskInstancesRequest\x1a#.flow.v1.ClearTaskInstancesResponse\x12\x63\n\x14SetTaskInstanceState\x12$.flow.v1.SetTaskInstanceStateRequest\x1a%.flow.v1.SetTaskInstanceStateResponse\x12\x66\n\x15ListTaskInstanceTries\x12%.flow.v1.ListTaskInstanceTriesRequest\x1a&.flow.v1.ListTaskInstanceTriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#flow/v1/task_instance_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"I\n GetRenderedTemplateFieldsRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\"x\n!GetRenderedTemplateFieldsResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12\x30\n\x0frendered_fields\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\ntry_number\x18\x03 \x01(\x05\"l\n\x1cListTaskInstanceTriesRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xf5\x01\n\x0fTaskInstanceTry\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.flow.v1.TaskInstanceState\x12.\n\nstart_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x64uration\x18\x05 \x01(\x01\x12\x11\n\tworker_id\x18\x06 \x01(\t\x12\r\n\x05\x65rror\x18\x07 \x01(\t\"a\n\x1dListTaskInstanceTriesResponse\x12\'\n\x05tries\x18\x01 \x03(\x0b\x32\x18.flow.v1.TaskInstanceTry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"a\n\x18ListTaskInstancesRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"c\n\x19ListTaskInstancesResponse\x12-\n\x0etask_instances\x18\x01 \x03(\x0b\x32\x15.flow.v1.TaskInstance\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"?\n\x16GetTaskInstanceRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\"G\n\x17GetTaskInstanceResponse\x12,\n\rtask_instance\x18\x01 \x01(\x0b\x32\x15.flow.v1.TaskInstance\"Z\n\x12ReadTaskLogRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x03\"a\n\x13ReadTaskLogResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x13\n\x0bnext_offset\x18\x02 \x01(\x03\x12\x10\n\x08\x63omplete\x18\x03 \x01(\x08\x12\x12\n\ntry_number\x18\x04 \x01(\x05\"M\n\x14\x46ollowTaskLogRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"=\n\x15\x46ollowTaskLogResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x13\n\x0bnext_offset\x18\x02 \x01(\x03\"\xab\x01\n\x19\x43learTaskInstancesRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x12\n\ntask_regex\x18\x03 \x01(\t\x12\x1a\n\x12include_downstream\x18\x04 \x01(\x08\x12\x18\n\x10include_upstream\x18\x05 \x01(\x08\x12\x13\n\x0bonly_failed\x18\x06 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x07 \x01(\x08\"K\n\x1a\x43learTaskInstancesResponse\x12-\n\x0etask_instances\x18\x01 \x03(\x0b\x32\x15.flow.v1.TaskInstance\"\xc0\x01\n\x1bSetTaskInstanceStateRequest\x12\x0e\n\x06\x64\x61g_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.flow.v1.TaskInstanceState\x12\x18\n\x10include_upstream\x18\x05 \x01(\x08\x12\x1a\n\x12include_downstream\x18\x06 \x01(\x08\x12\x0f\n\x07\x64ry_run\x18\x07 \x01(\x08\"M\n\x1cSetTaskInstanceStateResponse\x12-\n\x0etask_instances\x18\x01 \x03(\x0b\x32\x15.flow.v1.TaskInstance2\x83\x06\n\x13TaskInstanceService\x12Z\n\x11ListTaskInstances\x12!.flow.v1.ListTaskInstancesRequest\x1a\".flow.v1.ListTaskInstancesResponse\x12T\n\x0fGetTaskInstance\x12\x1f.flow.v1.GetTaskInstanceRequest\x1a .flow.v1.GetTaskInstanceResponse\x12H\n\x0bReadTaskLog\x12\x1b.flow.v1.ReadTaskLogRequest\x1a\x1c.flow.v1.ReadTaskLogResponse\x12P\n\rFollowTaskLog\x12\x1d.flow.v1.FollowTaskLogRequest\x1a\x1e.flow.v1.FollowTaskLogResponse0\x01\x12]\n\x12\x43learTaskInstances\x12\".flow.v1.ClearTaskInstancesRequest\x1a#.flow.v1.ClearTaskInstancesResponse\x12\x63\n\x14SetTaskInstanceState\x12$.flow.v1.SetTaskInstanceStateRequest\x1a%.flow.v1.SetTaskInstanceStateResponse\x12\x66\n\x15ListTaskInstanceTries\x12%.flow.v1.ListTaskInstanceTriesRequest\x1a&.flow.v1.ListTaskInstanceTriesResponse\x12r\n\x19GetRenderedTemplateFields\x12).flow.v1.GetRenderedTemplateFieldsRequest\x1a*.flow.v1.GetRenderedTemplateFieldsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flow.v1.task_instance_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LISTTASKINSTANCETRIESREQUEST']._serialized_start=103
-  _globals['_LISTTASKINSTANCETRIESREQUEST']._serialized_end=211
-  _globals['_TASKINSTANCETRY']._serialized_start=214
-  _globals['_TASKINSTANCETRY']._serialized_end=459
-  _globals['_LISTTASKINSTANCETRIESRESPONSE']._serialized_start=461
-  _globals['_LISTTASKINSTANCETRIESRESPONSE']._serialized_end=558
-  _globals['_LISTTASKINSTANCESREQUEST']._serialized_start=560
-  _globals['_LISTTASKINSTANCESREQUEST']._serialized_end=657
-  _globals['_LISTTASKINSTANCESRESPONSE']._serialized_start=659
-  _globals['_LISTTASKINSTANCESRESPONSE']._serialized_end=758
-  _globals['_GETTASKINSTANCEREQUEST']._serialized_start=760
-  _globals['_GETTASKINSTANCEREQUEST']._serialized_end=823
-  _globals['_GETTASKINSTANCERESPONSE']._serialized_start=825
-  _globals['_GETTASKINSTANCERESPONSE']._serialized_end=896
-  _globals['_READTASKLOGREQUEST']._serialized_start=898
-  _globals['_READTASKLOGREQUEST']._serialized_end=988
-  _globals['_READTASKLOGRESPONSE']._serialized_start=990
-  _globals['_READTASKLOGRESPONSE']._serialized_end=1087
-  _globals['_FOLLOWTASKLOGREQUEST']._serialized_start=1089
-  _globals['_FOLLOWTASKLOGREQUEST']._serialized_end=1166
-  _globals['_FOLLOWTASKLOGRESPONSE']._serialized_start=1168
-  _globals['_FOLLOWTASKLOGRESPONSE']._serialized_end=1229
-  _globals['_CLEARTASKINSTANCESREQUEST']._serialized_start=1232
-  _globals['_CLEARTASKINSTANCESREQUEST']._serialized_end=1403
-  _globals['_CLEARTASKINSTANCESRESPONSE']._serialized_start=1405
-  _globals['_CLEARTASKINSTANCESRESPONSE']._serialized_end=1480
-  _globals['_SETTASKINSTANCESTATEREQUEST']._serialized_start=1483
-  _globals['_SETTASKINSTANCESTATEREQUEST']._serialized_end=1675
-  _globals['_SETTASKINSTANCESTATERESPONSE']._serialized_start=1677
-  _globals['_SETTASKINSTANCESTATERESPONSE']._serialized_end=1754
-  _globals['_TASKINSTANCESERVICE']._serialized_start=1757
-  _globals['_TASKINSTANCESERVICE']._serialized_end=2412
+  _globals['_GETRENDEREDTEMPLATEFIELDSREQUEST']._serialized_start=133
+  _globals['_GETRENDEREDTEMPLATEFIELDSREQUEST']._serialized_end=206
+  _globals['_GETRENDEREDTEMPLATEFIELDSRESPONSE']._serialized_start=208
+  _globals['_GETRENDEREDTEMPLATEFIELDSRESPONSE']._serialized_end=328
+  _globals['_LISTTASKINSTANCETRIESREQUEST']._serialized_start=330
+  _globals['_LISTTASKINSTANCETRIESREQUEST']._serialized_end=438
+  _globals['_TASKINSTANCETRY']._serialized_start=441
+  _globals['_TASKINSTANCETRY']._serialized_end=686
+  _globals['_LISTTASKINSTANCETRIESRESPONSE']._serialized_start=688
+  _globals['_LISTTASKINSTANCETRIESRESPONSE']._serialized_end=785
+  _globals['_LISTTASKINSTANCESREQUEST']._serialized_start=787
+  _globals['_LISTTASKINSTANCESREQUEST']._serialized_end=884
+  _globals['_LISTTASKINSTANCESRESPONSE']._serialized_start=886
+  _globals['_LISTTASKINSTANCESRESPONSE']._serialized_end=985
+  _globals['_GETTASKINSTANCEREQUEST']._serialized_start=987
+  _globals['_GETTASKINSTANCEREQUEST']._serialized_end=1050
+  _globals['_GETTASKINSTANCERESPONSE']._serialized_start=1052
+  _globals['_GETTASKINSTANCERESPONSE']._serialized_end=1123
+  _globals['_READTASKLOGREQUEST']._serialized_start=1125
+  _globals['_READTASKLOGREQUEST']._serialized_end=1215
+  _globals['_READTASKLOGRESPONSE']._serialized_start=1217
+  _globals['_READTASKLOGRESPONSE']._serialized_end=1314
+  _globals['_FOLLOWTASKLOGREQUEST']._serialized_start=1316
+  _globals['_FOLLOWTASKLOGREQUEST']._serialized_end=1393
+  _globals['_FOLLOWTASKLOGRESPONSE']._serialized_start=1395
+  _globals['_FOLLOWTASKLOGRESPONSE']._serialized_end=1456
+  _globals['_CLEARTASKINSTANCESREQUEST']._serialized_start=1459
+  _globals['_CLEARTASKINSTANCESREQUEST']._serialized_end=1630
+  _globals['_CLEARTASKINSTANCESRESPONSE']._serialized_start=1632
+  _globals['_CLEARTASKINSTANCESRESPONSE']._serialized_end=1707
+  _globals['_SETTASKINSTANCESTATEREQUEST']._serialized_start=1710
+  _globals['_SETTASKINSTANCESTATEREQUEST']._serialized_end=1902
+  _globals['_SETTASKINSTANCESTATERESPONSE']._serialized_start=1904
+  _globals['_SETTASKINSTANCESTATERESPONSE']._serialized_end=1981
+  _globals['_TASKINSTANCESERVICE']._serialized_start=1984
+  _globals['_TASKINSTANCESERVICE']._serialized_end=2755
 # @@protoc_insertion_point(module_scope)

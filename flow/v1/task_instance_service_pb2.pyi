@@ -1,6 +1,7 @@
 import datetime
 
 from flow.v1 import common_pb2 as _common_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -9,6 +10,22 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class GetRenderedTemplateFieldsRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ...) -> None: ...
+
+class GetRenderedTemplateFieldsResponse(_message.Message):
+    __slots__ = ("found", "rendered_fields", "try_number")
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    RENDERED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    TRY_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    rendered_fields: _struct_pb2.Struct
+    try_number: int
+    def __init__(self, found: _Optional[bool] = ..., rendered_fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., try_number: _Optional[int] = ...) -> None: ...
 
 class ListTaskInstanceTriesRequest(_message.Message):
     __slots__ = ("key", "page_size", "page_token")

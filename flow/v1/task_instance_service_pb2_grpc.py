@@ -70,6 +70,11 @@ class TaskInstanceServiceStub:
                 request_serializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesResponse.FromString,
                 _registered_method=True)
+        self.GetRenderedTemplateFields = channel.unary_unary(
+                '/flow.v1.TaskInstanceService/GetRenderedTemplateFields',
+                request_serializer=flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsResponse.FromString,
+                _registered_method=True)
 
 
 class TaskInstanceServiceServicer:
@@ -129,6 +134,14 @@ class TaskInstanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRenderedTemplateFields(self, request, context):
+        """Gets a task instance's rendered template fields (masked) from its latest try that
+        rendered them; `found` is false before any try did.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TaskInstanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -166,6 +179,11 @@ def add_TaskInstanceServiceServicer_to_server(servicer, server):
                     servicer.ListTaskInstanceTries,
                     request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesRequest.FromString,
                     response_serializer=flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesResponse.SerializeToString,
+            ),
+            'GetRenderedTemplateFields': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRenderedTemplateFields,
+                    request_deserializer=flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -358,6 +376,33 @@ class TaskInstanceService:
             '/flow.v1.TaskInstanceService/ListTaskInstanceTries',
             flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesRequest.SerializeToString,
             flow_dot_v1_dot_task__instance__service__pb2.ListTaskInstanceTriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRenderedTemplateFields(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flow.v1.TaskInstanceService/GetRenderedTemplateFields',
+            flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsRequest.SerializeToString,
+            flow_dot_v1_dot_task__instance__service__pb2.GetRenderedTemplateFieldsResponse.FromString,
             options,
             channel_credentials,
             insecure,

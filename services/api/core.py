@@ -79,6 +79,10 @@ class GatewayCore:
         _check_page(request.page_size)
         return await _forward(self._scheduler.ListImportErrors(request))
 
+    async def get_dag_source(self, request: Any) -> Any:
+        _require(request, "dag_id")
+        return await _forward(self._scheduler.GetDagSource(request))
+
     async def delete_dag(self, request: Any) -> Any:
         _require(request, "dag_id")
         return await _forward(self._scheduler.DeleteDag(request))
@@ -181,6 +185,11 @@ class GatewayCore:
         _check_page(request.page_size)
         # A try's error was masked by the worker that ran it, before it left the worker.
         return await _forward(self._scheduler.ListTaskInstanceTries(request))
+
+    async def get_rendered_template_fields(self, request: Any) -> Any:
+        _require(request.key, "dag_id", "run_id", "task_id", prefix="key.")
+        # The worker masked the fields with the secrets the task read before they left it.
+        return await _forward(self._scheduler.GetRenderedTemplateFields(request))
 
     async def _resolve_key(self, key: Any) -> Any:
         """A copy of `key` with try_number 0 replaced by the TI's latest try (at least 1)."""

@@ -41,7 +41,7 @@ PERMISSIONS: dict[str, Permission] = {
              "GetConnection", "ListConnections", "ListWorkers", "ListQueues", "WhoAmI",
              "ListTokens", "ListTaskInstanceTries", "ListBackfills", "GetBackfill", "ListPools",
              "GetPool", "ListAssets", "ListAssetEvents", "GetDagSpec", "ListDagSpecVersions",
-             "GetVersion"),
+             "GetVersion", "GetDagSource", "GetRenderedTemplateFields"),
     # One's own tokens and session (another user's token needs admin: checked in the core).
     **_writes(Role.VIEWER, "CreateToken", "RevokeToken", "Logout"),
     **_writes(Role.USER, "TriggerDagRun", "ClearTaskInstances", "SetTaskInstanceState",

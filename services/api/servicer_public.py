@@ -48,6 +48,9 @@ class DagServicer(dag_service_pb2_grpc.DagServiceServicer):  # type: ignore[misc
     async def ListImportErrors(self, request: Any, context: Any) -> Any:
         return await self._core.list_import_errors(request)
 
+    async def GetDagSource(self, request: Any, context: Any) -> Any:
+        return await self._core.get_dag_source(request)
+
     async def DeleteDag(self, request: Any, context: Any) -> Any:
         return await self._core.delete_dag(request)
 
@@ -126,6 +129,9 @@ class TaskInstanceServicer(
 
     async def ListTaskInstanceTries(self, request: Any, context: Any) -> Any:
         return await self._core.list_task_instance_tries(request)
+
+    async def GetRenderedTemplateFields(self, request: Any, context: Any) -> Any:
+        return await self._core.get_rendered_template_fields(request)
 
 
 class SystemServicer(system_service_pb2_grpc.SystemServiceServicer):  # type: ignore[misc]

@@ -1,4 +1,5 @@
-"""The Starlette application: REST routes from the route table, SSE, the UI, one error model.
+"""The Starlette application: REST routes from the route table, SSE, the UI and its static
+assets, one error model.
 
 Every route except health, the OpenAPI document and the sign-in page requires a credential
 (a bearer token, or the UI's session cookie with a CSRF token on mutations) and the role the
@@ -18,7 +19,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from flow.errors import FlowError
 from services.api.auth import Gatekeeper, current_principal
@@ -27,7 +29,7 @@ from services.api.openapi import build_openapi
 from services.api.routes import API_PREFIX, OPERATIONS, Operation
 from services.api.routes.common import build_request
 from services.api.sse import error_body, sse_response
-from services.api.ui import WebUI
+from services.api.ui import STATIC_DIR, WebUI
 
 log = structlog.get_logger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -91,7 +93,7 @@ def _endpoint(op: Operation, core: GatewayCore, gate: Gatekeeper) -> Endpoint:
 
 def build_app(core: GatewayCore, gate: Gatekeeper) -> Starlette:
     """The HTTP application of the gateway."""
-    ui = WebUI(core, gate)
+    ui = WebUI(gate)
     openapi = build_openapi(OPERATIONS)
 
     async def health(_request: Request) -> Response:
@@ -107,6 +109,8 @@ def build_app(core: GatewayCore, gate: Gatekeeper) -> Starlette:
         Route("/logout", _guarded(ui.logout, None), methods=["POST"]),
         Route(f"{API_PREFIX}/health", _guarded(health, None), methods=["GET"]),
         Route(f"{API_PREFIX}/openapi.json", _guarded(openapi_json, None), methods=["GET"]),
+        # The app's code (no data): public, so that the sign-in page has its style sheet.
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     routes += [Route(API_PREFIX + op.path, _guarded(_endpoint(op, core, gate), gate,
                                                     op.rpc_name),

@@ -180,12 +180,15 @@ def dag_to_proto(dag: Any, serialized: str | None = None) -> common_pb2.Dag:
         spec = DagSpec.from_json(serialized)
         out.timezone, out.catchup = spec.timezone, spec.catchup
         out.max_active_runs = spec.max_active_runs
+        docs = {t["task_id"]: t.get("doc_md") or "" for t in json.loads(serialized)["tasks"]}
         for task in spec.tasks.values():
             out.tasks.append(common_pb2.Task(
                 task_id=task.task_id, operator=task.operator,
                 upstream_task_ids=list(task.upstream), downstream_task_ids=list(task.downstream),
                 trigger_rule=task.trigger_rule, queue=task.queue, retries=task.retries,
-                pool=task.pool))
+                pool=task.pool, is_mapped=task.map_sources is not None,
+                doc_md=docs.get(task.task_id, "")))
+        out.params.CopyFrom(struct(spec.params))
     return out
 
 

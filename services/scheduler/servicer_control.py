@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,21 @@ from services.scheduler.servicer_resources import ResourceServicerMixin
 from services.scheduler.variables import Variables
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+MAX_SOURCE_BYTES = 1 << 20
+
+
+def read_dag_source(fileloc: str) -> str:
+    """The text of a DAG file (its first MiB): read, never imported (no user code runs)."""
+    try:
+        with open(fileloc, "rb") as file:
+            data = file.read(MAX_SOURCE_BYTES + 1)
+    except OSError as exc:
+        raise NotFoundError(f"The DAG file {fileloc} cannot be read: {exc.strerror}.",
+                            reason="DAG_FILE_NOT_FOUND") from None
+    text = data[:MAX_SOURCE_BYTES].decode("utf-8", errors="replace")
+    return text + ("\n# ... (truncated at 1 MiB)\n" if len(data) > MAX_SOURCE_BYTES else "")
 
 
 def _required(value: str, field: str) -> str:
@@ -120,6 +136,28 @@ class SchedulerControlServicer(ResourceServicerMixin, AssetServicerMixin,
         row = await self._core.cancel_backfill(request.backfill_id)
         return backfill_service_pb2.CancelBackfillResponse(
             backfill=convert.backfill_to_proto(row))
+    async def GetDagSource(self, request: Any, context: Ctx) -> Any:
+        dag_id = _required(request.dag_id, "dag_id")
+        async with self._core.sessions() as session:
+            dag = await store.get_dag(session, dag_id)
+            if dag is None:
+                raise await store.dag_not_found(session, dag_id)
+        fileloc = dag.fileloc
+        content = await asyncio.to_thread(read_dag_source, fileloc)
+        return dag_service_pb2.GetDagSourceResponse(fileloc=fileloc, content=content)
+
+    async def GetRenderedTemplateFields(self, request: Any, context: Ctx) -> Any:
+        key = convert.key_from_proto(request.key)
+        for value, field in ((key.dag_id, "key.dag_id"), (key.run_id, "key.run_id"),
+                             (key.task_id, "key.task_id")):
+            _required(value, field)
+        async with self._core.sessions() as session:
+            row = await store.get_rendered_fields(session, key)
+        if row is None:
+            return task_instance_service_pb2.GetRenderedTemplateFieldsResponse(found=False)
+        return task_instance_service_pb2.GetRenderedTemplateFieldsResponse(
+            found=True, rendered_fields=convert.struct(dict(row.rendered_fields or {})),
+            try_number=row.try_number)
 
     async def ListImportErrors(self, request: Any, context: Ctx) -> Any:
         offset, limit = convert.page(request.page_size, request.page_token)

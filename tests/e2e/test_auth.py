@@ -351,7 +351,7 @@ def test_ui_session_login_csrf_logout(platform: Platform, role_tokens: dict[Role
         assert "httponly" not in csrf_cookie
         csrf = http.cookies["flow_csrf"]
         page = http.get("/")
-        assert page.status_code == 200 and "Signed in as role-op (op)" in page.text
+        assert page.status_code == 200 and "/static/js/app.js" in page.text
         assert http.get("/api/v1/whoami").json()["credential"] == "session"
         refused = http.post("/api/v1/variables", json={"key": "ui_var", "value": "1"})
         assert refused.status_code == 403 and refused.json()["error"]["reason"] == "CSRF_FAILED"

@@ -88,7 +88,7 @@ def test_rest_errors_and_authentication(http: httpx.Client, platform: Platform) 
 
 def test_html_page_lists_dags_after_login(platform: Platform) -> None:
     """The page redirects to the sign-in form; a user's password sets an HttpOnly session
-    cookie and the page lists the DAGs."""
+    cookie, which opens the web UI's page and the DAG list it reads from the API."""
     base = platform.addresses.http
     admin = {"Authorization": f"Bearer {platform.addresses.token}"}
     created = httpx.post(f"{base}/api/v1/users", headers=admin, timeout=30,
@@ -103,4 +103,6 @@ def test_html_page_lists_dags_after_login(platform: Platform) -> None:
         assert login.status_code == 200, login.text
         assert "httponly" in login.history[0].headers["set-cookie"].lower()
         page = browser.get("/")
-        assert page.status_code == 200 and "example_taskflow" in page.text
+        assert page.status_code == 200 and "/static/js/app.js" in page.text
+        dags = browser.get("/api/v1/dags").json()["dags"]
+        assert "example_taskflow" in {dag["dag_id"] for dag in dags}

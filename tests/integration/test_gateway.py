@@ -260,7 +260,7 @@ async def test_every_public_grpc_method_needs_the_token(gateway: Gateway) -> Non
     async with grpc.aio.insecure_channel(gateway.grpc_address) as anonymous:
         methods = [m for module in modules for service in module.DESCRIPTOR.services_by_name
                    .values() for m in service.methods]
-        assert len(methods) == 34
+        assert len(methods) == 36
         for method in methods:
             path = f"/{method.containing_service.full_name}/{method.name}"
             request_cls = GetMessageClass(method.input_type)
@@ -359,9 +359,10 @@ async def test_events_stream_state_changes_as_sse(gateway: Gateway) -> None:
     assert bad.status_code == 400
 
 
-async def test_html_page_needs_auth_and_escapes_descriptions(gateway: Gateway) -> None:
+async def test_ui_shell_needs_auth_and_carries_no_data(gateway: Gateway) -> None:
     """The UI redirects to /login without credentials (a token in a cookie is no session);
-    the page escapes a <script> in a DAG's description."""
+    its shell holds no data (the app reads it from the API and renders it as text) and only
+    this origin's scripts may run on it (Content-Security-Policy)."""
     anonymous = await gateway.http.get("/")
     assert anonymous.status_code == 303 and "manual__1" not in anonymous.text
     assert anonymous.headers["location"] == "/login"
@@ -370,6 +371,10 @@ async def test_html_page_needs_auth_and_escapes_descriptions(gateway: Gateway) -
     form = await gateway.http.get("/login")
     assert form.status_code == 200 and "password" in form.text
     page = await gateway.http.get("/", headers=AUTH)
-    assert page.status_code == 200
-    assert EVIL not in page.text and "&lt;script&gt;" in page.text
-    assert "manual__1: success" in page.text and "/dags/broken.py" in page.text
+    assert page.status_code == 200 and "/static/js/app.js" in page.text
+    assert "manual__1" not in page.text and EVIL not in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "script-src 'self'" in form.headers["content-security-policy"]
+    script = await gateway.http.get("/static/js/app.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]

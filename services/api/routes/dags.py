@@ -16,6 +16,11 @@ OPERATIONS = (
         pb.GetDagRequest, pb.GetDagResponse,
         call=lambda core, req: core.get_dag(req), tags=("DAG",)),
     Operation(
+        "GET", "/dags/{dag_id}/source", "getDagSource",
+        "Gets the source code of the file the DAG was defined in: {fileloc, content}.",
+        pb.GetDagSourceRequest, pb.GetDagSourceResponse,
+        call=lambda core, req: core.get_dag_source(req), tags=("DAG",)),
+    Operation(
         "DELETE", "/dags/{dag_id}", "deleteDag",
         "Deletes a DAG's metadata with its runs; a DAG whose file is still in the DAG folder "
         "comes back at the next parse, as in Airflow.",

@@ -80,6 +80,13 @@ OPERATIONS = (
         call=lambda core, req: core.list_task_instance_tries(req),
         query=("map_index", "page_size", "page_token"), shape=_keyed, tags=("TaskInstance",)),
     Operation(
+        "GET", _RUN + "/{task_id}/renderedFields", "getRenderedTemplateFields",
+        "Gets the rendered template fields (masked) of a task instance's latest try that "
+        "rendered them; map_index defaults to -1.",
+        pb.GetRenderedTemplateFieldsRequest, pb.GetRenderedTemplateFieldsResponse,
+        call=lambda core, req: core.get_rendered_template_fields(req),
+        query=("map_index",), shape=_keyed, tags=("TaskInstance",)),
+    Operation(
         "PATCH", _RUN + "/{task_id}", "setTaskInstanceState",
         "Marks a task instance success or failed. Body: {\"new_state\": \"success\"|"
         "\"failed\", \"include_upstream\", \"include_downstream\", \"dry_run\"}.",
