@@ -22,7 +22,7 @@ from services.scheduler import convert, store
 from services.scheduler.connections import Connections
 from services.scheduler.core import backfills, operations
 from services.scheduler.core.event_applier import SchedulingCore
-from services.scheduler.core.types import Change
+from services.scheduler.core.types import Change, TIKey
 from services.scheduler.events import Broadcaster
 from services.scheduler.fleet import Fleet
 from services.scheduler.servicer_assets import AssetServicerMixin
@@ -147,10 +147,7 @@ class SchedulerControlServicer(ResourceServicerMixin, AssetServicerMixin,
         return dag_service_pb2.GetDagSourceResponse(fileloc=fileloc, content=content)
 
     async def GetRenderedTemplateFields(self, request: Any, context: Ctx) -> Any:
-        key = convert.key_from_proto(request.key)
-        for value, field in ((key.dag_id, "key.dag_id"), (key.run_id, "key.run_id"),
-                             (key.task_id, "key.task_id")):
-            _required(value, field)
+        key = _ti_key(request)
         async with self._core.sessions() as session:
             row = await store.get_rendered_fields(session, key)
         if row is None:
@@ -227,10 +224,7 @@ class SchedulerControlServicer(ResourceServicerMixin, AssetServicerMixin,
             next_page_token=convert.next_token(offset, limit, len(rows)))
 
     async def GetTaskInstance(self, request: Any, context: Ctx) -> Any:
-        key = convert.key_from_proto(request.key)
-        for value, field in ((key.dag_id, "key.dag_id"), (key.run_id, "key.run_id"),
-                             (key.task_id, "key.task_id")):
-            _required(value, field)
+        key = _ti_key(request)
         async with self._core.sessions() as session:
             row = await store.get_ti(session, key)
         if row is None:
@@ -261,10 +255,7 @@ class SchedulerControlServicer(ResourceServicerMixin, AssetServicerMixin,
             task_instances=await self._tis(request.dag_id, request.run_id, task_ids))
 
     async def ListTaskInstanceTries(self, request: Any, context: Ctx) -> Any:
-        key = convert.key_from_proto(request.key)
-        for value, field in ((key.dag_id, "key.dag_id"), (key.run_id, "key.run_id"),
-                             (key.task_id, "key.task_id")):
-            _required(value, field)
+        key = _ti_key(request)
         offset, limit = convert.page(request.page_size, request.page_token)
         async with self._core.sessions() as session:
             rows = await store.list_tries(session, key, offset, limit)
@@ -304,3 +295,12 @@ class SchedulerControlServicer(ResourceServicerMixin, AssetServicerMixin,
         async with self._core.sessions() as session:
             rows = await store.list_tis(session, dag_id, run_id, 0, 100000)
         return [convert.ti_to_proto(r) for r in rows if r.task_id in wanted]
+
+
+def _ti_key(request: Any) -> TIKey:
+    """The task instance a request names; INVALID_ARGUMENT naming the missing key field."""
+    key = convert.key_from_proto(request.key)
+    for value, field in ((key.dag_id, "key.dag_id"), (key.run_id, "key.run_id"),
+                         (key.task_id, "key.task_id")):
+        _required(value, field)
+    return key
