@@ -28,6 +28,7 @@ class FakeUnit:
         self.ready: list[tuple[RunRecord, tuple[str, int]]] = []
         self.session: Any = None
         self.queued: list[tuple[str, str]] = []
+        self.admission_seen = 0
 
     async def queue_now(self, run: RunRecord, refs: Sequence[tuple[str, int]]) -> None:
         for ref in refs:

@@ -150,8 +150,10 @@ class Admission:
 
     async def admit(self, unit: UnitOfWork) -> None:
         """Queue what the limits allow of the ready and waiting tasks, by priority; write the
-        others SCHEDULED. Runs once per batch, inside its transaction."""
-        self.observe(unit.index, unit.changes)
+        others SCHEDULED. Runs inside the batch's transaction, again after the batch started
+        new runs: each time it observes only the changes made since its last pass."""
+        changes = unit.changes[unit.admission_seen:]
+        self.observe(unit.index, changes)
         for run, ref in unit.ready:
             ti = run.tis.get(ref)
             if ti is not None and ti.state in WAITING:
@@ -159,7 +161,8 @@ class Admission:
                     ti.state, ti.try_number, run.spec.tasks[ti.task_id].pool)
                 self.dirty = True
         unit.ready.clear()
-        if not self.waiting or not (self.dirty or unit.changes):
+        unit.admission_seen = len(unit.changes)
+        if not self.waiting or not (self.dirty or changes):
             return
         self.dirty = False
         entries = []
@@ -194,6 +197,8 @@ class Admission:
                 key = TIKey(run.dag_id, run.run_id, *ref)
                 self.waiting[key] = (TI.SCHEDULED, run.tis[ref].try_number,
                                      run.spec.tasks[ref[0]].pool)
+        # Its own changes: the admitted are held already, the scheduled hold nothing.
+        unit.admission_seen = len(unit.changes)
 
     async def _may_run(self, unit: UnitOfWork, run: RunRecord, key: TIKey) -> bool:
         spec = run.spec.tasks[key.task_id]

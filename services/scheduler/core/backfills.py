@@ -87,9 +87,7 @@ async def create(unit: UnitOfWork, request: BackfillRequest
     dag, serialized = (await store.get_dag(session, request.dag_id),
                        await store.serialized(session, request.dag_id))
     if dag is None or serialized is None:
-        raise NotFoundError(f"DAG '{request.dag_id}' not found; see the known DAGs with "
-                            "'flowcli dags list'.", reason="DAG_NOT_FOUND",
-                            metadata={"dag_id": request.dag_id})
+        raise await store.dag_not_found(session, request.dag_id)
     spec = DagSpec.from_json(serialized.data)
     timetable = timetable_of(spec)
     if not timetable.periodic:

@@ -209,10 +209,7 @@ async def time_out_runs(unit: UnitOfWork, runs: Sequence[tuple[str, str]]) -> No
             unit.run_deadlines.append((due, (dag_id, run_id)))
             continue
         unfinished = [ref for ref, ti in run.tis.items() if ti.state in TI_UNFINISHED]
-        unit.cancels.extend(
-            (ti.worker_id, subjects.attempt_key(dag_id, run_id, ti.task_id, ti.map_index,
-                                                ti.try_number))
-            for ti in run.tis.values() if ti.state == TI.RUNNING and ti.worker_id)
+        unit.stop_running(run)
         await unit.set_state(run, unfinished, TI.SKIPPED, {"end_date": unit.now})
         await unit.set_run_state(run, DagRunState.FAILED, {"end_date": unit.now})
         unit.index.pop((dag_id, run_id), None)

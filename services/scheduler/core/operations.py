@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import structlog
 
-from flow.bus import subjects
 from flow.errors import InvalidArgumentError, NotFoundError, did_you_mean
 from flow.states import DagRunState, TaskInstanceState
 from services.scheduler.core.loading import load_run
@@ -148,10 +147,7 @@ async def mark(unit: UnitOfWork, request: MarkRequest) -> list[str]:
     if request.dry_run or not changed:
         return changed
     # A marked running attempt is stopped (after the commit); its late result is stale.
-    unit.cancels.extend(
-        (ti.worker_id, subjects.attempt_key(run.dag_id, run.run_id, ti.task_id, ti.map_index,
-                                            ti.try_number))
-        for ti in tis if ti.state == TI.RUNNING and ti.worker_id)
+    unit.stop_running(run, tis)
     await unit.set_state(run, [ti.ref for ti in tis], request.state, {"end_date": unit.now},
                          sources=mark_sources(request.state))
     log.info("task_instances_marked", dag_id=run.dag_id, run_id=run.run_id,

@@ -18,7 +18,6 @@ from typing import Any
 import structlog
 
 from flow.db.models import Dag, DagRun
-from flow.errors import NotFoundError
 from flow.sdk.timetables import (
     DagRunInfo,
     DataInterval,
@@ -199,9 +198,7 @@ async def set_paused(unit: UnitOfWork, dag_id: str, paused: bool) -> Dag:
     catchup=False DAG jumps to its latest interval, so there is no burst)."""
     dag = await store.get_dag(unit.session, dag_id)
     if dag is None:
-        raise NotFoundError(f"DAG '{dag_id}' not found; see the known DAGs with "
-                            "'flowcli dags list'.", reason="DAG_NOT_FOUND",
-                            metadata={"dag_id": dag_id})
+        raise await store.dag_not_found(unit.session, dag_id)
     if dag.is_paused != paused:
         dag.is_paused = paused
         log.info("dag_paused" if paused else "dag_unpaused", dag_id=dag_id)

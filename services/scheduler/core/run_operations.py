@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import structlog
 
-from flow.bus import subjects
 from flow.errors import FailedPreconditionError, InvalidArgumentError
 from flow.states import TI_UNFINISHED, DagRunState, TaskInstanceState
 from services.scheduler import store
@@ -23,21 +22,12 @@ RUN = DagRunState
 def _forget(unit: UnitOfWork, run: RunRecord) -> None:
     """A deleted run leaves the index: stop its running attempts and announce its task
     instances as removed, so that the slots they held (pools, limits) are freed."""
-    _stop_running(unit, run)
+    unit.stop_running(run)
     unit.index.pop((run.dag_id, run.run_id), None)
     unit.changes.extend(
         Change(run.dag_id, run.run_id, run.state, unit.now, unit.key(run, ti.ref),
                ti.try_number, TI.REMOVED)
         for ti in run.tis.values() if ti.state in TI_UNFINISHED)
-
-
-def _stop_running(unit: UnitOfWork, run: RunRecord) -> None:
-    """Ask the workers to stop the run's running attempts (after the commit); their late
-    results are stale."""
-    unit.cancels.extend(
-        (ti.worker_id, subjects.attempt_key(run.dag_id, run.run_id, ti.task_id, ti.map_index,
-                                            ti.try_number))
-        for ti in run.tis.values() if ti.state == TI.RUNNING and ti.worker_id)
 
 
 async def set_run_state(unit: UnitOfWork, dag_id: str, run_id: str, target: DagRunState, *,
@@ -54,7 +44,7 @@ async def set_run_state(unit: UnitOfWork, dag_id: str, run_id: str, target: DagR
             "or running run can be cancelled.", reason="DAG_RUN_FINISHED",
             metadata={"dag_id": dag_id, "run_id": run_id})
     unfinished = [ti for ti in run.tis.values() if ti.state in TI_UNFINISHED]
-    _stop_running(unit, run)
+    unit.stop_running(run)
     if target == RUN.SUCCESS:
         await unit.set_state(run, [ti.ref for ti in run.tis.values()
                                    if ti.state not in (TI.SUCCESS, TI.REMOVED)], TI.SUCCESS,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flow.bus import subjects
 from flow.db.models import TaskInstance
 from flow.sdk.mapped import MAX_MAP_LENGTH
 from flow.states import DagRunState, TaskInstanceState
@@ -77,6 +78,7 @@ class UnitOfWork:
         self.asset_updated: set[str] = set()
         # Instances ready to run, in the order they became ready; admitted after the ops.
         self.ready: list[tuple[RunRecord, Ref]] = []
+        self.admission_seen = 0  # how many of `changes` the admission step has observed
         self._history: list[dict[str, Any]] = []
 
     async def finish_tries(self, finished: Sequence[tuple[RunRecord, Ref, TaskInstanceState,
@@ -113,6 +115,15 @@ class UnitOfWork:
 
     def key(self, run: RunRecord, ref: Ref) -> TIKey:
         return TIKey(run.dag_id, run.run_id, ref[0], ref[1])
+
+    def stop_running(self, run: RunRecord, tis: Iterable[TIRecord] | None = None) -> None:
+        """Ask the workers to stop these (default: all the run's) task instances that are
+        running, once the unit committed; their late results are then stale."""
+        self.cancels.extend(
+            (ti.worker_id, subjects.attempt_key(run.dag_id, run.run_id, ti.task_id,
+                                                ti.map_index, ti.try_number))
+            for ti in (run.tis.values() if tis is None else tis)
+            if ti.state == TaskInstanceState.RUNNING and ti.worker_id)
 
     async def set_state(
         self, run: RunRecord, refs: Sequence[Ref], target: TaskInstanceState,
