@@ -106,12 +106,14 @@ class GetDagRunResponse(_message.Message):
     def __init__(self, dag_run: _Optional[_Union[_common_pb2.DagRun, _Mapping]] = ...) -> None: ...
 
 class WatchStateChangesRequest(_message.Message):
-    __slots__ = ("dag_id", "run_id")
+    __slots__ = ("dag_id", "run_id", "runs_only")
     DAG_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RUNS_ONLY_FIELD_NUMBER: _ClassVar[int]
     dag_id: str
     run_id: str
-    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+    runs_only: bool
+    def __init__(self, dag_id: _Optional[str] = ..., run_id: _Optional[str] = ..., runs_only: _Optional[bool] = ...) -> None: ...
 
 class WatchStateChangesResponse(_message.Message):
     __slots__ = ("change",)

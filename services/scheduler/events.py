@@ -19,13 +19,14 @@ _DROPPED = None
 
 
 class Subscription:
-    def __init__(self, dag_id: str, run_id: str, size: int) -> None:
-        self.dag_id, self.run_id = dag_id, run_id
+    def __init__(self, dag_id: str, run_id: str, size: int, runs_only: bool = False) -> None:
+        self.dag_id, self.run_id, self.runs_only = dag_id, run_id, runs_only
         self.queue: asyncio.Queue[Change | None] = asyncio.Queue(maxsize=size)
 
     def wants(self, change: Change) -> bool:
         return ((not self.dag_id or change.dag_id == self.dag_id)
-                and (not self.run_id or change.run_id == self.run_id))
+                and (not self.run_id or change.run_id == self.run_id)
+                and not (self.runs_only and change.key is not None))
 
 
 class Broadcaster:
@@ -60,12 +61,13 @@ class Broadcaster:
 
     async def subscribe(self, dag_id: str = "", run_id: str = "",
                         snapshot: Callable[[], Awaitable[Sequence[Change]]] | None = None,
-                        ) -> AsyncIterator[Change]:
-        """Yield matching changes until the subscriber is dropped (then UnavailableError).
+                        *, runs_only: bool = False) -> AsyncIterator[Change]:
+        """Yield matching changes until the subscriber is dropped (then UnavailableError);
+        with `runs_only`, only the changes of runs themselves (no task instance's).
 
         `snapshot` is read after the subscription is registered and yielded first, so a
         watcher sees the current state and then every later change, with no gap between."""
-        sub = Subscription(dag_id, run_id, self._size)
+        sub = Subscription(dag_id, run_id, self._size, runs_only)
         self._subscribers.add(sub)
         try:
             if snapshot is not None:

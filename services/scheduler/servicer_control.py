@@ -206,7 +206,7 @@ class SchedulerControlServicer(ResourceServicerMixin, AssetServicerMixin,
                 return [Change(row.dag_id, row.run_id, row.state, datetime.now(UTC))]
 
         async for change in self._broadcaster.subscribe(request.dag_id, request.run_id,
-                                                        snapshot):
+                                                        snapshot, runs_only=request.runs_only):
             yield dag_run_service_pb2.WatchStateChangesResponse(
                 change=convert.change_to_proto(change))
 

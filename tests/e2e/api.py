@@ -91,7 +91,8 @@ class Api:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             stream = self.runs.WatchStateChanges(
-                dag_run_service_pb2.WatchStateChangesRequest(dag_id=dag_id, run_id=run_id),
+                dag_run_service_pb2.WatchStateChangesRequest(dag_id=dag_id, run_id=run_id,
+                                                             runs_only=True),
                 metadata=self.metadata, timeout=max(0.1, deadline - time.monotonic()))
             try:
                 for event in stream:

@@ -117,6 +117,10 @@ class FakeScheduler(scheduler_service_pb2_grpc.SchedulerServiceServicer):  # typ
         return dag_run_service_pb2.GetDagRunResponse(dag_run=self.run)
 
     async def WatchStateChanges(self, request: Any, context: Any) -> AsyncIterator[Any]:
+        if request.runs_only:
+            yield dag_run_service_pb2.WatchStateChangesResponse(change=common_pb2.StateChange(
+                dag_id="etl", run_id="manual__1", dag_run_state=common_pb2.DAG_RUN_STATE_SUCCESS))
+            return
         for task_id, state in (("extract", common_pb2.TASK_INSTANCE_STATE_RUNNING),
                                ("extract", common_pb2.TASK_INSTANCE_STATE_SUCCESS)):
             yield dag_run_service_pb2.WatchStateChangesResponse(change=common_pb2.StateChange(
@@ -357,6 +361,13 @@ async def test_events_stream_state_changes_as_sse(gateway: Gateway) -> None:
     assert first["change"]["task_instance_state"] == "TASK_INSTANCE_STATE_RUNNING"
     bad = await gateway.http.get("/api/v1/events?run_id=r", headers=AUTH)
     assert bad.status_code == 400
+    async with gateway.http.stream("GET", "/api/v1/events?dag_id=etl&runs_only=true",
+                                   headers=AUTH) as response:
+        lines = [line async for line in response.aiter_lines()]
+    changes = [json.loads(line[6:])["change"] for line in lines
+               if line.startswith("data: ") and "change" in line]
+    assert [(c["run_id"], c["dag_run_state"], c.get("task_instance_key")) for c in changes] \
+        == [("manual__1", "DAG_RUN_STATE_SUCCESS", None)]
 
 
 async def test_ui_shell_needs_auth_and_carries_no_data(gateway: Gateway) -> None:

@@ -228,6 +228,43 @@ async def test_chain_of_three_runs_to_success(
         assert info.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+async def test_watch_of_runs_only_sees_no_task_instance_changes(
+        tmp_path: pathlib.Path, db_url: str, nats_config: NatsConfig,
+        js: JetStreamContext) -> None:
+    """runs_only: a watcher that waits for runs to end gets their state changes and none of
+    their task instances' (which a full watch of the same run does get)."""
+    config = make_config(tmp_path, db_url, nats_config)
+    write_dag(config, "chain.py", CHAIN_DAG.format(retries=0))
+    async with scheduler(config) as h:
+        runs_only = h.control.WatchStateChanges(dag_run_service_pb2.WatchStateChangesRequest(
+            dag_id="chain3", runs_only=True), timeout=30)
+        everything = h.control.WatchStateChanges(dag_run_service_pb2.WatchStateChangesRequest(
+            dag_id="chain3"), timeout=30)
+        await asyncio.sleep(0.5)  # both subscriptions registered before the run starts
+        dag_run = await trigger(h, "chain3", run_id="r1")
+        worker = FakeWorker(js, nats_config, h)
+        for _ in range(3):
+            await worker.run_one()
+
+        async def until_finished(stream: Any) -> list[Any]:
+            seen = []
+            async for response in stream:
+                seen.append(response.change)
+                if not response.change.task_instance_key.task_id and \
+                        response.change.dag_run_state == S.DAG_RUN_STATE_SUCCESS:
+                    return seen
+            return seen
+
+        run_changes = await until_finished(runs_only)
+        all_changes = await until_finished(everything)
+        runs_only.cancel()
+        everything.cancel()
+        assert run_changes and all(not c.task_instance_key.task_id for c in run_changes)
+        assert {c.run_id for c in run_changes} == {dag_run.run_id}
+        assert run_changes[-1].dag_run_state == S.DAG_RUN_STATE_SUCCESS
+        assert {c.task_instance_key.task_id for c in all_changes} >= {"a", "b", "c"}
+
+
 FANOUT_DAG = """
 from flow.sdk import DAG
 from flow.operators.bash import BashOperator

@@ -53,8 +53,8 @@ OPERATIONS = (
     Operation(
         "GET", "/events", "watchStateChanges",
         "Server-Sent Events: one `state_change` event (a WatchStateChangesResponse as JSON) "
-        "per committed change of a run or task instance.",
+        "per committed change of a run or task instance (with runs_only, of runs only).",
         pb.WatchStateChangesRequest, pb.WatchStateChangesResponse,
         stream=lambda core, req: core.watch_state_changes(req),
-        query=("dag_id", "run_id"), event="state_change", tags=("DAGRun",)),
+        query=("dag_id", "run_id", "runs_only"), event="state_change", tags=("DAGRun",)),
 )
