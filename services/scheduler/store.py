@@ -23,7 +23,7 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from flow.db.models import (
     AssetEvent,
@@ -46,6 +46,14 @@ from services.scheduler.core.state_machine import allowed_sources, run_allowed_s
 from services.scheduler.core.types import TIKey
 
 TI = TaskInstance
+
+
+async def core(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, for the hot batch writes: they need none of the ORM's
+    per-statement work (identity map, ORM results), which cost more CPU than the SQL itself.
+    Pending ORM changes are flushed first, as `session.execute` would autoflush them."""
+    await session.flush()
+    return await session.connection()
 
 
 def _ti_where(key: TIKey) -> tuple[Any, ...]:
@@ -73,8 +81,8 @@ async def transition_tis(
     ).values(state=target, **(values or {})).execution_options(synchronize_session=False)
     if try_number is not None:
         stmt = stmt.where(TI.try_number == try_number)
-    result = await session.execute(stmt)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    result = await (await core(session)).execute(stmt)
+    return int(result.rowcount)
 
 
 async def finish_tries(
@@ -107,7 +115,7 @@ async def transition_run(
 ) -> int:
     """Move a DAG run to `target` where the table allows it (or, for an operator's mark, from
     `sources` of the state machine's run mark table); returns the row count."""
-    result = await session.execute(
+    result = await (await core(session)).execute(
         update(DagRun).where(DagRun.id == run_pk, DagRun.state.in_(
             run_allowed_sources(target) if sources is None else sources))
         .values(state=target, **(values or {})).execution_options(synchronize_session=False))
@@ -118,7 +126,7 @@ async def claim_ti(
     session: AsyncSession, key: TIKey, try_number: int, values: dict[str, Any],
 ) -> Row[Any] | None:
     """queued -> running for exactly `try_number`; the updated row, or None if not claimable."""
-    result = await session.execute(
+    result = await (await core(session)).execute(
         update(TI).where(*_ti_where(key), TI.try_number == try_number,
                          TI.state.in_(allowed_sources(TaskInstanceState.RUNNING)))
         .values(state=TaskInstanceState.RUNNING, **values)
@@ -140,7 +148,7 @@ async def claim_tis(
     if not tries:
         return []
     wanted = [(k.dag_id, k.run_id, k.task_id, k.map_index, n) for k, n in tries]
-    result = await session.execute(
+    result = await (await core(session)).execute(
         update(TI).where(
             tuple_(TI.dag_id, TI.run_id, TI.task_id, TI.map_index, TI.try_number).in_(wanted),
             TI.state.in_(allowed_sources(TaskInstanceState.RUNNING)))
@@ -197,12 +205,12 @@ async def drop_unexpanded_ti(session: AsyncSession, dag_id: str, run_id: str,
 
 async def insert_tis(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(TI), rows)
+        await (await core(session)).execute(insert(TI), rows)
 
 
 async def add_history(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(TaskInstanceHistory), rows)
+        await (await core(session)).execute(insert(TaskInstanceHistory), rows)
 
 
 async def find_run(session: AsyncSession, dag_id: str, run_id: str) -> DagRun | None:

@@ -4,9 +4,10 @@ Every attempt runs in a process of its own, started one of two ways:
 - forked from the DAG file's template (services/worker/templates.py), which has imported the
   file once: the fast path, used as soon as the file's template is ready;
 - else from a forkserver that has already imported the SDK. The parent passes the child ends
-  of the stdout/stderr pipes and of the control socketpair as `Connection` objects (the
-  forkserver hands their fds over).
-Either way the child starts a new session, puts the pipes on fds 1 and 2, then runs
+  of the output pipe and of the control socketpair as `Connection` objects (the forkserver
+  hands their fds over).
+Either way the child starts a new session, puts the output pipe on fds 1 and 2 (one pipe, as
+Airflow's `stderr=STDOUT`: the log keeps the order in which lines were written), then runs
 `task_runner.run_task`.
 """
 
@@ -14,14 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import io
 import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,8 +30,8 @@ from typing import Any, TypeVar
 
 import structlog
 
-from flow.config import is_credential_setting
 from flow.sdk.dagspec import is_spec_fileloc
+from services.worker.task_process import child_main, noop
 from services.worker.templates import Template, TemplateKey, start_template
 
 log = structlog.get_logger(__name__)
@@ -41,26 +39,26 @@ T = TypeVar("T")
 
 EXIT_REPORT_SECONDS = 5.0  # a template reports a child's exit code within this
 MAX_TEMPLATES = 32
-# Imported once in the forkserver, so that no task process or template pays for them (this
-# module itself costs ~70 ms to import: asyncio, structlog, multiprocessing).
+# Imported once in the forkserver, so that no task process or template pays for them. Not
+# this module nor the worker's (asyncio, structlog, gRPC): every fork of a template copies
+# what the forkserver loaded, and a smaller process forks and exits faster.
 PRELOAD = ["__main__", "flow.sdk", "flow.operators.bash", "flow.operators.python",
-           "flow.operators.empty", "services.worker.task_runner", "services.worker.process_pool",
-           "services.worker.templates", "jinja2"]
+           "flow.operators.empty", "services.worker.task_runner",
+           "services.worker.task_process", "services.worker.template_process", "jinja2"]
 
 
 class TaskProcess:
-    """A started task process and the parent ends of its pipes and control socket.
+    """A started task process and the parent ends of its output pipe and control socket.
 
     `sentinel` is an fd that becomes readable when the process has exited (the process's
     sentinel, or a pidfd for a child of a DAG template)."""
 
-    def __init__(self, pid: int, stdout_fd: int, stderr_fd: int, control: socket.socket,
-                 spawn_seconds: float, sentinel: int, *, process: BaseProcess | None = None,
+    def __init__(self, pid: int, output_fd: int, control: socket.socket, spawn_seconds: float,
+                  sentinel: int, *, process: BaseProcess | None = None,
                  exit_future: Future[int] | None = None,
                  on_close: Callable[[], None] | None = None) -> None:
         self.pid = pid
-        self.stdout_fd = stdout_fd
-        self.stderr_fd = stderr_fd
+        self.output_fd = output_fd
         self.control = control
         self.spawn_seconds = spawn_seconds
         self.sentinel = sentinel
@@ -124,7 +122,7 @@ class ProcessLauncher:
         """Start and reap one no-op child (blocking): waits out the forkserver's preloading.
 
         Returns the seconds the start took."""
-        process = self._ctx.Process(target=_noop, name="flow-task-prime")
+        process = self._ctx.Process(target=noop, name="flow-task-prime")
         started = time.perf_counter()
         with self._lock:
             process.start()
@@ -143,14 +141,14 @@ class ProcessLauncher:
         return self._start_from_forkserver(payload)
 
     def _start_from_template(self, template: Template, payload: dict[str, Any]) -> TaskProcess:
-        (pid, pidfd, seq), out_r, err_r, control, spawn_seconds = _launch(
+        (pid, pidfd, seq), output, control, spawn_seconds = _launch(
             lambda fds: template.fork(payload, fds))
 
         def close() -> None:
             os.close(pidfd)
             template.forget(seq)
 
-        return TaskProcess(pid, out_r, err_r, control, spawn_seconds, pidfd,
+        return TaskProcess(pid, output, control, spawn_seconds, pidfd,
                            exit_future=template.exit_future(seq), on_close=close)
 
     def _start_from_forkserver(self, payload: dict[str, Any]) -> TaskProcess:
@@ -167,9 +165,9 @@ class ProcessLauncher:
                     conn.close()
             return process
 
-        process, out_r, err_r, control, spawn_seconds = _launch(start)
+        process, output, control, spawn_seconds = _launch(start)
         assert process.pid is not None
-        return TaskProcess(process.pid, out_r, err_r, control, spawn_seconds,
+        return TaskProcess(process.pid, output, control, spawn_seconds,
                            process.sentinel, process=process)
 
     def _template_for(self, path: str) -> Template | None:
@@ -221,102 +219,21 @@ class ProcessLauncher:
         self.executor.shutdown(wait=False)
 
 
-def _launch(start: Callable[[list[int]], T]) -> tuple[T, int, int, socket.socket, float]:
-    """Make an attempt's stdout and stderr pipes and control socketpair, and `start(fds)` its
-    process with the child ends (stdout, stderr, control). Returns what `start` returned, the
-    parent ends and the seconds it took; the child ends are closed here either way, the
-    parent ends too if `start` failed."""
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
+def _launch(start: Callable[[list[int]], T]) -> tuple[T, int, socket.socket, float]:
+    """Make an attempt's output pipe and control socketpair, and `start(fds)` its process
+    with the child ends (output, control). Returns what `start` returned, the parent ends and
+    the seconds it took; the child ends are closed here either way, the parent ends too if
+    `start` failed."""
+    output, output_w = os.pipe()
     parent, child = socket.socketpair()
     started = time.perf_counter()
     try:
-        result = start([out_w, err_w, child.fileno()])
+        result = start([output_w, child.fileno()])
     except BaseException:
-        for fd in (out_r, err_r):
-            os.close(fd)
+        os.close(output)
         parent.close()
         raise
     finally:
-        for fd in (out_w, err_w):
-            os.close(fd)
+        os.close(output_w)
         child.close()
-    return result, out_r, err_r, parent, time.perf_counter() - started
-
-
-def _noop() -> None:
-    """Target of the priming child."""
-
-
-def _rebind_stdio(stdout_fd: int, stderr_fd: int) -> None:
-    os.dup2(stdout_fd, 1)
-    os.dup2(stderr_fd, 2)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the process
-    sys.stdout = io.TextIOWrapper(open(1, "wb", buffering=0, closefd=False),  # noqa: SIM115
-                                  encoding="utf-8", errors="backslashreplace",
-                                  line_buffering=True, write_through=False)
-    sys.stderr = io.TextIOWrapper(open(2, "wb", buffering=0, closefd=False),  # noqa: SIM115
-                                  encoding="utf-8", errors="backslashreplace",
-                                  line_buffering=True)
-
-
-def enter_task_process(stdout_fd: int, stderr_fd: int) -> None:
-    """What every task process does first: its own session (so the supervisor can kill its
-    whole group), no platform credentials, default signals, the attempt's pipes as 1 and 2."""
-    os.setsid()
-    die_with_parent()
-    for name in [n for n in os.environ if is_credential_setting(n)]:
-        del os.environ[name]  # user code gets no credential of the platform
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    _rebind_stdio(stdout_fd, stderr_fd)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _load_prctl() -> Any:
-    """libc's prctl, or None where it is missing. Loaded once, at import, in the forkserver
-    and the templates: looking it up in every task process cost ~0.4 ms of CPU each."""
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _load_prctl()
-
-
-def die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies. The parents (forkserver,
-    template) end with the worker, so a killed worker leaves no attempt running unsupervised
-    that the scheduler would then retry elsewhere. A no-op where prctl is missing."""
-    parent = os.getppid()
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def flush_stdio() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-
-
-def child_main(stdout_conn: Connection, stderr_conn: Connection, control_conn: Connection,
-               payload: dict[str, Any]) -> None:
-    """Entry point of a task process started from the forkserver (no template)."""
-    enter_task_process(stdout_conn.fileno(), stderr_conn.fileno())
-    stdout_conn.close()
-    stderr_conn.close()
-    control = socket.socket(fileno=os.dup(control_conn.fileno()))
-    control_conn.close()
-    from services.worker import task_runner
-
-    code = task_runner.run_task(payload, control)
-    flush_stdio()
-    sys.exit(code)
+    return result, output, parent, time.perf_counter() - started

@@ -2,15 +2,19 @@
 
 A frame is a 4-byte big-endian length, then that many bytes of UTF-8 JSON (an object).
 `FrameChannel` is the blocking side (task process); `read_frame`/`write_frame` the asyncio side.
+The task process imports this module: it imports no asyncio (a template that loaded it would
+make every fork copy it).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 HEADER = struct.Struct(">I")
 MAX_FRAME_BYTES = 64 * 1024 * 1024
@@ -83,8 +87,8 @@ async def read_frame(reader: asyncio.StreamReader) -> Frame | None:
     """The next frame from `reader`, or None at a clean end of stream."""
     try:
         header = await reader.readexactly(HEADER.size)
-    except asyncio.IncompleteReadError as exc:
-        if exc.partial:
+    except EOFError as exc:  # asyncio.IncompleteReadError
+        if getattr(exc, "partial", b""):
             raise ProtocolError("stream ended inside a frame header") from exc
         return None
     (size,) = HEADER.unpack(header)
@@ -92,7 +96,7 @@ async def read_frame(reader: asyncio.StreamReader) -> Frame | None:
         raise ProtocolError(f"frame of {size} bytes exceeds {MAX_FRAME_BYTES}")
     try:
         body = await reader.readexactly(size)
-    except asyncio.IncompleteReadError as exc:
+    except EOFError as exc:  # asyncio.IncompleteReadError
         raise ProtocolError("stream ended inside a frame") from exc
     return decode_body(body)
 

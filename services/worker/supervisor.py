@@ -169,8 +169,7 @@ class Supervisor:
                 exited.set_result(None)
 
         loop.add_reader(proc.sentinel, on_exit)
-        pumps = [asyncio.create_task(self._pump(proc.stdout_fd), name="pump_stdout"),
-                 asyncio.create_task(self._pump(proc.stderr_fd), name="pump_stderr")]
+        pumps = [asyncio.create_task(self._pump(proc.output_fd), name="pump_output")]
         control = asyncio.create_task(self._serve_control(proc), name="control")
         killed_for: str | None = None
         try:

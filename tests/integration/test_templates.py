@@ -51,18 +51,16 @@ def template(tmp_path: pathlib.Path) -> Iterator[tuple[Template, pathlib.Path, p
 def _fork(template: Template, dag_file: pathlib.Path, task_id: str
           ) -> tuple[int, int, FrameChannel, list[int]]:
     out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
     parent, child = socket.socketpair()
     payload: dict[str, Any] = {"dag_id": "tpl", "run_id": "r", "task_id": task_id,
                                "map_index": -1, "try_number": 1, "fileloc": str(dag_file),
                                "logical_date": None, "conf": {}}
     try:
-        pid, pidfd, _seq = template.fork(payload, [out_w, err_w, child.fileno()])
+        pid, pidfd, _seq = template.fork(payload, [out_w, child.fileno()])
     finally:
-        for fd in (out_w, err_w):
-            os.close(fd)
+        os.close(out_w)
         child.close()
-    return pid, pidfd, FrameChannel(parent), [out_r, err_r, pidfd]
+    return pid, pidfd, FrameChannel(parent), [out_r, pidfd]
 
 
 def _done_frame(channel: FrameChannel) -> Any:

@@ -1,0 +1,210 @@
+"""The template process: a forkserver child that imported one DAG file, forking a child per
+attempt (see services/worker/templates.py for the worker's side and the wire).
+
+It imports nothing of the worker's own machinery (asyncio, structlog, gRPC): what it has
+loaded is what every fork copies and then tears down, so it is kept small.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import struct
+from multiprocessing.connection import Connection
+from typing import Any
+
+HEADER = struct.Struct(">I")
+MAX_MESSAGE = 16 * 1024 * 1024
+
+
+def send_message(sock: socket.socket, message: dict[str, Any],
+                 fds: list[int] | None = None) -> None:
+    """One length-prefixed JSON message; `fds` ride on its first bytes (SCM_RIGHTS)."""
+    data = json.dumps(message).encode()
+    data = HEADER.pack(len(data)) + data
+    sent = socket.send_fds(sock, [data], fds) if fds else 0
+    if sent < len(data):
+        sock.sendall(data[sent:])
+
+
+def _recv_exactly(sock: socket.socket, size: int, first: bytes = b"") -> bytes:
+    """`size` bytes (a signal may cut a read short); fewer only at end of stream."""
+    chunks, have = [first], len(first)
+    while have < size:
+        chunk = sock.recv(size - have)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        have += len(chunk)
+    return b"".join(chunks)
+
+
+def recv_message(sock: socket.socket, max_fds: int = 0,
+                 ) -> tuple[dict[str, Any], list[int]] | None:
+    """One message (and the fds that came with it), or None at end of stream."""
+    if max_fds:
+        first, fds, _flags, _addr = socket.recv_fds(sock, HEADER.size, max_fds)
+    else:
+        first, fds = sock.recv(HEADER.size), []
+    head = _recv_exactly(sock, HEADER.size, first) if first else b""
+    if len(head) < HEADER.size:
+        for fd in fds:
+            os.close(fd)
+        return None
+    (size,) = HEADER.unpack(head)
+    if size > MAX_MESSAGE:
+        raise ValueError(f"template message of {size} bytes")
+    body = _recv_exactly(sock, size)
+    if len(body) < size:
+        for fd in fds:
+            os.close(fd)
+        return None
+    return json.loads(body), list(fds)
+
+
+def template_main(requests_conn: Connection, events_conn: Connection, path: str) -> None:
+    """Entry point of a template (a forkserver child): import `path`, then fork attempts."""
+    requests = socket.socket(fileno=os.dup(requests_conn.fileno()))
+    events = socket.socket(fileno=os.dup(events_conn.fileno()))
+    requests_conn.close()
+    events_conn.close()
+    # Its own session, and no SIGTERM/SIGINT: a signal to the worker's process group must not
+    # take it down before it has killed its attempts' groups (it does that, then exits, when
+    # the worker's socket closes).
+    os.setsid()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
+    from flow.config import is_credential_setting
+
+    for name in [n for n in os.environ if is_credential_setting(n)]:
+        del os.environ[name]  # the DAG file's top-level code runs here: no platform credentials
+    from flow.sdk.loader import load_dags_from_file
+    from services.worker import task_process, task_runner  # imported once, for every child
+
+    with contextlib.suppress(Exception):  # an optimisation only: the children work without it
+        task_runner.warm_up_execution()
+    del task_process
+    try:
+        dags = {dag.dag_id: dag for dag in load_dags_from_file(path)}
+    except BaseException as exc:  # reported; the attempts then import the file themselves
+        send_message(requests, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+        os._exit(0)
+    # Everything imported so far is shared with every child: keep the collector away from it
+    # so that the children do not copy those pages (gc.freeze, as prefork servers do).
+    gc.collect()
+    gc.freeze()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    send_message(requests, {"ok": True})
+    _serve(requests, events, wake_r, dags)
+    os._exit(0)
+
+
+def _serve(requests: socket.socket, events: socket.socket, wake_r: int,
+           dags: dict[str, Any]) -> None:
+    children: dict[int, int] = {}  # pid -> seq
+    seq = 0
+    accepting = True
+    while accepting or children:
+        # `events` is never written by the worker: readable means it is gone.
+        watched = [wake_r, events.fileno()] + ([requests.fileno()] if accepting else [])
+        readable, _, _ = select.select(watched, [], [], 1.0)
+        if wake_r in readable:
+            with contextlib.suppress(BlockingIOError):
+                os.read(wake_r, 4096)
+        _reap(children, events)
+        if events.fileno() in readable:
+            _kill_all(children)  # the worker died: its attempts must not run on
+            return
+        if not (accepting and requests.fileno() in readable):
+            continue
+        try:
+            message = recv_message(requests, max_fds=2)
+        except (OSError, ValueError):
+            message = None
+        if message is None:  # the worker is gone without retiring us
+            _kill_all(children)
+            return
+        payload, fds = message
+        if payload.get("retire"):  # stop forking; running attempts finish
+            accepting = False
+            continue
+        seq += 1
+        _fork_one(requests, events, wake_r, dags, payload, fds, seq, children)
+
+
+def _fork_one(requests: socket.socket, events: socket.socket, wake_r: int,
+              dags: dict[str, Any], payload: dict[str, Any], fds: list[int], seq: int,
+              children: dict[int, int]) -> None:
+    """Fork the attempt's child and answer with its pid and a pidfd; a failure is answered
+    as an error (the worker then starts the attempt another way), never a crash."""
+    pid = 0
+    try:
+        pid = os.fork()
+        if pid == 0:
+            requests.close()
+            events.close()
+            os.close(wake_r)
+            _child(payload, fds, dags)
+        children[pid] = seq
+        pidfd = os.pidfd_open(pid)
+        try:
+            send_message(requests, {"pid": pid, "seq": seq}, [pidfd])
+        finally:
+            os.close(pidfd)
+    except OSError as exc:
+        if pid > 0:  # forked, but the worker cannot be told: it must not run
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            send_message(requests, {"error": f"{type(exc).__name__}: {exc}", "seq": seq})
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _kill_all(children: dict[int, int]) -> None:
+    for pid in children:
+        for kill in (os.killpg, os.kill):  # its group, or itself before it made one
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(pid, signal.SIGKILL)
+
+
+def _reap(children: dict[int, int], events: socket.socket) -> None:
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            children.clear()
+            return
+        if pid == 0:
+            return
+        seq = children.pop(pid, 0)
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        with contextlib.suppress(OSError):
+            send_message(events, {"seq": seq, "code": code})
+
+
+def _child(payload: dict[str, Any], fds: list[int], dags: dict[str, Any]) -> None:
+    """The attempt's process: forked from the template, never returns."""
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        from services.worker import task_process, task_runner
+
+        output_fd, control_fd = fds
+        task_process.enter_task_process(output_fd)
+        os.close(output_fd)
+        code = task_runner.run_task(payload, socket.socket(fileno=control_fd), dags=dags)
+        task_process.flush_stdio()
+    finally:
+        os._exit(code)
