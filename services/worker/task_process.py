@@ -24,9 +24,20 @@ def noop() -> None:
     """Target of the priming child."""
 
 
-def _rebind_stdio(output_fd: int) -> None:
-    os.dup2(output_fd, 1)
-    os.dup2(output_fd, 2)
+# Set in a template once it prepared what every child of it inherits (see prepare_template).
+_prepared = False
+
+
+def remove_credentials() -> None:
+    """Drop the platform's credential settings from the environment: user code (a DAG file's
+    top level, a task) never sees them."""
+    for name in [n for n in os.environ if is_credential_setting(n)]:
+        del os.environ[name]
+
+
+def _wrap_stdio() -> None:
+    """stdin from /dev/null; stdout and stderr as line-buffered UTF-8 text over fds 1 and 2
+    (whatever those fds are: the attempt's output pipe is moved onto them)."""
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -39,17 +50,30 @@ def _rebind_stdio(output_fd: int) -> None:
                                   line_buffering=True)
 
 
+def prepare_template() -> None:
+    """In a template, once, before it forks: what `enter_task_process` would otherwise do in
+    every child (no credentials, the standard streams' objects). Each child then only moves
+    its output pipe onto fds 1 and 2: fewer pages copied per fork, ~0.3 ms of CPU less."""
+    global _prepared
+    remove_credentials()
+    flush_stdio()
+    _wrap_stdio()
+    _prepared = True
+
+
 def enter_task_process(output_fd: int) -> None:
     """What every task process does first: its own session (so the supervisor can kill its
     whole group), no platform credentials, default signals, the attempt's output pipe as 1
     and 2."""
     os.setsid()
     die_with_parent()
-    for name in [n for n in os.environ if is_credential_setting(n)]:
-        del os.environ[name]  # user code gets no credential of the platform
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    _rebind_stdio(output_fd)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    if not _prepared:
+        remove_credentials()
+        _wrap_stdio()
 
 
 _PR_SET_PDEATHSIG = 1

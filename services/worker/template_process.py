@@ -79,21 +79,19 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
     os.setsid()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
-    from flow.config import is_credential_setting
-
-    for name in [n for n in os.environ if is_credential_setting(n)]:
-        del os.environ[name]  # the DAG file's top-level code runs here: no platform credentials
     from flow.sdk.loader import load_dags_from_file
     from services.worker import task_process, task_runner  # imported once, for every child
 
+    # Before the DAG file's top-level code runs: no platform credentials in the environment.
+    task_process.prepare_template()
     with contextlib.suppress(Exception):  # an optimisation only: the children work without it
         task_runner.warm_up_execution()
-    del task_process
     try:
         dags = {dag.dag_id: dag for dag in load_dags_from_file(path)}
     except BaseException as exc:  # reported; the attempts then import the file themselves
         send_message(requests, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
         os._exit(0)
+    task_process.flush_stdio()  # what the file printed must not reach every child's log
     # Everything imported so far is shared with every child: keep the collector away from it
     # so that the children do not copy those pages (gc.freeze, as prefork servers do).
     gc.collect()
@@ -197,8 +195,7 @@ def _child(payload: dict[str, Any], fds: list[int], dags: dict[str, Any]) -> Non
     code = 1
     try:
         signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
-            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # SIGTERM, SIGINT: enter_task_process
         from services.worker import task_process, task_runner
 
         output_fd, control_fd = fds
