@@ -6,12 +6,12 @@ returned row count (DESIGN invariant 4).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Row,
     bindparam,
     delete,
@@ -24,6 +24,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.elements import ClauseElement
 
 from flow.db.models import (
     AssetEvent,
@@ -70,19 +72,51 @@ async def transition_tis(
     """Move task instances, each (task_id, map_index), to `target` where the table allows it
     (or, for operator commands, from `sources` of the state machine's mark table); returns
     the row count."""
-    which: tuple[ColumnElement[bool], ...]
-    if all(map_index == -1 for _, map_index in refs):  # the common case: no mapped task
-        which = (TI.task_id.in_([t for t, _ in refs]), TI.map_index == -1)
-    else:
-        which = (tuple_(TI.task_id, TI.map_index).in_(list(refs)),)
-    stmt = update(TI).where(
-        TI.dag_id == dag_id, TI.run_id == run_id, *which,
-        TI.state.in_(allowed_sources(target) if sources is None else sources),
-    ).values(state=target, **(values or {})).execution_options(synchronize_session=False)
+    values = values or {}
+    bound = {name: value for name, value in values.items()
+             if not isinstance(value, ClauseElement)}
+    computed = tuple(sorted((name, value) for name, value in values.items()
+                            if name not in bound))
+    unmapped = all(map_index == -1 for _, map_index in refs)  # the common case
+    stmt = _transition_statement(target, tuple(sorted(bound)), computed, sources,
+                                 try_number is not None, unmapped)
+    params: dict[str, Any] = {"b_dag_id": dag_id, "b_run_id": run_id,
+                              **{f"v_{name}": value for name, value in bound.items()}}
     if try_number is not None:
-        stmt = stmt.where(TI.try_number == try_number)
-    result = await (await core(session)).execute(stmt)
+        params["b_try_number"] = try_number
+    if unmapped:
+        params["b_task_ids"] = [t for t, _ in refs]
+    else:
+        stmt = stmt.where(tuple_(TI.task_id, TI.map_index).in_(list(refs)))
+    result = await (await core(session)).execute(stmt, params)
     return int(result.rowcount)
+
+
+# A new try's number, computed by the database (a shared expression: transition_tis keeps
+# one statement per expression it is given).
+NEXT_TRY = TI.try_number + 1
+
+
+@functools.lru_cache(maxsize=256)
+def _transition_statement(target: TaskInstanceState, value_names: tuple[str, ...],
+                          computed: tuple[tuple[str, Any], ...],
+                          sources: frozenset[TaskInstanceState] | None, with_try: bool,
+                          unmapped: bool) -> Update:
+    """transition_tis' UPDATE for one shape of call, built once (the run, the task ids and
+    the values are parameters; SQL expressions among the values, such as NEXT_TRY, are part
+    of the statement): building a statement and its cache key cost more CPU than running
+    it. For mapped instances the caller adds its (task_id, map_index) condition."""
+    stmt = update(TI).where(
+        TI.dag_id == bindparam("b_dag_id"), TI.run_id == bindparam("b_run_id"),
+        TI.state.in_(sorted(allowed_sources(target) if sources is None else sources)),
+    ).values(state=target, **{name: bindparam(f"v_{name}") for name in value_names},
+             **dict(computed))
+    if with_try:
+        stmt = stmt.where(TI.try_number == bindparam("b_try_number"))
+    if unmapped:
+        stmt = stmt.where(TI.task_id.in_(bindparam("b_task_ids", expanding=True)),
+                          TI.map_index == -1)
+    return stmt
 
 
 async def finish_tries(

@@ -16,7 +16,6 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flow.bus import subjects
-from flow.db.models import TaskInstance
 from flow.sdk.mapped import MAX_MAP_LENGTH
 from flow.states import DagRunState, TaskInstanceState
 from services.scheduler import store
@@ -173,7 +172,7 @@ class UnitOfWork:
                 run.tis[ref].next_retry_at = None
                 run.tis[ref].start_date = None
             await self.set_state(run, others, TI.QUEUED, {
-                "try_number": TaskInstance.try_number + 1, "queued_at": self.now,
+                "try_number": store.NEXT_TRY, "queued_at": self.now,
                 "next_retry_at": None, "start_date": None, "end_date": None, "duration": None,
                 "hostname": "", "worker_id": ""})
         if again:
