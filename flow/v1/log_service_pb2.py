@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from flow.v1 import common_pb2 as flow_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66low/v1/log_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\"X\n\x0fWriteLogRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\r\n\x05\x66inal\x18\x03 \x01(\x08\" \n\x10WriteLogResponse\x12\x0c\n\x04size\x18\x01 \x01(\x03\"Y\n\x10WriteLogsRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\r\n\x05\x66inal\x18\x03 \x01(\x08\"W\n\x11WriteLogsResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"V\n\x0eReadLogRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x03\"Y\n\x0fReadLogResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x13\n\x0bnext_offset\x18\x02 \x01(\x03\x12\x10\n\x08\x63omplete\x18\x03 \x01(\x08\x12\x0e\n\x06\x65xists\x18\x04 \x01(\x08\"I\n\x10\x46ollowLogRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"9\n\x11\x46ollowLogResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x13\n\x0bnext_offset\x18\x02 \x01(\x03\x32\x9b\x02\n\nLogService\x12\x41\n\x08WriteLog\x12\x18.flow.v1.WriteLogRequest\x1a\x19.flow.v1.WriteLogResponse(\x01\x12\x46\n\tWriteLogs\x12\x19.flow.v1.WriteLogsRequest\x1a\x1a.flow.v1.WriteLogsResponse(\x01\x30\x01\x12<\n\x07ReadLog\x12\x17.flow.v1.ReadLogRequest\x1a\x18.flow.v1.ReadLogResponse\x12\x44\n\tFollowLog\x12\x19.flow.v1.FollowLogRequest\x1a\x1a.flow.v1.FollowLogResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66low/v1/log_service.proto\x12\x07\x66low.v1\x1a\x14\x66low/v1/common.proto\"X\n\x0fWriteLogRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\r\n\x05\x66inal\x18\x03 \x01(\x08\" \n\x10WriteLogResponse\x12\x0c\n\x04size\x18\x01 \x01(\x03\"Y\n\x10WriteLogsRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\r\n\x05\x66inal\x18\x03 \x01(\x08\"D\n\x16WriteLogBatchesRequest\x12*\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x19.flow.v1.WriteLogsRequest\"]\n\x17WriteLogBatchesResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"W\n\x11WriteLogsResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"V\n\x0eReadLogRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x03\"Y\n\x0fReadLogResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x13\n\x0bnext_offset\x18\x02 \x01(\x03\x12\x10\n\x08\x63omplete\x18\x03 \x01(\x08\x12\x0e\n\x06\x65xists\x18\x04 \x01(\x08\"I\n\x10\x46ollowLogRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.flow.v1.TaskInstanceKey\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"9\n\x11\x46ollowLogResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x13\n\x0bnext_offset\x18\x02 \x01(\x03\x32\xf5\x02\n\nLogService\x12\x41\n\x08WriteLog\x12\x18.flow.v1.WriteLogRequest\x1a\x19.flow.v1.WriteLogResponse(\x01\x12\x46\n\tWriteLogs\x12\x19.flow.v1.WriteLogsRequest\x1a\x1a.flow.v1.WriteLogsResponse(\x01\x30\x01\x12X\n\x0fWriteLogBatches\x12\x1f.flow.v1.WriteLogBatchesRequest\x1a .flow.v1.WriteLogBatchesResponse(\x01\x30\x01\x12<\n\x07ReadLog\x12\x17.flow.v1.ReadLogRequest\x1a\x18.flow.v1.ReadLogResponse\x12\x44\n\tFollowLog\x12\x19.flow.v1.FollowLogRequest\x1a\x1a.flow.v1.FollowLogResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,16 +38,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WRITELOGRESPONSE']._serialized_end=182
   _globals['_WRITELOGSREQUEST']._serialized_start=184
   _globals['_WRITELOGSREQUEST']._serialized_end=273
-  _globals['_WRITELOGSRESPONSE']._serialized_start=275
-  _globals['_WRITELOGSRESPONSE']._serialized_end=362
-  _globals['_READLOGREQUEST']._serialized_start=364
-  _globals['_READLOGREQUEST']._serialized_end=450
-  _globals['_READLOGRESPONSE']._serialized_start=452
-  _globals['_READLOGRESPONSE']._serialized_end=541
-  _globals['_FOLLOWLOGREQUEST']._serialized_start=543
-  _globals['_FOLLOWLOGREQUEST']._serialized_end=616
-  _globals['_FOLLOWLOGRESPONSE']._serialized_start=618
-  _globals['_FOLLOWLOGRESPONSE']._serialized_end=675
-  _globals['_LOGSERVICE']._serialized_start=678
-  _globals['_LOGSERVICE']._serialized_end=961
+  _globals['_WRITELOGBATCHESREQUEST']._serialized_start=275
+  _globals['_WRITELOGBATCHESREQUEST']._serialized_end=343
+  _globals['_WRITELOGBATCHESRESPONSE']._serialized_start=345
+  _globals['_WRITELOGBATCHESRESPONSE']._serialized_end=438
+  _globals['_WRITELOGSRESPONSE']._serialized_start=440
+  _globals['_WRITELOGSRESPONSE']._serialized_end=527
+  _globals['_READLOGREQUEST']._serialized_start=529
+  _globals['_READLOGREQUEST']._serialized_end=615
+  _globals['_READLOGRESPONSE']._serialized_start=617
+  _globals['_READLOGRESPONSE']._serialized_end=706
+  _globals['_FOLLOWLOGREQUEST']._serialized_start=708
+  _globals['_FOLLOWLOGREQUEST']._serialized_end=781
+  _globals['_FOLLOWLOGRESPONSE']._serialized_start=783
+  _globals['_FOLLOWLOGRESPONSE']._serialized_end=840
+  _globals['_LOGSERVICE']._serialized_start=843
+  _globals['_LOGSERVICE']._serialized_end=1216
 # @@protoc_insertion_point(module_scope)

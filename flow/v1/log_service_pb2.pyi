@@ -1,7 +1,8 @@
 from flow.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -31,6 +32,22 @@ class WriteLogsRequest(_message.Message):
     content: bytes
     final: bool
     def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., content: _Optional[bytes] = ..., final: _Optional[bool] = ...) -> None: ...
+
+class WriteLogBatchesRequest(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[WriteLogsRequest]
+    def __init__(self, entries: _Optional[_Iterable[_Union[WriteLogsRequest, _Mapping]]] = ...) -> None: ...
+
+class WriteLogBatchesResponse(_message.Message):
+    __slots__ = ("key", "size", "error")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    key: _common_pb2.TaskInstanceKey
+    size: int
+    error: str
+    def __init__(self, key: _Optional[_Union[_common_pb2.TaskInstanceKey, _Mapping]] = ..., size: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
 
 class WriteLogsResponse(_message.Message):
     __slots__ = ("key", "size", "error")

@@ -45,6 +45,11 @@ class LogServiceStub:
                 request_serializer=flow_dot_v1_dot_log__service__pb2.WriteLogsRequest.SerializeToString,
                 response_deserializer=flow_dot_v1_dot_log__service__pb2.WriteLogsResponse.FromString,
                 _registered_method=True)
+        self.WriteLogBatches = channel.stream_stream(
+                '/flow.v1.LogService/WriteLogBatches',
+                request_serializer=flow_dot_v1_dot_log__service__pb2.WriteLogBatchesRequest.SerializeToString,
+                response_deserializer=flow_dot_v1_dot_log__service__pb2.WriteLogBatchesResponse.FromString,
+                _registered_method=True)
         self.ReadLog = channel.unary_unary(
                 '/flow.v1.LogService/ReadLog',
                 request_serializer=flow_dot_v1_dot_log__service__pb2.ReadLogRequest.SerializeToString,
@@ -79,6 +84,14 @@ class LogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WriteLogBatches(self, request_iterator, context):
+        """WriteLogs with several messages per stream message (what queued up while the previous
+        one was sent): the same rules and answers, fewer messages to frame and dispatch.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReadLog(self, request, context):
         """Reads a range of an attempt's log.
         """
@@ -105,6 +118,11 @@ def add_LogServiceServicer_to_server(servicer, server):
                     servicer.WriteLogs,
                     request_deserializer=flow_dot_v1_dot_log__service__pb2.WriteLogsRequest.FromString,
                     response_serializer=flow_dot_v1_dot_log__service__pb2.WriteLogsResponse.SerializeToString,
+            ),
+            'WriteLogBatches': grpc.stream_stream_rpc_method_handler(
+                    servicer.WriteLogBatches,
+                    request_deserializer=flow_dot_v1_dot_log__service__pb2.WriteLogBatchesRequest.FromString,
+                    response_serializer=flow_dot_v1_dot_log__service__pb2.WriteLogBatchesResponse.SerializeToString,
             ),
             'ReadLog': grpc.unary_unary_rpc_method_handler(
                     servicer.ReadLog,
@@ -172,6 +190,33 @@ class LogService:
             '/flow.v1.LogService/WriteLogs',
             flow_dot_v1_dot_log__service__pb2.WriteLogsRequest.SerializeToString,
             flow_dot_v1_dot_log__service__pb2.WriteLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteLogBatches(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/flow.v1.LogService/WriteLogBatches',
+            flow_dot_v1_dot_log__service__pb2.WriteLogBatchesRequest.SerializeToString,
+            flow_dot_v1_dot_log__service__pb2.WriteLogBatchesResponse.FromString,
             options,
             channel_credentials,
             insecure,

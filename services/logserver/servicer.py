@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import structlog
@@ -53,15 +53,14 @@ class _Finisher:
                     error = f"could not store the log: {exc}"
                     log.error("log_finish_failed", error=str(exc), attempts=len(batch))
                 for key, writer in batch:
-                    await self._answers.put(log_service_pb2.WriteLogsResponse(
-                        key=key, size=writer.size, error=error))
+                    await self._answers.put((key, writer.size, error))
             if self._closing and not self._pending:
                 return
 
 
 class LogServicer(log_service_pb2_grpc.LogServiceServicer):  # type: ignore[misc]
-    """WriteLog (client stream), WriteLogs (many attempts on one stream), ReadLog (a
-    range), FollowLog (server stream)."""
+    """WriteLog (client stream), WriteLogs and WriteLogBatches (many attempts on one
+    stream), ReadLog (a range), FollowLog (server stream)."""
 
     def __init__(self, storage: LogStorage) -> None:
         self._storage = storage
@@ -88,52 +87,76 @@ class LogServicer(log_service_pb2_grpc.LogServiceServicer):  # type: ignore[misc
                 await writer.close()
         return log_service_pb2.WriteLogResponse(size=size)
 
-    async def WriteLogs(
+    def WriteLogs(
         self, request_iterator: AsyncIterator[Any], context: Any
     ) -> AsyncIterator[Any]:
-        answers: asyncio.Queue[Any] = asyncio.Queue()
-        reader = asyncio.create_task(self._take_writes(request_iterator, answers))
+        async def one_by_one() -> AsyncIterator[Sequence[Any]]:
+            async for request in request_iterator:
+                yield (request,)
+
+        return self._write_many(one_by_one(), log_service_pb2.WriteLogsResponse)
+
+    def WriteLogBatches(
+        self, request_iterator: AsyncIterator[Any], context: Any
+    ) -> AsyncIterator[Any]:
+        async def batches() -> AsyncIterator[Sequence[Any]]:
+            async for batch in request_iterator:
+                yield batch.entries
+
+        return self._write_many(batches(), log_service_pb2.WriteLogBatchesResponse)
+
+    async def _write_many(self, batches: AsyncIterator[Sequence[Any]], answer_type: Any,
+                          ) -> AsyncIterator[Any]:
+        """Apply the messages in order; yield an `answer_type` (key, size, error) for each
+        attempt's final message once its log is durable or refused."""
+        answers: asyncio.Queue[Any] = asyncio.Queue()  # (key, size, error), then None
+        reader = asyncio.create_task(self._take_writes(batches, answers))
         try:
             while (answer := await answers.get()) is not None:
-                yield answer
+                key, size, error = answer
+                yield answer_type(key=key, size=size, error=error)
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
 
-    async def _take_writes(self, requests: AsyncIterator[Any], answers: asyncio.Queue[Any],
-                           ) -> None:
+    async def _take_writes(self, batches: AsyncIterator[Sequence[Any]],
+                           answers: asyncio.Queue[Any]) -> None:
         writers: dict[AttemptKey, AttemptWriter] = {}
         refused: dict[AttemptKey, str] = {}  # attempt -> why, answered with its final message
         finisher = _Finisher(answers)
         try:
-            async for request in requests:
-                key = key_from_proto(request.key)
-                if key in refused:
-                    if request.final:
-                        await answers.put(log_service_pb2.WriteLogsResponse(
-                            key=request.key, error=refused.pop(key)))
-                    continue
-                try:
-                    writer = writers.get(key)
-                    if writer is None:
-                        writer = writers[key] = self._storage.open_writer(key)
-                    await writer.append(request.content)
-                except FlowError as exc:
-                    writers.pop(key, None)
-                    if request.final:
-                        await answers.put(log_service_pb2.WriteLogsResponse(
-                            key=request.key, error=exc.message))
-                    else:
-                        refused[key] = exc.message
-                    continue
-                if request.final:
-                    finisher.add(request.key, writers.pop(key))
+            async for batch in batches:
+                for request in batch:
+                    await self._take_write(request, writers, refused, finisher, answers)
         finally:
             await finisher.close()
             for writer in writers.values():  # attempts still open when the stream ended
                 await writer.close()
             await answers.put(None)
+
+    async def _take_write(self, request: Any, writers: dict[AttemptKey, AttemptWriter],
+                          refused: dict[AttemptKey, str], finisher: _Finisher,
+                          answers: asyncio.Queue[Any]) -> None:
+        key = key_from_proto(request.key)
+        if key in refused:
+            if request.final:
+                await answers.put((request.key, 0, refused.pop(key)))
+            return
+        try:
+            writer = writers.get(key)
+            if writer is None:
+                writer = writers[key] = self._storage.open_writer(key)
+            await writer.append(request.content)
+        except FlowError as exc:
+            writers.pop(key, None)
+            if request.final:
+                await answers.put((request.key, 0, exc.message))
+            else:
+                refused[key] = exc.message
+            return
+        if request.final:
+            finisher.add(request.key, writers.pop(key))
 
     async def ReadLog(self, request: Any, context: Any) -> Any:
         result = await self._storage.read(

@@ -1,10 +1,11 @@
-"""Ship attempts' output to the logserver: one `LogService.WriteLogs` stream per worker.
+"""Ship attempts' output to the logserver: one `LogService.WriteLogBatches` stream per worker.
 
 Every attempt's `LogShipper` queues its chunks on the worker's `LogMux`, which writes them,
 in order, on one long-lived bidirectional stream (opening a stream per attempt cost more
-CPU than a no-op task itself). The logserver answers each attempt's final message once the
-log is durable; `LogShipper.close()` waits for that answer, so a task's result is
-published only after its log is stored.
+CPU than a no-op task itself), all that queued up meanwhile as one stream message. The
+logserver answers each attempt's final message once the log is durable;
+`LogShipper.close()` waits for that answer, so a task's result is published only after its
+log is stored.
 
 Writers await space in a small bounded queue, so a task printing faster than the logserver
 stores makes the supervisor read its pipes more slowly (backpressure), and memory stays
@@ -68,7 +69,7 @@ def coalesce(requests: list[Any]) -> list[Any]:
 
 
 class LogMux:
-    """The worker's one WriteLogs stream, shared by all its attempts."""
+    """The worker's one WriteLogBatches stream, shared by all its attempts."""
 
     def __init__(self, stub: Any, *, queue_size: int = QUEUE_MESSAGES,
                  retry_pause: float = RETRY_PAUSE) -> None:
@@ -132,7 +133,7 @@ class LogMux:
             if time.monotonic() < self._down_until:
                 self._drop(first, "the logserver is unreachable")
                 continue
-            call = self._stub.WriteLogs()
+            call = self._stub.WriteLogBatches()
             reader = asyncio.create_task(self._read_acks(call), name="log_mux_acks")
             try:
                 await self._write_until_broken(call, first)
@@ -149,13 +150,15 @@ class LogMux:
     async def _write_until_broken(self, call: Any, first: Any) -> None:
         item = first
         while True:
+            # One turn of the loop first: what the other attempts queue in it joins this batch
+            # (under load a batch then carries several attempts' messages, at no latency).
+            await asyncio.sleep(0)
             batch = self._take_ready(item)
             if any(request is _BROKEN for request in batch):
                 for request in batch:
                     self._drop(request, "the log stream to the logserver broke")
                 return
-            for request in coalesce(batch):
-                await call.write(request)
+            await call.write(log_service_pb2.WriteLogBatchesRequest(entries=coalesce(batch)))
             item = await self._queue.get()
 
     async def _read_acks(self, call: Any) -> None:

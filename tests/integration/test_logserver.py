@@ -239,6 +239,25 @@ async def test_one_stream_carries_many_attempts_and_answers_each_final(
     assert refused.key.try_number == 1 and "final" in refused.error
 
 
+async def test_batches_carry_many_attempts_in_one_message(logserver: LogServer) -> None:
+    """WriteLogBatches applies each message's entries in order, with WriteLogs' answers: one
+    per final, an error for a bad key, the other attempts unaffected."""
+    call = logserver.stub.WriteLogBatches()
+    entry = log_service_pb2.WriteLogsRequest
+    await call.write(log_service_pb2.WriteLogBatchesRequest(entries=[
+        entry(key=key(1), content=b"a\n"), entry(key=key(0), content=b"lost\n"),
+        entry(key=key(2), content=b"b\n"), entry(key=key(1), content=b"c\n")]))
+    await call.write(log_service_pb2.WriteLogBatchesRequest(entries=[
+        entry(key=key(2), final=True), entry(key=key(0), final=True),
+        entry(key=key(1), final=True)]))
+    await call.done_writing()
+    by_try = {a.key.try_number: a async for a in call}
+    assert sorted(by_try) == [0, 1, 2] and "try_number" in by_try[0].error
+    assert [(by_try[n].size, by_try[n].error) for n in (1, 2)] == [(4, ""), (2, "")]
+    read = await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=key(1)))
+    assert (read.content, read.complete) == (b"a\nc\n", True)
+
+
 async def test_worker_log_mux_survives_a_logserver_restart(tmp_path: pathlib.Path) -> None:
     """The worker's LogMux ships several attempts over one stream; while the logserver is
     down their output is dropped without blocking, and once it is back a new stream
