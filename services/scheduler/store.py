@@ -127,20 +127,25 @@ async def finish_tries(
     duration and next_retry_at. Returns the total row count."""
     if not rows:
         return 0
-    stmt = update(TI).where(
+    result = await (await session.connection()).execute(_finish_statement(target), list(rows))
+    return int(result.rowcount)
+
+
+@functools.cache
+def _finish_statement(target: TaskInstanceState) -> Update:
+    """finish_tries' UPDATE, built once per target state."""
+    return update(TI).where(
         TI.dag_id == bindparam("b_dag_id"), TI.run_id == bindparam("b_run_id"),
         TI.task_id == bindparam("b_task_id"), TI.map_index == bindparam("b_map_index"),
         TI.try_number == bindparam("b_try_number"),
         # spelled out: an expanding IN cannot go into an executemany
-        or_(*(TI.state == source for source in allowed_sources(target))),
+        or_(*(TI.state == source for source in sorted(allowed_sources(target)))),
     ).values(state=target,
              # The start its claim wrote wins: for a sensor poking again after a reschedule,
-             # its first poke's start (first_start).
+             # its first poke's start (see claim_tis).
              start_date=func.coalesce(TI.start_date, bindparam("b_start_date")),
              end_date=bindparam("b_end_date"), duration=bindparam("b_duration"),
              next_retry_at=bindparam("b_next_retry_at"))
-    result = await (await session.connection()).execute(stmt, list(rows))
-    return int(result.rowcount)
 
 
 async def transition_run(
@@ -156,39 +161,31 @@ async def transition_run(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def claim_ti(
-    session: AsyncSession, key: TIKey, try_number: int, values: dict[str, Any],
-) -> Row[Any] | None:
-    """queued -> running for exactly `try_number`; the updated row, or None if not claimable."""
-    result = await (await core(session)).execute(
-        update(TI).where(*_ti_where(key), TI.try_number == try_number,
-                         TI.state.in_(allowed_sources(TaskInstanceState.RUNNING)))
-        .values(state=TaskInstanceState.RUNNING, **values)
-        .returning(*TI.__table__.columns).execution_options(synchronize_session=False))
-    return result.first()
-
-
-def first_start(now: datetime) -> Any:
-    """A claim's start_date: `now`, unless the try started already (a sensor poking again
-    after a reschedule keeps the start of its first poke; a new try has none)."""
-    return func.coalesce(TI.start_date, now)
-
-
-async def claim_tis(
-    session: AsyncSession, tries: Sequence[tuple[TIKey, int]], values: dict[str, Any],
-) -> list[Row[Any]]:
+async def claim_tis(session: AsyncSession, tries: Sequence[tuple[TIKey, int]],
+                    now: datetime, hostname: str, worker_id: str) -> list[Row[Any]]:
     """queued -> running for each (key, try_number) that is still claimable, in one
-    statement; the updated rows (those missing were not claimable)."""
+    statement; the updated rows (those missing were not claimable). The start is `now`,
+    unless the try started already: a sensor poking again after a reschedule keeps the
+    start of its first poke (a new try has none)."""
     if not tries:
         return []
-    wanted = [(k.dag_id, k.run_id, k.task_id, k.map_index, n) for k, n in tries]
-    result = await (await core(session)).execute(
-        update(TI).where(
-            tuple_(TI.dag_id, TI.run_id, TI.task_id, TI.map_index, TI.try_number).in_(wanted),
-            TI.state.in_(allowed_sources(TaskInstanceState.RUNNING)))
-        .values(state=TaskInstanceState.RUNNING, **values)
-        .returning(*TI.__table__.columns).execution_options(synchronize_session=False))
+    result = await (await core(session)).execute(_claim_statement(), {
+        "b_tries": [(k.dag_id, k.run_id, k.task_id, k.map_index, n) for k, n in tries],
+        "b_now": now, "b_hostname": hostname, "b_worker_id": worker_id})
     return list(result.all())
+
+
+@functools.cache
+def _claim_statement() -> Update:
+    """claim_tis' UPDATE, built once."""
+    return update(TI).where(
+        tuple_(TI.dag_id, TI.run_id, TI.task_id, TI.map_index, TI.try_number).in_(
+            bindparam("b_tries", expanding=True)),
+        TI.state.in_(sorted(allowed_sources(TaskInstanceState.RUNNING))),
+    ).values(state=TaskInstanceState.RUNNING,
+             start_date=func.coalesce(TI.start_date, bindparam("b_now")),
+             hostname=bindparam("b_hostname"), worker_id=bindparam("b_worker_id"),
+             ).returning(*TI.__table__.columns)
 
 
 async def delete_runs(session: AsyncSession, dag_id: str, run_ids: Sequence[str] | None,

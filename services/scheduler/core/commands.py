@@ -265,8 +265,7 @@ async def claim_many(unit: UnitOfWork, requests: Sequence[ClaimRequest],
             wanted.setdefault((req.worker_id, req.hostname), []).append((i, run, req))
     for (worker_id, hostname), items in wanted.items():
         rows = await store.claim_tis(unit.session, [(r.key, r.try_number) for _, _, r in items],
-                                     {"start_date": store.first_start(unit.now),
-                                      "hostname": hostname, "worker_id": worker_id})
+                                     unit.now, hostname, worker_id)
         by_key = {(row.dag_id, row.run_id, row.task_id, row.map_index): row for row in rows}
         for i, run, req in items:
             row = by_key.get((req.key.dag_id, req.key.run_id, req.key.task_id,
@@ -276,7 +275,7 @@ async def claim_many(unit: UnitOfWork, requests: Sequence[ClaimRequest],
                 continue
             ti = run.tis[(req.key.task_id, req.key.map_index)]
             # The index keeps the claim's time (the zombie check's grace period counts from
-            # it); the row keeps a rescheduled sensor's first poke (store.first_start).
+            # it); the row keeps a rescheduled sensor's first poke (store.claim_tis).
             ti.state, ti.worker_id, ti.start_date = TI.RUNNING, worker_id, unit.now
             unit.touched[(run.dag_id, run.run_id)] = run
             unit.changes.append(Change(run.dag_id, run.run_id, run.state, unit.now, req.key,
