@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -11,10 +12,20 @@ from flow.sdk.context import Context, get_current_context
 from flow.sdk.skipping import BranchMixin, SkipMixin, flat_downstream_ids
 
 
+@functools.lru_cache(maxsize=4096)
+def callable_signature(func: Callable[..., Any]) -> inspect.Signature:
+    """`func`'s signature, computed once per process (a worker's DAG template computes its
+    tasks' before it forks, so no task process has to)."""
+    return inspect.signature(func)
+
+
 def determine_kwargs(func: Callable[..., Any], args: Collection[Any],
                      kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """The context keys `func` names (or all of them when it takes **kwargs), as in Airflow."""
-    signature = inspect.signature(func)
+    try:
+        signature = callable_signature(func)
+    except TypeError:  # an unhashable callable
+        signature = inspect.signature(func)
     params = list(signature.parameters.values())
     if any(p.kind == p.VAR_KEYWORD for p in params):
         return dict(kwargs)

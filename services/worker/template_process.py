@@ -92,6 +92,8 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
         send_message(requests, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
         os._exit(0)
     task_process.flush_stdio()  # what the file printed must not reach every child's log
+    with contextlib.suppress(Exception):  # an optimisation only, as the warm-up above
+        task_runner.warm_up_dags(dags.values())
     # Everything imported so far is shared with every child: keep the collector away from it
     # so that the children do not copy those pages (gc.freeze, as prefork servers do).
     gc.collect()
