@@ -4,7 +4,9 @@ cleared tasks run again with the next try number, and the run follows."""
 from __future__ import annotations
 
 import pathlib
+import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -33,7 +35,21 @@ with DAG("mark_demo", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)
 '''
 
 
-platform = module_platform(["example_operations.py"], {"mark_demo.py": SLOW_DAG})
+# A gate file that the one_at_a_time DAG's task waits for (a path no other test uses).
+GATE = pathlib.Path(tempfile.gettempdir()) / f"flow-test-gate-{uuid.uuid4().hex}"
+ONE_AT_A_TIME_DAG = f'''
+from datetime import UTC, datetime
+from flow.operators.bash import BashOperator
+from flow.sdk import DAG
+
+with DAG("one_at_a_time", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC),
+         max_active_runs=1):
+    BashOperator(task_id="gated", bash_command="while [ ! -e {GATE} ]; do sleep 0.05; done")
+'''
+
+
+platform = module_platform(["example_operations.py"], {"mark_demo.py": SLOW_DAG,
+                                                       "one_at_a_time.py": ONE_AT_A_TIME_DAG})
 
 
 
@@ -192,3 +208,30 @@ def test_a_cleared_run_times_out_from_its_new_start(
         assert again.start_date.ToDatetime(tzinfo=UTC) > started
     finally:
         api.close()
+
+
+def test_a_cleared_run_waits_for_max_active_runs(api: RuntimeApi) -> None:
+    """Clearing a finished run of a DAG with max_active_runs=1 while another run is running
+    queues it, as Airflow does; it runs (try 2) once the other run has ended."""
+    api.wait_for_dag("one_at_a_time")
+    GATE.touch()
+    try:
+        first = api.trigger("one_at_a_time")
+        assert api.wait_for_run("one_at_a_time", first.run_id).state == SUCCESS
+        GATE.unlink()
+        second = api.trigger("one_at_a_time")
+        eventually(lambda: api.states("one_at_a_time", second.run_id)["gated"] == "running")
+        api.call(api.tis.ClearTaskInstances, tpb.ClearTaskInstancesRequest(
+            dag_id="one_at_a_time", run_id=first.run_id, task_regex="^gated$"))
+        eventually(lambda: api.get_run("one_at_a_time", first.run_id).state
+                   == common_pb2.DAG_RUN_STATE_QUEUED)
+        time.sleep(1.0)  # time enough to be started and dispatched, were it not held
+        assert api.get_run("one_at_a_time", first.run_id).state \
+            == common_pb2.DAG_RUN_STATE_QUEUED
+        assert api.states("one_at_a_time", first.run_id)["gated"] == "none"
+        GATE.touch()
+        assert api.wait_for_run("one_at_a_time", second.run_id).state == SUCCESS
+        assert api.wait_for_run("one_at_a_time", first.run_id).state == SUCCESS
+        assert _tries(api, "one_at_a_time", first.run_id) == {"gated": ("success", 2)}
+    finally:
+        GATE.unlink(missing_ok=True)

@@ -87,8 +87,10 @@ async def active_or_stored_run(unit: UnitOfWork, dag_id: str, run_id: str,
 
 async def clear(unit: UnitOfWork, request: ClearRequest) -> list[str]:
     """Set the selected finished task instances back to none (their max_tries extended by
-    their retries, as Airflow), move a finished run back to running, and queue those whose
-    upstream is done. Returns the cleared task ids, in topological order."""
+    their retries, as Airflow) and queue those whose upstream is done. A finished run goes
+    back to queued, as Airflow's does, and runs again once its DAG's max_active_runs allows
+    (run_creation.start_run then queues what is ready). Returns the cleared task ids, in
+    topological order."""
     try:
         pattern = re.compile(request.task_regex)
     except re.error as exc:
@@ -109,12 +111,10 @@ async def clear(unit: UnitOfWork, request: ClearRequest) -> list[str]:
     if request.dry_run or not cleared:
         return cleared
     if not active:
-        # A finished run starts over as Airflow's does: queued, then running.
         await unit.set_run_state(run, DagRunState.QUEUED, {"queued_at": unit.now,
                                                            "end_date": None})
-        await unit.set_run_state(run, DagRunState.RUNNING, {"start_date": unit.now})
         unit.index[(run.dag_id, run.run_id)] = run
-        unit.watch_timeout(run)  # dagrun_timeout counts from this new start
+        unit.freed[run.dag_id] = run.spec  # the batch's scheduling step starts it, or not
     for ref in refs:
         ti = run.tis[ref]
         ti.max_tries = ti.try_number + run.spec.tasks[ti.task_id].retries + 1
@@ -124,7 +124,8 @@ async def clear(unit: UnitOfWork, request: ClearRequest) -> list[str]:
             "next_retry_at": None})
     log.info("task_instances_cleared", dag_id=run.dag_id, run_id=run.run_id,
              task_ids=cleared)
-    await unit.evaluate(run, cleared)
+    if active:
+        await unit.evaluate(run, cleared)
     return cleared
 
 

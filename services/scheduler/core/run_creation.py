@@ -78,10 +78,15 @@ async def create_run(unit: UnitOfWork, spec: DagSpec, *, run_id: str, run_type: 
 
 
 async def start_run(unit: UnitOfWork, run: RunRecord) -> None:
-    """queued -> running: arm its dagrun_timeout and queue its root tasks."""
+    """queued -> running: arm its dagrun_timeout (it counts from this start) and queue its
+    root tasks; for a run that ran before and was cleared, the cleared tasks that are ready."""
     await unit.set_run_state(run, DagRunState.RUNNING, {"start_date": unit.now})
     unit.watch_timeout(run)
-    await unit.start(run)
+    if all(ti.state == TI.NONE for ti in run.tis.values()):
+        await unit.start(run)
+    else:
+        await unit.evaluate(run, [t for t in run.spec.tasks if any(
+            ti.state == TI.NONE for ti in run.task_tis(t))])
     unit.touched[(run.dag_id, run.run_id)] = run
 
 
