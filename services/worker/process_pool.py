@@ -39,6 +39,7 @@ T = TypeVar("T")
 
 EXIT_REPORT_SECONDS = 5.0  # a template reports a child's exit code within this
 MAX_TEMPLATES = 32
+TEMPLATE_WAIT_SECONDS = 5.0  # an attempt waits this long at most for its file's template
 # Imported once in the forkserver, so that no task process or template pays for them. Not
 # this module nor the worker's (asyncio, structlog, gRPC): every fork of a template copies
 # what the forkserver loaded, and a smaller process forks and exits faster.
@@ -95,7 +96,7 @@ class ProcessLauncher:
         self._lock = threading.Lock()
         self._use_templates = use_templates
         self._templates: dict[str, Template] = {}  # by path, the newest key only
-        self._starting: set[TemplateKey] = set()
+        self._starting: dict[TemplateKey, threading.Event] = {}  # set once started or failed
         self._failed: set[TemplateKey] = set()
         self._templates_lock = threading.Lock()
         # Starts block for a few ms; their own threads keep them from queueing behind other
@@ -171,8 +172,11 @@ class ProcessLauncher:
                            process.sentinel, process=process)
 
     def _template_for(self, path: str) -> Template | None:
-        """The ready template of `path` as it is now; starts one in the background if
-        there is none (this attempt then goes through the forkserver)."""
+        """The ready template of `path` as it is now, starting one if there is none and
+        waiting (a few seconds at most) while it starts: starting an attempt through the
+        forkserver meanwhile would import the file again in each of them, which costs more
+        CPU than the template's start takes time. None: the attempt goes through the
+        forkserver (no file, the file does not import in a template, or it is slow)."""
         if not self._use_templates or not path or is_spec_fileloc(path):
             # a DAG submitted as data has no file to keep a template of
             return None
@@ -183,12 +187,18 @@ class ProcessLauncher:
             current = self._templates.get(path)
             if current is not None and current.key == key and current.alive:
                 return current
-            if key in self._starting or key in self._failed:
+            if key in self._failed:
                 return None
-            self._starting.add(key)
-        threading.Thread(target=self._start_template, args=(key,), daemon=True,
-                         name="template-start").start()
-        return None
+            started = self._starting.get(key)
+            if started is None:
+                started = self._starting[key] = threading.Event()
+                threading.Thread(target=self._start_template, args=(key,), daemon=True,
+                                 name="template-start").start()
+        started.wait(TEMPLATE_WAIT_SECONDS)
+        with self._templates_lock:
+            current = self._templates.get(path)
+            return current if current is not None and current.key == key \
+                and current.alive else None
 
     def _start_template(self, key: TemplateKey) -> None:
         try:
@@ -196,16 +206,19 @@ class ProcessLauncher:
         except OSError as exc:
             log.warning("template_start_failed", path=key.path, error=str(exc))
             template = None
+        retired: list[Template] = []
         with self._templates_lock:
-            self._starting.discard(key)
+            started = self._starting.pop(key, None)
             if template is None:
                 self._failed.add(key)
-                return
-            old = self._templates.pop(key.path, None)
-            self._templates[key.path] = template
-            retired = [old] if old is not None else []
-            while len(self._templates) > MAX_TEMPLATES:
-                retired.append(self._templates.pop(next(iter(self._templates))))
+            else:
+                old = self._templates.pop(key.path, None)
+                self._templates[key.path] = template
+                retired = [old] if old is not None else []
+                while len(self._templates) > MAX_TEMPLATES:
+                    retired.append(self._templates.pop(next(iter(self._templates))))
+        if started is not None:
+            started.set()  # the attempts waiting for it go on, from it or the forkserver
         for stale in retired:
             stale.retire()
 
