@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -69,7 +70,10 @@ def _json_leaves(text: str) -> Iterator[tuple[str | None, Any]]:
             yield key, item
 
 
+@functools.lru_cache(maxsize=4096)
 def is_sensitive_key(key: str) -> bool:
+    """Whether the values of `key` are masked (asked for every key of every log event: the
+    answer is kept)."""
     lowered = key.lower()
     return any(word in lowered for word in _SENSITIVE_KEYS)
 

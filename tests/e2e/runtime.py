@@ -126,7 +126,8 @@ def started_platform(tmp_path_factory: pytest.TempPathFactory, request: pytest.F
     for name in dag_names:
         shutil.copy(EXAMPLE_DAGS / name, folder / name)
     shutil.copytree(EXAMPLE_DAGS / "templates", folder / "templates")
-    for name, text in (extra_files or {}).items():
+    for name, text in (extra_files or {}).items():  # a name may hold a subfolder
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
     platforms = _Platforms(tmp_path_factory)
     try:

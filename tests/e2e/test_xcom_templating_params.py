@@ -50,11 +50,48 @@ with DAG("bad_default", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UT
     pass
 '''
 
+# DAG-level templating: its own search path (a template file), macros and filters, and
+# rendering to native Python objects.
+DAG_TEMPLATING_DAG = '''
+import os
+from datetime import UTC, datetime
+from flow.operators.bash import BashOperator
+from flow.operators.python import PythonOperator
+from flow.sdk import DAG
+
+with DAG("dag_templating", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC),
+         params={"who": "flow"},
+         template_searchpath=[os.path.join(os.path.dirname(__file__), "greetings")],
+         user_defined_macros={"answer": lambda: 42},
+         user_defined_filters={"shout": lambda text: text.upper() + "!"},
+         render_template_as_native_obj=True):
+    BashOperator(task_id="from_file", bash_command="greet.sh")
+    PythonOperator(task_id="native", python_callable=lambda numbers: sum(numbers),
+                   op_kwargs={"numbers": "{{ [1, 2, answer()] }}"})
+'''
+GREET_TEMPLATE = "echo hello {{ params.who | shout }} {{ answer() }}\n"
+
 
 platform = module_platform(["example_xcom.py", "example_templating.py"],
                            {"bad_inputs.py": BAD_INPUT_DAG,
-                            "bad_default.py": BAD_DEFAULT_DAG},
+                            "bad_default.py": BAD_DEFAULT_DAG,
+                            "dag_templating.py": DAG_TEMPLATING_DAG,
+                            "greetings/greet.sh": GREET_TEMPLATE},
                            {"FLOW_CORE__MAX_XCOM_SIZE": str(MAX_XCOM)})
+
+
+def test_dag_level_templating(api: RuntimeApi) -> None:
+    """A DAG's template_searchpath (a .sh template file), user_defined_macros and
+    user_defined_filters, and render_template_as_native_obj (a list, not its text), as in
+    Airflow."""
+    api.wait_for_dag("dag_templating")
+    run = api.trigger("dag_templating")
+    assert api.wait_for_run("dag_templating", run.run_id).state == (
+        common_pb2.DAG_RUN_STATE_SUCCESS), api.states("dag_templating", run.run_id)
+    assert "hello FLOW! 42" in api.read_log("dag_templating", run.run_id, "from_file")
+    got = api.call(api.xcom.GetXCom, xpb.GetXComRequest(
+        dag_id="dag_templating", run_id=run.run_id, task_id="native"))
+    assert json.loads(got.xcom.value) == 45
 
 
 
