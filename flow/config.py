@@ -60,6 +60,9 @@ class CoreConfig:
     default_pool_task_slot_count: int = 128
     # Airflow's [core] max_active_tasks_per_dag: the limit of a DAG that sets none.
     max_active_tasks_per_dag: int = 16
+    # Airflow's [core] max_map_length: a mapped task has at most this many instances (the
+    # scheduler and the workers both check it: set it alike on every machine).
+    max_map_length: int = 1024
 
 
 @dataclass(frozen=True)
@@ -286,7 +289,8 @@ def _validate(config: FlowConfig) -> None:
     for name, value, least in (
             ("parallelism", config.core.parallelism, 0),
             ("default_pool_task_slot_count", config.core.default_pool_task_slot_count, 0),
-            ("max_active_tasks_per_dag", config.core.max_active_tasks_per_dag, 1)):
+            ("max_active_tasks_per_dag", config.core.max_active_tasks_per_dag, 1),
+            ("max_map_length", config.core.max_map_length, 1)):
         if value < least:
             raise InvalidArgumentError(
                 f"Config 'FLOW_CORE__{name.upper()}' has value {value}. Must be at least "

@@ -75,6 +75,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         stack.callback(broadcaster.close)
         core = SchedulingCore(create_sessions(engine), DispatchPublisher(js), broadcaster.publish,
                               max_xcom_size=config.core.max_xcom_size,
+                              max_map_length=config.core.max_map_length,
                               cancel=CancelPublisher(nc),
                               conf_overrides_params=config.core.dag_run_conf_overrides_params,
                               admission=Admission(

@@ -87,7 +87,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
             js=js, execution_stub=task_execution_service_pb2_grpc.TaskExecutionServiceStub(
                 scheduler), log_mux=log_mux,
             launcher=launcher, worker_id=worker_id, ack_wait=config.nats.ack_wait_seconds,
-            kill_grace=wc.kill_grace_seconds)
+            kill_grace=wc.kill_grace_seconds, max_map_length=config.core.max_map_length)
         runner = AttemptRunner(ctx)
 
         async def cancel_requested(msg: Msg) -> None:

@@ -26,6 +26,7 @@ from flow.bus import subjects
 from flow.bus.jetstream import publish_event
 from flow.errors import ConflictError, FlowError, NotFoundError, UnavailableError
 from flow.log import mask_text
+from flow.sdk.mapped import MAX_MAP_LENGTH
 from flow.v1 import common_pb2, dag_run_service_pb2, dispatch_pb2, variable_service_pb2
 from flow.v1 import task_execution_service_pb2 as pb
 from services.worker.log_shipper import LogMux, LogShipper, supervisor_line
@@ -165,6 +166,7 @@ class WorkerContext:
     worker_id: str
     ack_wait: float
     kill_grace: float
+    max_map_length: int = MAX_MAP_LENGTH  # [core] max_map_length, checked in the task process
     hostname: str = field(default_factory=socket.gethostname)
     claims: ClaimBatcher = field(init=False)
     running: dict[str, CancelEvent] = field(default_factory=dict)
@@ -221,7 +223,8 @@ def _payload(dispatch: Any, claim: Any, ctx: WorkerContext) -> dict[str, Any]:
             "max_tries": dispatch.max_tries, "fileloc": dispatch.fileloc,
             "logical_date": logical.ToDatetime(tzinfo=UTC).isoformat() if logical else None,
             "conf": conf if isinstance(conf, dict) else {}, "hostname": ctx.hostname,
-            "worker_id": ctx.worker_id, **_run_dates(claim), **_ti_start(claim),
+            "worker_id": ctx.worker_id, "max_map_length": ctx.max_map_length,
+            **_run_dates(claim), **_ti_start(claim),
             **_dag_spec(claim)}
 
 

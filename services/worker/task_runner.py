@@ -28,7 +28,7 @@ from flow.sdk.exceptions import (
     FlowTaskTerminated,
 )
 from flow.sdk.loader import load_dags_from_file
-from flow.sdk.mapped import check_mappable
+from flow.sdk.mapped import MAX_MAP_LENGTH, check_mappable
 from flow.sdk.param import param_values
 from flow.sdk.templating import ConnectionAccessor, VariableAccessor
 from flow.sdk.xcom_arg import XCOM_RETURN_KEY
@@ -293,7 +293,8 @@ def _execute(payload: dict[str, Any], comms: Comms,
                 comms.send({"op": "rendered_fields", "fields": rendered})
             result = task.execute(context)
             pushing = getattr(task, "do_xcom_push", True) and result is not None
-            check_mappable(task, {**ti.pushed, **({XCOM_RETURN_KEY: result} if pushing else {})})
+            check_mappable(task, {**ti.pushed, **({XCOM_RETURN_KEY: result} if pushing else {})},
+                           int(payload.get("max_map_length") or MAX_MAP_LENGTH))
             if pushing:
                 problem = json_problem(result)
                 if problem is not None:

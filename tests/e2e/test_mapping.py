@@ -5,6 +5,7 @@ inputs that cannot be mapped over failing with Airflow's messages."""
 from __future__ import annotations
 
 import json
+import pathlib
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from flow.v1 import common_pb2
 from flow.v1 import task_instance_service_pb2 as tpb
 from flow.v1 import xcom_service_pb2 as xpb
 from tests.e2e.runtime import RuntimeApi, module_platform
+from tests.fixtures.platform import PlatformFactory
 
 pytestmark = pytest.mark.e2e
 FAILED = common_pb2.DAG_RUN_STATE_FAILED
@@ -126,3 +128,44 @@ def test_inputs_that_cannot_be_mapped_fail_the_task_that_pushed_them(api: Runtim
         "bad_mapping", run_id, "nothing")
     assert "unmappable return value length: 2000 > 1024" in api.read_log(
         "bad_mapping", run_id, "too_many")
+
+
+SHORT_MAPS_DAG = '''
+from datetime import UTC, datetime
+from flow.sdk import DAG, task
+
+with DAG("short_maps", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC)):
+    @task
+    def five():
+        return [1, 2, 3, 4, 5]
+
+    @task
+    def show(x):
+        print(x)
+
+    show.expand(x=five())
+    show.override(task_id="over_literal").expand(x=[1, 2, 3, 4])
+'''
+
+
+def test_max_map_length_comes_from_the_configuration(
+        tmp_path: pathlib.Path, platform_factory: PlatformFactory) -> None:
+    """FLOW_CORE__MAX_MAP_LENGTH (Airflow's [core] max_map_length) bounds both checks: the
+    task that pushes too many elements fails with Airflow's message (worker side), and a
+    literal list longer than the limit is not expanded (scheduler side: upstream_failed, as
+    any mapping that cannot be made, with the reason in the scheduler's log)."""
+    (tmp_path / "short_maps.py").write_text(SHORT_MAPS_DAG)
+    platform = platform_factory(tmp_path / "short_maps.py",
+                                extra_env={"FLOW_CORE__MAX_MAP_LENGTH": "3"})
+    api = RuntimeApi(platform)
+    try:
+        api.wait_for_dag("short_maps")
+        run_id, states = api.run_to_end("short_maps", expect=FAILED)
+        assert states == {"five": "failed", "show": "upstream_failed",
+                          "over_literal": "upstream_failed"}
+        assert "unmappable return value length: 5 > 3" in api.read_log(
+            "short_maps", run_id, "five")
+        assert "it maps over 4 elements; at most 3 are allowed" in platform.services[
+            "scheduler"].log_tail(size=1_000_000)
+    finally:
+        api.close()

@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flow.errors import FlowError, InvalidArgumentError, UnavailableError
+from flow.sdk.mapped import MAX_MAP_LENGTH
 from flow.states import DagRunState, TaskInstanceState
 from services.scheduler import store
 from services.scheduler.core import backfills, commands, operations, run_creation, run_operations
@@ -54,6 +55,7 @@ class SchedulingCore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publish,
                  notify: Notify, *, max_xcom_size: int = 1 << 20,
+                 max_map_length: int = MAX_MAP_LENGTH,
                  cancel: Cancel | None = None, conf_overrides_params: bool = True,
                  admission: Admission | None = None) -> None:
         self.sessions = sessions
@@ -66,6 +68,7 @@ class SchedulingCore:
         self.republish_needed = False
         self._publish, self._notify, self._cancel = publish, notify, cancel
         self._max_xcom_size = max_xcom_size
+        self._max_map_length = max_map_length
         self._conf_overrides_params = conf_overrides_params
         self._lock = asyncio.Lock()
         self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
@@ -93,7 +96,8 @@ class SchedulingCore:
             if self._stale:
                 await self._reload()
             async with self.sessions.begin() as session:
-                unit = UnitOfWork(session, self.index, datetime.now(UTC))
+                unit = UnitOfWork(session, self.index, datetime.now(UTC),
+                                  max_map_length=self._max_map_length)
                 # The batch's claims go first, together: one statement per worker.
                 claims = [(op, f) for op, f in batch if isinstance(op, ClaimOp)]
                 if claims:

@@ -56,10 +56,12 @@ class IndexOutOfSyncError(Exception):
 class UnitOfWork:
     """Transitions of one batch; `session` is inside the batch's transaction."""
 
-    def __init__(self, session: AsyncSession, index: RunIndex, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, index: RunIndex, now: datetime, *,
+                 max_map_length: int = MAX_MAP_LENGTH) -> None:
         self.session = session
         self.index = index
         self.now = now
+        self.max_map_length = max_map_length  # [core] max_map_length
         self.dispatches: list[Dispatch] = []
         self.changes: list[Change] = []
         self.retries: list[tuple[datetime, TIKey]] = []
@@ -267,9 +269,9 @@ class UnitOfWork:
                 if problem:
                     return 0, problem
             total *= length
-        if total > MAX_MAP_LENGTH:
-            return 0, (f"it maps over {total} elements; at most {MAX_MAP_LENGTH} are "
-                       "allowed")
+        if total > self.max_map_length:
+            return 0, (f"it maps over {total} elements; at most {self.max_map_length} are "
+                       "allowed (FLOW_CORE__MAX_MAP_LENGTH)")
         return total, ""
 
     async def _xcom_length(self, run: RunRecord, task_id: str, key: str) -> tuple[int, str]:
