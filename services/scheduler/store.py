@@ -127,7 +127,7 @@ async def finish_tries(
     duration and next_retry_at. Returns the total row count."""
     if not rows:
         return 0
-    result = await (await session.connection()).execute(_finish_statement(target), list(rows))
+    result = await (await core(session)).execute(_finish_statement(target), list(rows))
     return int(result.rowcount)
 
 

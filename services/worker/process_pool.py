@@ -55,7 +55,7 @@ class TaskProcess:
     sentinel, or a pidfd for a child of a DAG template)."""
 
     def __init__(self, pid: int, output_fd: int, control: socket.socket, spawn_seconds: float,
-                  sentinel: int, *, process: BaseProcess | None = None,
+                 sentinel: int, *, process: BaseProcess | None = None,
                  exit_future: Future[int] | None = None,
                  on_close: Callable[[], None] | None = None) -> None:
         self.pid = pid

@@ -70,7 +70,8 @@ class UnitOfWork:
         # Running attempts to stop after the commit: (worker_id, attempt key).
         self.cancels: list[tuple[str, str]] = []
         self.touched: dict[tuple[str, str], RunRecord] = {}
-        # DAGs a finished run freed a slot of: their queued runs may start, and more be made.
+        # DAGs whose queued runs may start now and more be made: a run of theirs ended
+        # (freeing a slot) or went back to queued (a clear of a finished run).
         self.freed: dict[str, DagSpec] = {}
         self.freed_backfills: set[int] = set()  # backfills whose runs ended: complete?
         # Cron ticks to arm after the commit: (when, dag_id); due times are in the DB too.
