@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+from flow.db import sqlite_inline
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -17,10 +17,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={sqlite_inline.INLINE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def _connect_inline(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Connect through `sqlite_inline` (statements run in the event loop's thread)."""
+    return dialect.dbapi.connect(*cargs, async_creator_fn=sqlite_inline.connect, **cparams)
 
 
 def with_driver(url: str, *, sqlite: str, postgresql: str = "postgresql+psycopg") -> str:
@@ -46,6 +51,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
     engine = _create_async_engine(url, **kwargs)
     if is_sqlite:
+        event.listen(engine.sync_engine, "do_connect", _connect_inline)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
