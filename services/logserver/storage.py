@@ -94,8 +94,12 @@ def _ended(mode: int) -> bool:
 
 
 def _open_for_append(log_path: pathlib.Path) -> int:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    return os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    try:
+        return os.open(log_path, flags, 0o644)
+    except FileNotFoundError:  # the task's first attempt: its folder is new (a syscall each)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(log_path, flags, 0o644)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -195,15 +199,24 @@ class LogStorage:
             weakref.WeakValueDictionary())
 
     def log_path(self, key: AttemptKey) -> pathlib.Path:
-        """The attempt's `.log` file (docs/internals.md layout)."""
+        """The attempt's `.log` file, as Airflow lays it out (docs/internals.md): a
+        `map_index=` folder only for a mapped task's instances. A log an earlier version
+        kept under `map_index=-1/` is still found there."""
+        task = self._task_folder(key)
+        if key.map_index >= 0:
+            return task / f"map_index={int(key.map_index)}" / f"attempt={int(key.try_number)}.log"
+        log_path = task / f"attempt={int(key.try_number)}.log"
+        legacy = task / "map_index=-1" / log_path.name
+        return legacy if not log_path.exists() and legacy.exists() else log_path
+
+    def _task_folder(self, key: AttemptKey) -> pathlib.Path:
         folder = self.base_dir.joinpath(
             f"dag_id={_escape(key.dag_id)}", f"run_id={_escape(key.run_id)}",
-            f"task_id={_escape(key.task_id)}", f"map_index={int(key.map_index)}")
-        log_path = folder / f"attempt={int(key.try_number)}.log"
+            f"task_id={_escape(key.task_id)}")
         # defence in depth (the escaping already rules it out), without touching the disk
-        if not pathlib.Path(os.path.normpath(log_path)).is_relative_to(self.base_dir):
+        if not pathlib.Path(os.path.normpath(folder)).is_relative_to(self.base_dir):
             raise InvalidArgumentError("The attempt key escapes the logs directory.", field="key")
-        return log_path
+        return folder
 
     def _attempt(self, key: AttemptKey) -> _Attempt:
         key.validate()

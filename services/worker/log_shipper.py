@@ -31,6 +31,7 @@ log = structlog.get_logger(__name__)
 
 MAX_CHUNK = 64 * 1024
 QUEUE_MESSAGES = 64
+HOLD_SECONDS = 0.1  # output waits this long at most for more to ship with (LogShipper)
 RETRY_PAUSE = 1.0  # after a failed stream, output is dropped for this long before a retry
 _BROKEN = object()  # queued by the ack reader when the stream ended under the writer
 
@@ -178,34 +179,92 @@ class LogMux:
 
 
 class LogShipper:
-    """One attempt's log on the worker's mux: `write()` chunks, then `close()` once."""
+    """One attempt's log on the worker's mux: `write()` chunks, then `close()` once.
 
-    def __init__(self, mux: LogMux, key: Any, *, timeout: float = 30.0) -> None:
+    Output is held for up to `hold` seconds (or until MAX_CHUNK of it is waiting) before it
+    ships, so what a short attempt writes (the supervisor's first line, the task's output,
+    its exit line) leaves as one message together with the final mark, and a chatty task
+    sends a message per `hold` rather than per line. Followers of a live log see its lines
+    at most `hold` seconds late."""
+
+    def __init__(self, mux: LogMux, key: Any, *, timeout: float = 30.0,
+                 hold: float = HOLD_SECONDS) -> None:
         self._mux = mux
         self._key = key
         self._timeout = timeout
+        self._hold = hold
         self._closed = False
+        self._held = bytearray()
+        self._timer: asyncio.TimerHandle | None = None
+        self._released: asyncio.Task[None] | None = None  # a timer's send, maybe still queued
 
     async def write(self, data: bytes) -> None:
         """Queue output to ship; waits while the mux's queue is full (backpressure)."""
         if not data or self._closed:
             return
-        for start in range(0, len(data), MAX_CHUNK):
-            content = _mask(data[start:start + MAX_CHUNK])
-            await self._mux.send(log_service_pb2.WriteLogsRequest(key=self._key, content=content))
+        self._held += data
+        while len(self._held) >= MAX_CHUNK:
+            chunk = bytes(self._held[:MAX_CHUNK])
+            del self._held[:MAX_CHUNK]
+            await self._send(chunk)
+        if self._held and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._hold, self._release)
+
+    def _release(self) -> None:
+        """The hold is over: ship what is held without waiting for more."""
+        self._timer = None
+        if self._held:
+            chunk = bytes(self._held)
+            self._held.clear()
+            self._released = asyncio.create_task(self._send_after(self._released, chunk))
+
+    async def _send_after(self, previous: asyncio.Task[None] | None, chunk: bytes) -> None:
+        if previous is not None:
+            await previous
+        await self._mux.send(self._request(chunk))
+
+    async def _wait_released(self) -> None:
+        """What a timer released is queued (it may have waited for queue space)."""
+        released, self._released = self._released, None
+        if released is not None:
+            await released
+
+    async def _send(self, content: bytes, *, final: bool = False) -> None:
+        """Send in order: after what a timer released."""
+        await self._wait_released()
+        await self._mux.send(self._request(content, final=final))
+
+    def _request(self, content: bytes, *, final: bool = False) -> Any:
+        return log_service_pb2.WriteLogsRequest(key=self._key, content=_mask(content),
+                                                final=final)
+
+    def _take_held(self) -> bytes:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        held = bytes(self._held)
+        self._held.clear()
+        return held
 
     async def drain(self) -> None:
         """Stop writing without ending the log (a sensor's poke: the try goes on); what was
         written is on its way, not yet known durable."""
+        if self._closed:
+            return
         self._closed = True
+        if held := self._take_held():
+            await self._send(held)
+        else:
+            await self._wait_released()
 
     async def close(self) -> None:
-        """Send the final message and wait for the logserver's answer (bounded)."""
+        """Send what is held with the final mark and wait for the logserver's answer
+        (bounded)."""
         if self._closed:
             return
         self._closed = True
         answer = self._mux.expect_ack(self._key)
-        await self._mux.send(log_service_pb2.WriteLogsRequest(key=self._key, final=True))
+        await self._send(self._take_held(), final=True)
         try:
             error = await asyncio.wait_for(answer, self._timeout)
         except TimeoutError:

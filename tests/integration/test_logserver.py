@@ -87,8 +87,23 @@ async def test_write_then_read_and_follow(logserver: LogServer) -> None:
     assert b"".join(m.content for m in followed) == b"world\n"
     assert followed[-1].next_offset == 12
     on_disk = logserver.base_dir / "dag_id=etl" / "run_id=manual__1" / "task_id=extract"
-    assert (on_disk / "map_index=-1" / "attempt=1.log").read_bytes() == b"hello\nworld\n"
-    assert not (on_disk / "map_index=-1" / "attempt=1.log").stat().st_mode & 0o222  # ended
+    assert (on_disk / "attempt=1.log").read_bytes() == b"hello\nworld\n"  # Airflow's layout
+    assert not (on_disk / "attempt=1.log").stat().st_mode & 0o222  # ended
+    await write(logserver.stub, key(map_index=3), [b"mapped\n"])
+    assert (on_disk / "map_index=3" / "attempt=1.log").read_bytes() == b"mapped\n"
+
+
+async def test_a_log_in_the_earlier_layout_is_still_served(logserver: LogServer) -> None:
+    """Logs written before the layout followed Airflow's (`map_index=-1/` for every task)
+    read back, and an attempt appending to one goes on in the same file."""
+    legacy = (logserver.base_dir / "dag_id=etl" / "run_id=manual__1" / "task_id=extract"
+              / "map_index=-1" / "attempt=1.log")
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(b"before\n")
+    await write(logserver.stub, key(), [b"after\n"])
+    read = await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=key()))
+    assert (read.content, read.complete) == (b"before\nafter\n", True)
+    assert legacy.read_bytes() == b"before\nafter\n"
 
 
 async def test_missing_log_reads_as_not_existing(logserver: LogServer) -> None:
@@ -306,3 +321,49 @@ async def test_worker_log_mux_survives_a_logserver_restart(tmp_path: pathlib.Pat
         read = await storage.read(AttemptKey("etl", "manual__1", "extract", -1, n))
         assert (read.content, read.complete) == (f"attempt {n}\n".encode(), True)
     assert not (await storage.read(AttemptKey("etl", "manual__1", "extract", -1, 4))).exists
+
+
+async def test_log_shipper_holds_output_briefly_and_keeps_its_order(
+        logserver: LogServer) -> None:
+    """A shipper holds what is written for a moment: an attempt that ends within it sends
+    its lines and the final mark as one message; output that waits longer reaches the
+    logserver without the attempt ending; big writes go at once; the order never changes."""
+    from services.worker.log_shipper import MAX_CHUNK, LogMux, LogShipper
+
+    sent: list[Any] = []
+
+    class CountingMux(LogMux):
+        async def send(self, request: Any) -> None:
+            sent.append(request)
+            await super().send(request)
+
+    mux = CountingMux(logserver.stub)
+
+    async def read(k: common_pb2.TaskInstanceKey) -> log_service_pb2.ReadLogResponse:
+        return await logserver.stub.ReadLog(log_service_pb2.ReadLogRequest(key=k))
+
+    try:
+        short = LogShipper(mux, key(1), timeout=10, hold=30)
+        for line in (b"start\n", b"output\n", b"exit 0\n"):
+            await short.write(line)
+        await short.close()
+        assert [(r.content, r.final) for r in sent] == [(b"start\noutput\nexit 0\n", True)]
+        assert (await read(key(1))).content == b"start\noutput\nexit 0\n"
+
+        sent.clear()
+        slow = LogShipper(mux, key(2), timeout=10, hold=0.05)
+        await slow.write(b"first\n")
+        for _ in range(200):  # released by the hold's timer, while the attempt goes on
+            if (await read(key(2))).content == b"first\n":
+                break
+            await asyncio.sleep(0.02)
+        assert (await read(key(2))).content == b"first\n"
+        big = b"x" * (MAX_CHUNK + 10) + b"\n"
+        await slow.write(big)  # a full chunk leaves at once, the rest is held
+        await slow.write(b"last\n")
+        await slow.close()
+        assert [len(r.content) for r in sent] == [6, MAX_CHUNK, 11 + 5]
+        answer = await read(key(2))
+        assert (answer.content, answer.complete) == (b"first\n" + big + b"last\n", True)
+    finally:
+        await mux.aclose()
