@@ -143,7 +143,7 @@ def configure_logging(service: str, *, json: bool | None = None, level: int = lo
     structlog.configure(
         processors=[*shared, *tail, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(sys.stderr),  # a line is one write
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
