@@ -27,7 +27,7 @@ from flow.log import configure_logging, register_secret
 from flow.service import run_service
 from flow.v1 import log_service_pb2_grpc, task_execution_service_pb2_grpc
 from services.worker.attempt import AttemptRunner, WorkerContext, on_cancel_request
-from services.worker.consumer import QueueConsumer
+from services.worker.consumer import QueueConsumer, batch_goal
 from services.worker.heartbeat import Heartbeat
 from services.worker.log_shipper import LogMux
 from services.worker.process_pool import ProcessLauncher
@@ -88,6 +88,7 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
                 scheduler), log_mux=log_mux,
             launcher=launcher, worker_id=worker_id, ack_wait=config.nats.ack_wait_seconds,
             kill_grace=wc.kill_grace_seconds, max_map_length=config.core.max_map_length)
+        stack.push_async_callback(ctx.acks.flush)  # before the NATS connection closes
         runner = AttemptRunner(ctx)
 
         async def cancel_requested(msg: Msg) -> None:
@@ -97,7 +98,8 @@ async def run(config: FlowConfig, *, stop: asyncio.Event | None = None,
         slots = asyncio.Semaphore(wc.concurrency)
         fetch_timeout = 5.0 if len(wc.queues) == 1 else 1.0  # a held slot waits at most this
         consumers = [QueueConsumer(q, await queue_subscription(js, q, config.nats), slots,
-                                   runner.handle, fetch_timeout=fetch_timeout)
+                                   runner.handle, fetch_timeout=fetch_timeout,
+                                   batch_goal=batch_goal(wc.concurrency))
                      for q in wc.queues]
         heartbeat = Heartbeat(kv, worker_id, wc.queues, wc.concurrency,
                               lambda: list(ctx.running), wc.heartbeat_interval_seconds,

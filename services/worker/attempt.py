@@ -29,6 +29,7 @@ from flow.log import mask_text
 from flow.sdk.mapped import MAX_MAP_LENGTH
 from flow.v1 import common_pb2, dag_run_service_pb2, dispatch_pb2, variable_service_pb2
 from flow.v1 import task_execution_service_pb2 as pb
+from services.worker.consumer import DeferredAcks
 from services.worker.log_shipper import LogMux, LogShipper, supervisor_line
 from services.worker.process_pool import ProcessLauncher
 from services.worker.scheduler_client import RPC_TIMEOUT, ClaimBatcher, call_scheduler
@@ -176,6 +177,7 @@ class WorkerContext:
     # not applied yet.
     finished: dict[str, float] = field(default_factory=dict)
     abandon: asyncio.Event = field(default_factory=asyncio.Event)
+    acks: DeferredAcks = field(default_factory=DeferredAcks)  # of messages whose result is stored
 
     def recently_finished(self, window: float = RECENT_SECONDS) -> list[str]:
         horizon = time.monotonic() - window
@@ -380,7 +382,7 @@ class AttemptRunner:
             ran = time.monotonic()
             stored = await self._publish(_event(dispatch, outcome, ctx.worker_id), queue)
             if stored:
-                await msg.ack()
+                ctx.acks.ack(msg)
         finally:
             ctx.release(attempt_key)
             # listed in heartbeats while the scheduler may not have applied it; a sensor's

@@ -20,6 +20,13 @@ from nats.js import JetStreamContext
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Msg, str], Awaitable[None]]
+LINGER_SECONDS = 0.02  # a busy worker waits this long at most for a bigger fetch
+ACK_DELAY_SECONDS = 0.02  # an ack waits this long at most for others to leave with
+
+
+def batch_goal(concurrency: int) -> int:
+    """How many free slots a busy worker gathers for one fetch: a quarter of its slots."""
+    return max(1, concurrency // 4)
 
 
 class QueueConsumer:
@@ -27,12 +34,14 @@ class QueueConsumer:
 
     def __init__(self, queue: str, sub: JetStreamContext.PullSubscription,
                  slots: asyncio.Semaphore, handler: Handler, *, fetch_timeout: float = 5.0,
-                 ) -> None:
+                 batch_goal: int = 1, linger: float = LINGER_SECONDS) -> None:
         self.queue = queue
         self._sub = sub
         self._slots = slots
         self._handler = handler
         self._fetch_timeout = fetch_timeout
+        self._batch_goal = batch_goal
+        self._linger = linger
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -66,11 +75,40 @@ class QueueConsumer:
         if stop_wait.done():
             self._slots.release()
             return 0
-        count = 1
+        count = 1 + await self._take_free()
+        if count < self._batch_goal:
+            count += await self._wait_for_more(count, stop_wait)
+        return count
+
+    async def _take_free(self) -> int:
+        count = 0
         while not self._slots.locked():
             await self._slots.acquire()
             count += 1
         return count
+
+    async def _wait_for_more(self, have: int, stop_wait: asyncio.Future[Any]) -> int:
+        """With most slots busy, wait a moment (`linger`, at most) for more of them to free
+        up, so that one fetch and one claim serve several attempts: under load each of those
+        round trips costs more CPU than the wait costs time. An idle worker never waits."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._linger
+        got = 0
+        while have + got < self._batch_goal and not stop_wait.done():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            more: asyncio.Future[Any] = asyncio.ensure_future(self._slots.acquire())
+            await asyncio.wait([more, stop_wait], timeout=remaining,
+                               return_when=asyncio.FIRST_COMPLETED)
+            if not more.done():
+                more.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await more
+            if not more.done() or more.cancelled():
+                break
+            got += 1 + await self._take_free()
+        return got
 
     async def _fetch(self, batch: int, stop_wait: asyncio.Future[Any]) -> list[Msg]:
         fetch: asyncio.Future[list[Msg]] = asyncio.ensure_future(
@@ -96,3 +134,41 @@ class QueueConsumer:
             log.exception("attempt_handler_crashed", queue=self.queue)
         finally:
             self._slots.release()
+
+
+class DeferredAcks:
+    """Acks of task messages whose results are stored, sent together: the acks gathered
+    within `delay` leave in one write to NATS instead of one each (a write is the costliest
+    step of an ack). Nothing waits for an ack: a lost one only means a redelivery after
+    ack_wait, which the claim then refuses (the attempt has ended)."""
+
+    def __init__(self, delay: float = ACK_DELAY_SECONDS) -> None:
+        self._delay = delay
+        self._msgs: list[Msg] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: set[asyncio.Task[None]] = set()
+
+    def ack(self, msg: Msg) -> None:
+        self._msgs.append(msg)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._delay, self._due)
+
+    def _due(self) -> None:
+        self._timer = None
+        task = asyncio.create_task(self._send(), name="acks")
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def flush(self) -> None:
+        """Send the gathered acks now, and wait for sends already under way."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        await asyncio.gather(self._send(), *self._flushing, return_exceptions=True)
+
+    async def _send(self) -> None:
+        msgs, self._msgs = self._msgs, []
+        results = await asyncio.gather(*(msg.ack() for msg in msgs), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            log.warning("acks_failed", count=len(failed), error=repr(failed[0]))
