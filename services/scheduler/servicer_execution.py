@@ -38,18 +38,24 @@ class TaskExecutionServicer(task_execution_service_pb2_grpc.TaskExecutionService
             raise InvalidArgumentError("claims must hold at least one claim.", field="claims")
         outcomes = await self._core.claim_attempts([_claim_request(c) for c in request.claims])
         response = task_execution_service_pb2.ClaimAttemptsResponse()
+        runs: dict[int, Any] = {}  # claims of one run (a fan-out's) share its message
         for outcome in outcomes:
             if isinstance(outcome, FlowError):
                 response.outcomes.add(error=task_execution_service_pb2.ClaimError(
                     code=int(outcome.code), message=outcome.message, reason=outcome.reason))
             else:
-                response.outcomes.add(claim=await self._claimed(*outcome))
+                run, ti = outcome
+                if id(run) not in runs:
+                    runs[id(run)] = convert.dag_run_to_proto(run)
+                response.outcomes.add(claim=await self._claimed(run, ti, runs[id(run)]))
         return response
 
-    async def _claimed(self, run: Any, ti: Any) -> Any:
+    async def _claimed(self, run: Any, ti: Any, dag_run: Any = None) -> Any:
         """The claim's answer; for a DAG submitted as data, with the task's spec (the
         worker builds the task from it instead of importing a file)."""
-        answer = _claimed(run, ti)
+        answer = task_execution_service_pb2.ClaimAttemptResponse(
+            dag_run=dag_run if dag_run is not None else convert.dag_run_to_proto(run),
+            task_instance=convert.ti_to_proto(ti))
         spec = await self._specs.task_spec(run, ti.task_id)
         if spec is not None:
             answer.dag_spec.CopyFrom(spec)
@@ -144,7 +150,3 @@ def _claim_request(request: Any) -> ClaimRequest:
     return ClaimRequest(convert.key_from_proto(request.key), request.key.try_number,
                         request.worker_id, request.hostname)
 
-
-def _claimed(run: Any, ti: Any) -> Any:
-    return task_execution_service_pb2.ClaimAttemptResponse(
-        dag_run=convert.dag_run_to_proto(run), task_instance=convert.ti_to_proto(ti))

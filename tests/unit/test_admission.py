@@ -137,3 +137,18 @@ def test_pool_slots_above_the_pool_size_never_run() -> None:
     with capture_logs() as logs:
         assert _admit(admission, unit, [(run, "big"), (run, "small")]) == [("r", "small")]
     assert "task_pool_slots_exceed_pool" in [e["event"] for e in logs]
+
+
+def test_a_run_knows_when_some_instance_is_unfinished() -> None:
+    """RunRecord.has_unfinished, asked after each batch: right whichever instance finishes
+    last, and after one is cleared again."""
+    run = _run("r", {f"t{i}": {} for i in range(5)})
+    order = ["t4", "t0", "t2", "t3", "t1"]
+    for task_id in order:
+        assert run.has_unfinished()
+        run.tis[(task_id, -1)].state = TI.SUCCESS
+    assert not run.has_unfinished()
+    run.tis[("t2", -1)].state = TI.NONE  # cleared
+    assert run.has_unfinished()
+    run.tis[("t2", -1)].state = TI.SKIPPED
+    assert not run.has_unfinished()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flow.states import DagRunState, TaskInstanceState
+from flow.states import TI_FINISHED, DagRunState, TaskInstanceState
 from services.scheduler.core.priority import effective_weights
 
 # One task instance of a run: (task_id, map_index); map_index -1 unless the task is mapped.
@@ -144,7 +144,7 @@ class DagSpec:
         first = next(iter(self.tasks.values()), None)
         return first.queue if first is not None else "default"
 
-    @property
+    @functools.cached_property
     def leaves(self) -> list[str]:
         return [t.task_id for t in self.tasks.values() if not t.downstream]
 
@@ -254,6 +254,7 @@ class RunRecord:
     tis: dict[Ref, TIRecord] = field(default_factory=dict)
     # Mapped tasks already expanded: how many instances each has (map_index 0..n-1).
     map_counts: dict[str, int] = field(default_factory=dict)
+    _unfinished: Ref | None = field(default=None, repr=False, compare=False)
 
     def add_ti(self, ti: TIRecord) -> None:
         self.tis[ti.ref] = ti
@@ -272,3 +273,17 @@ class RunRecord:
     def states(self) -> list[tuple[str, TaskInstanceState]]:
         """(task_id, state) of every task instance."""
         return [(task_id, ti.state) for (task_id, _), ti in self.tis.items()]
+
+    def has_unfinished(self) -> bool:
+        """Whether some task instance has not finished. Asked after every batch that touched
+        the run: it first looks at the instance it found unfinished last time, and otherwise
+        searches from the newest (the last to finish, usually), so a big run costs O(1) per
+        question rather than a walk over every instance."""
+        hint = self.tis.get(self._unfinished) if self._unfinished is not None else None
+        if hint is not None and hint.state not in TI_FINISHED:
+            return True
+        for ref in reversed(self.tis):
+            if self.tis[ref].state not in TI_FINISHED:
+                self._unfinished = ref
+                return True
+        return False

@@ -327,7 +327,7 @@ class UnitOfWork:
     async def finish_runs(self) -> None:
         """Finish every touched run whose task instances all finished (decided by its leaves)."""
         for run in self.touched.values():
-            if run.state != DagRunState.RUNNING:
+            if run.state != DagRunState.RUNNING or run.has_unfinished():
                 continue
             final = run_final_state(run.states(), run.spec.leaves)
             if final is None:
