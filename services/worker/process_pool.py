@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
@@ -56,7 +56,7 @@ class TaskProcess:
 
     def __init__(self, pid: int, output_fd: int, control: socket.socket, spawn_seconds: float,
                  sentinel: int, *, process: BaseProcess | None = None,
-                 exit_future: Future[int] | None = None,
+                 exit_future: asyncio.Future[int] | None = None,
                  on_close: Callable[[], None] | None = None) -> None:
         self.pid = pid
         self.output_fd = output_fd
@@ -75,8 +75,7 @@ class TaskProcess:
             return 255 if code is None else code
         assert self._exit_future is not None
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(self._exit_future),
-                                          EXIT_REPORT_SECONDS)
+            return await asyncio.wait_for(self._exit_future, EXIT_REPORT_SECONDS)
         except TimeoutError:
             return 255
 
@@ -132,24 +131,41 @@ class ProcessLauncher:
         process.close()
         return elapsed
 
-    def start(self, payload: dict[str, Any]) -> TaskProcess:
-        """Start one task process (blocking for a few ms; call it through a thread): forked
-        from the DAG file's template when one is ready, else from the forkserver."""
-        template = self._template_for(str(payload.get("fileloc", "")))
+    async def start(self, payload: dict[str, Any]) -> TaskProcess:
+        """Start one task process: forked from the DAG file's template when one is ready
+        (on the event loop), else from the forkserver (in a thread: it blocks for a few ms).
+        While the file's template starts, the attempt waits for it (see `_template_for`)."""
+        loop = asyncio.get_running_loop()
+        path = str(payload.get("fileloc", ""))
+        template = self._ready_template(path)
+        if template is None and self._may_use_template(path):
+            await loop.run_in_executor(self.executor, self._template_for, path)
+            template = self._ready_template(path)
         if template is not None:
             with contextlib.suppress(OSError):
-                return self._start_from_template(template, payload)
-        return self._start_from_forkserver(payload)
+                return await self._start_from_template(template, payload)
+        return await loop.run_in_executor(self.executor, self._start_from_forkserver, payload)
 
-    def _start_from_template(self, template: Template, payload: dict[str, Any]) -> TaskProcess:
-        (pid, pidfd, seq), output, control, spawn_seconds = _launch(
-            lambda fds: template.fork(payload, fds))
+    async def _start_from_template(self, template: Template, payload: dict[str, Any],
+                                   ) -> TaskProcess:
+        output, output_w = os.pipe()
+        parent, child = socket.socketpair()
+        started = time.perf_counter()
+        try:
+            pid, pidfd, seq = await template.fork(payload, [output_w, child.fileno()])
+        except BaseException:
+            os.close(output)
+            parent.close()
+            raise
+        finally:
+            os.close(output_w)
+            child.close()
 
         def close() -> None:
             os.close(pidfd)
             template.forget(seq)
 
-        return TaskProcess(pid, output, control, spawn_seconds, pidfd,
+        return TaskProcess(pid, output, parent, time.perf_counter() - started, pidfd,
                            exit_future=template.exit_future(seq), on_close=close)
 
     def _start_from_forkserver(self, payload: dict[str, Any]) -> TaskProcess:
@@ -171,14 +187,28 @@ class ProcessLauncher:
         return TaskProcess(process.pid, output, control, spawn_seconds,
                            process.sentinel, process=process)
 
+    def _may_use_template(self, path: str) -> bool:
+        # a DAG submitted as data has no file to keep a template of
+        return self._use_templates and bool(path) and not is_spec_fileloc(path)
+
+    def _ready_template(self, path: str) -> Template | None:
+        """The started template of `path` as the file is now, if there is one (no wait)."""
+        if not self._may_use_template(path):
+            return None
+        key = TemplateKey.of(path)
+        with self._templates_lock:
+            current = self._templates.get(path)
+        return current if current is not None and current.key == key and current.alive \
+            else None
+
     def _template_for(self, path: str) -> Template | None:
         """The ready template of `path` as it is now, starting one if there is none and
         waiting (a few seconds at most) while it starts: starting an attempt through the
         forkserver meanwhile would import the file again in each of them, which costs more
         CPU than the template's start takes time. None: the attempt goes through the
-        forkserver (no file, the file does not import in a template, or it is slow)."""
-        if not self._use_templates or not path or is_spec_fileloc(path):
-            # a DAG submitted as data has no file to keep a template of
+        forkserver (no file, the file does not import in a template, or it is slow).
+        Blocking: call it through a thread."""
+        if not self._may_use_template(path):
             return None
         key = TemplateKey.of(path)
         if key is None:

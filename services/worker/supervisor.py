@@ -158,8 +158,7 @@ class Supervisor:
         """Start the task process, supervise it, and return how it ended."""
         timeout = time_limit
         loop = asyncio.get_running_loop()
-        proc = await asyncio.get_running_loop().run_in_executor(
-            self._launcher.executor, self._launcher.start, payload)
+        proc = await self._launcher.start(payload)
         start = datetime.now(UTC)
         log.debug("task_process_started", pid=proc.pid, spawn_ms=round(proc.spawn_seconds * 1e3, 2))
         exited: asyncio.Future[None] = loop.create_future()

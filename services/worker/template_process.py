@@ -8,13 +8,17 @@ loaded is what every fork copies and then tears down, so it is kept small.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import json
 import os
+import random
 import select
 import signal
 import socket
 import struct
+import sys
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -22,11 +26,15 @@ HEADER = struct.Struct(">I")
 MAX_MESSAGE = 16 * 1024 * 1024
 
 
+def encode_message(message: dict[str, Any]) -> bytes:
+    data = json.dumps(message).encode()
+    return HEADER.pack(len(data)) + data
+
+
 def send_message(sock: socket.socket, message: dict[str, Any],
                  fds: list[int] | None = None) -> None:
     """One length-prefixed JSON message; `fds` ride on its first bytes (SCM_RIGHTS)."""
-    data = json.dumps(message).encode()
-    data = HEADER.pack(len(data)) + data
+    data = encode_message(message)
     sent = socket.send_fds(sock, [data], fds) if fds else 0
     if sent < len(data):
         sock.sendall(data[sent:])
@@ -84,6 +92,7 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
 
     # Before the DAG file's top-level code runs: no platform credentials in the environment.
     task_process.prepare_template()
+    hooks = _watch_fork_hooks()
     with contextlib.suppress(Exception):  # an optimisation only: the children work without it
         task_runner.warm_up_execution()
     try:
@@ -94,6 +103,8 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
     task_process.flush_stdio()  # what the file printed must not reach every child's log
     with contextlib.suppress(Exception):  # an optimisation only, as the warm-up above
         task_runner.warm_up_dags(dags.values())
+    os.register_at_fork = _REGISTER_AT_FORK
+    fork = _fork_function(hooks)
     # Everything imported so far is shared with every child: keep the collector away from it
     # so that the children do not copy those pages (gc.freeze, as prefork servers do).
     gc.collect()
@@ -103,12 +114,63 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     send_message(requests, {"ok": True})
-    _serve(requests, events, wake_r, dags)
+    _serve(requests, events, wake_r, dags, fork)
     os._exit(0)
 
 
+_REGISTER_AT_FORK = os.register_at_fork
+# Modules whose at-fork handlers only re-create locks another thread might have held, or
+# reseed (done by the child itself): nothing to do in a single-threaded process.
+_PLAIN_FORK_HOOKS = frozenset({"logging", "concurrent.futures.thread", "random", "threading"})
+
+
+def _watch_fork_hooks() -> list[str]:
+    """Record which modules register at-fork handlers from now on (the DAG file's imports):
+    a library may need its own in the children, e.g. to drop inherited connections."""
+    registered: list[str] = []
+
+    def register_at_fork(**handlers: Any) -> None:
+        caller = sys._getframe(1).f_globals.get("__name__", "?")
+        registered.append(str(caller))
+        _REGISTER_AT_FORK(**handlers)
+
+    os.register_at_fork = register_at_fork
+    return registered
+
+
+def _fork_function(hooks: list[str]) -> Callable[[], int]:
+    """How this template forks: libc's fork() directly when it is the process's only thread
+    and the DAG file brought no at-fork handlers of its own (both checked once, after the
+    file's import: the only code of others the template runs), else os.fork().
+
+    os.fork() runs Python's at-fork handlers in both processes (threading's, random's,
+    logging's...). In a single-threaded process they have nothing to repair (no lock can be
+    held by another thread), yet they touched ~150 pages per child, that many copy-on-write
+    faults. What one of them does that still matters, a new seed for `random`, the child
+    does itself (`_child`)."""
+    if any(module not in _PLAIN_FORK_HOOKS for module in hooks):
+        return os.fork
+    try:
+        single = len(os.listdir("/proc/self/task")) == 1
+        libc_fork = ctypes.PyDLL(None, use_errno=True).fork  # with the GIL held, as os.fork
+    except (OSError, AttributeError):
+        return os.fork
+    if not single:
+        return os.fork
+    libc_fork.restype = ctypes.c_int
+    libc_fork.argtypes = []
+
+    def fork() -> int:
+        pid = int(libc_fork())
+        if pid < 0:
+            raise OSError(ctypes.get_errno(), "fork() failed")
+        return pid
+
+    return fork
+
+
 def _serve(requests: socket.socket, events: socket.socket, wake_r: int,
-           dags: dict[str, Any]) -> None:
+           dags: dict[str, Any], fork: Callable[[], int]) -> None:
     children: dict[int, int] = {}  # pid -> seq
     seq = 0
     accepting = True
@@ -137,17 +199,17 @@ def _serve(requests: socket.socket, events: socket.socket, wake_r: int,
             accepting = False
             continue
         seq += 1
-        _fork_one(requests, events, wake_r, dags, payload, fds, seq, children)
+        _fork_one(requests, events, wake_r, dags, payload, fds, seq, children, fork)
 
 
 def _fork_one(requests: socket.socket, events: socket.socket, wake_r: int,
               dags: dict[str, Any], payload: dict[str, Any], fds: list[int], seq: int,
-              children: dict[int, int]) -> None:
+              children: dict[int, int], fork: Callable[[], int]) -> None:
     """Fork the attempt's child and answer with its pid and a pidfd; a failure is answered
     as an error (the worker then starts the attempt another way), never a crash."""
     pid = 0
     try:
-        pid = os.fork()
+        pid = fork()
         if pid == 0:
             requests.close()
             events.close()
@@ -196,6 +258,7 @@ def _child(payload: dict[str, Any], fds: list[int], dags: dict[str, Any]) -> Non
     """The attempt's process: forked from the template, never returns."""
     code = 1
     try:
+        random.seed()  # what os.fork()'s handler would do: no two attempts share a sequence
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # SIGTERM, SIGINT: enter_task_process
         from services.worker import task_process, task_runner

@@ -3,7 +3,7 @@ that vanishes (services/worker/templates.py)."""
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import os
 import pathlib
 import socket
@@ -29,6 +29,15 @@ from flow.sdk import DAG
 with DAG("tpl", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=timezone.utc)):
     BashOperator(task_id="quick", bash_command="echo quick")
     BashOperator(task_id="slow", bash_command="echo $$ >> {pids}; sleep 60")
+    PythonOperator(task_id="dice", python_callable=lambda: print("dice", random.random()))
+"""
+DAG_IMPORTS = """
+import random
+from flow.operators.python import PythonOperator
+"""
+HOOKED_DAG = """
+import os
+os.register_at_fork(after_in_child=lambda: open({marker!r}, "a").write(f"{{os.getpid()}}\\n"))
 """
 
 
@@ -36,7 +45,7 @@ with DAG("tpl", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=timezone.u
 def template(tmp_path: pathlib.Path) -> Iterator[tuple[Template, pathlib.Path, pathlib.Path]]:
     pids = tmp_path / "pids"
     dag_file = tmp_path / "tpl.py"
-    dag_file.write_text(DAG_FILE.format(pids=pids))
+    dag_file.write_text(DAG_IMPORTS + DAG_FILE.format(pids=pids))
     launcher = ProcessLauncher()
     launcher.warm()
     key = TemplateKey.of(str(dag_file))
@@ -48,15 +57,15 @@ def template(tmp_path: pathlib.Path) -> Iterator[tuple[Template, pathlib.Path, p
     launcher.close()
 
 
-def _fork(template: Template, dag_file: pathlib.Path, task_id: str
-          ) -> tuple[int, int, FrameChannel, list[int]]:
+async def _fork(template: Template, dag_file: pathlib.Path, task_id: str
+                ) -> tuple[int, int, FrameChannel, list[int]]:
     out_r, out_w = os.pipe()
     parent, child = socket.socketpair()
     payload: dict[str, Any] = {"dag_id": "tpl", "run_id": "r", "task_id": task_id,
                                "map_index": -1, "try_number": 1, "fileloc": str(dag_file),
                                "logical_date": None, "conf": {}}
     try:
-        pid, pidfd, _seq = template.fork(payload, [out_w, child.fileno()])
+        pid, pidfd, _seq = await template.fork(payload, [out_w, child.fileno()])
     finally:
         os.close(out_w)
         child.close()
@@ -71,47 +80,88 @@ def _done_frame(channel: FrameChannel) -> Any:
 
 
 
-def test_pipelined_forks_finish_even_when_retired_meanwhile(
+async def test_pipelined_forks_finish_even_when_retired_meanwhile(
         template: tuple[Template, pathlib.Path, pathlib.Path]) -> None:
-    """Eight forks requested at once from threads, the template retired right after: every
-    child runs to its `done` frame."""
+    """Eight forks requested at once, the template retired right after: every child runs
+    to its `done` frame, and the exit codes come back."""
     tpl, dag_file, _pids = template
-    results: list[Any] = []
-    threads = [threading.Thread(target=lambda: results.append(_fork(tpl, dag_file, "quick")))
-               for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = await asyncio.gather(*(_fork(tpl, dag_file, "quick") for _ in range(8)))
     tpl.retire()
     frames = [_done_frame(channel) for _pid, _fd, channel, _fds in results]
     assert [f["state"] for f in frames] == ["success"] * 8
+    codes = await asyncio.gather(*(asyncio.wait_for(tpl.exit_future(seq), 10)
+                                   for seq in range(1, 9)))
+    assert codes == [0] * 8
     for *_, fds in results:
         for fd in fds:
             os.close(fd)
     with pytest.raises(OSError):
-        _fork(tpl, dag_file, "quick")  # retired: no more forks
+        await _fork(tpl, dag_file, "quick")  # retired: no more forks
 
 
-def test_a_vanished_worker_takes_its_attempts_with_it(
+async def test_a_vanished_worker_takes_its_attempts_with_it(
         template: tuple[Template, pathlib.Path, pathlib.Path]) -> None:
     """When the worker's sockets close without a retire, the template kills its running
     attempts' process groups (their shells included) and exits."""
     tpl, dag_file, pids = template
-    pid, _pidfd, _channel, fds = _fork(tpl, dag_file, "slow")
+    pid, _pidfd, _channel, fds = await _fork(tpl, dag_file, "slow")
     deadline = time.monotonic() + 30
     while not (pids.exists() and pids.read_text().strip()):
         assert time.monotonic() < deadline
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     shell = int(pids.read_text().split()[0])
     assert alive(pid) and alive(shell)
     for sock in (tpl.requests, tpl.events):  # what a killed worker's exit does
-        # the reader threads close a socket at its end of stream, maybe before we get there
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+        sock.shutdown(socket.SHUT_RDWR)
     deadline = time.monotonic() + 20
     while alive(shell) or alive(pid):
         assert time.monotonic() < deadline, "the attempt outlived its worker"
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
+    assert await asyncio.wait_for(tpl.exit_future(1), 10) == 255  # no report: code unknown
     for fd in fds:
         os.close(fd)
+
+
+def _output(out_r: int) -> str:
+    with os.fdopen(os.dup(out_r), "rb") as pipe:
+        return pipe.read().decode()
+
+
+async def test_each_child_gets_its_own_random_sequence(
+        template: tuple[Template, pathlib.Path, pathlib.Path]) -> None:
+    """Forked without Python's at-fork handlers, children still reseed `random`."""
+    tpl, dag_file, _pids = template
+    seen = []
+    for _ in range(3):
+        _pid, _pidfd, channel, fds = await _fork(tpl, dag_file, "dice")
+        assert _done_frame(channel)["state"] == "success"
+        seen.append([line for line in _output(fds[0]).splitlines() if line.startswith("dice")])
+        for fd in fds:
+            os.close(fd)
+    assert all(len(lines) == 1 for lines in seen)
+    assert len({lines[0] for lines in seen}) == 3
+
+
+async def test_a_dag_files_own_fork_handlers_run_in_its_children(
+        tmp_path: pathlib.Path) -> None:
+    """A library the DAG file imports may need its at-fork handler in each child (to drop
+    inherited connections, say): then the template forks with os.fork(), which runs it."""
+    dag_file = tmp_path / "tpl.py"
+    marker = tmp_path / "hooks"
+    dag_file.write_text(HOOKED_DAG.format(marker=str(marker)) + DAG_IMPORTS
+                        + DAG_FILE.format(pids=tmp_path / "pids"))
+    launcher = ProcessLauncher()
+    launcher.warm()
+    key = TemplateKey.of(str(dag_file))
+    assert key is not None
+    tpl = start_template(launcher._ctx, key, threading.Lock())
+    assert tpl is not None
+    try:
+        pid, _pidfd, channel, fds = await _fork(tpl, dag_file, "quick")
+        assert _done_frame(channel)["state"] == "success"
+        assert marker.read_text().split() == [str(pid)]
+        for fd in fds:
+            os.close(fd)
+    finally:
+        tpl.retire()
+        launcher.close()
