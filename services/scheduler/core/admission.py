@@ -154,16 +154,20 @@ class Admission:
         new runs: each time it observes only the changes made since its last pass."""
         changes = unit.changes[unit.admission_seen:]
         self.observe(unit.index, changes)
+        new_ready = False  # tasks in state none: written scheduled if they cannot run now
         for run, ref in unit.ready:
             ti = run.tis.get(ref)
             if ti is not None and ti.state in WAITING:
                 self.waiting[TIKey(run.dag_id, run.run_id, *ref)] = (
                     ti.state, ti.try_number, run.spec.tasks[ti.task_id].pool)
                 self.dirty = True
+                new_ready = new_ready or ti.state == TI.NONE
         unit.ready.clear()
         unit.admission_seen = len(unit.changes)
         if not self.waiting or not (self.dirty or changes):
             return
+        if self.parallelism and self.active >= self.parallelism and not new_ready:
+            return  # no slot anywhere (a batch of claims only, say): nothing to decide
         self.dirty = False
         entries = []
         for key, (state, try_number, _pool) in list(self.waiting.items()):
