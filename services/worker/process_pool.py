@@ -22,11 +22,11 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 
@@ -35,7 +35,6 @@ from services.worker.task_process import child_main, noop
 from services.worker.templates import Template, TemplateKey, start_template
 
 log = structlog.get_logger(__name__)
-T = TypeVar("T")
 
 EXIT_REPORT_SECONDS = 5.0  # a template reports a child's exit code within this
 MAX_TEMPLATES = 32
@@ -148,18 +147,9 @@ class ProcessLauncher:
 
     async def _start_from_template(self, template: Template, payload: dict[str, Any],
                                    ) -> TaskProcess:
-        output, output_w = os.pipe()
-        parent, child = socket.socketpair()
         started = time.perf_counter()
-        try:
-            pid, pidfd, seq = await template.fork(payload, [output_w, child.fileno()])
-        except BaseException:
-            os.close(output)
-            parent.close()
-            raise
-        finally:
-            os.close(output_w)
-            child.close()
+        with _attempt_ends() as (output, parent, child_fds):
+            pid, pidfd, seq = await template.fork(payload, child_fds)
 
         def close() -> None:
             os.close(pidfd)
@@ -182,9 +172,11 @@ class ProcessLauncher:
                     conn.close()
             return process
 
-        process, output, control, spawn_seconds = _launch(start)
+        started = time.perf_counter()
+        with _attempt_ends() as (output, control, child_fds):
+            process = start(child_fds)
         assert process.pid is not None
-        return TaskProcess(process.pid, output, control, spawn_seconds,
+        return TaskProcess(process.pid, output, control, time.perf_counter() - started,
                            process.sentinel, process=process)
 
     def _may_use_template(self, path: str) -> bool:
@@ -262,16 +254,15 @@ class ProcessLauncher:
         self.executor.shutdown(wait=False)
 
 
-def _launch(start: Callable[[list[int]], T]) -> tuple[T, int, socket.socket, float]:
-    """Make an attempt's output pipe and control socketpair, and `start(fds)` its process
-    with the child ends (output, control). Returns what `start` returned, the parent ends and
-    the seconds it took; the child ends are closed here either way, the parent ends too if
-    `start` failed."""
+@contextlib.contextmanager
+def _attempt_ends() -> Iterator[tuple[int, socket.socket, list[int]]]:
+    """An attempt's output pipe and control socketpair: yields the parent ends and the child
+    ends' fds (output, control) for the process being started. The child ends are closed on
+    leaving either way, the parent ends too when the start failed."""
     output, output_w = os.pipe()
     parent, child = socket.socketpair()
-    started = time.perf_counter()
     try:
-        result = start([output_w, child.fileno()])
+        yield output, parent, [output_w, child.fileno()]
     except BaseException:
         os.close(output)
         parent.close()
@@ -279,4 +270,3 @@ def _launch(start: Callable[[list[int]], T]) -> tuple[T, int, socket.socket, flo
     finally:
         os.close(output_w)
         child.close()
-    return result, output, parent, time.perf_counter() - started

@@ -4,6 +4,8 @@ a busy worker gathers a few free slots for one fetch (services/worker/consumer.p
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -26,6 +28,7 @@ class Recorder:
         self.fetches: list[int] = []
         self.started: list[bytes] = []
         self.release: dict[bytes, asyncio.Event] = {}
+        self.stopping = asyncio.Event()
 
     async def fetch(self, batch: int, timeout: float) -> list[Msg]:  # noqa: ASYNC109 - as nats-py
         msgs: list[Msg] = await self.sub.fetch(batch, timeout=timeout)
@@ -51,18 +54,31 @@ async def _until(check: Any, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@contextlib.asynccontextmanager
+async def consuming(js: JetStreamContext, config: NatsConfig, *, messages: int, slots: int,
+                    linger: float) -> AsyncIterator[Recorder]:
+    """A QueueConsumer (batch goal 4) running over `messages` queued task messages."""
+    await ensure_streams(js, config)
+    for n in range(messages):
+        await js.publish(subjects.task_subject("default"), f"m{n:02d}".encode())
+    recorder = Recorder(await queue_subscription(js, "default", config))
+    consumer = QueueConsumer("default", recorder, asyncio.Semaphore(slots),  # type: ignore[arg-type]
+                             recorder.handle, fetch_timeout=1.0, batch_goal=4, linger=linger)
+    recorder.stopping = asyncio.Event()
+    running = asyncio.create_task(consumer.run(recorder.stopping))
+    try:
+        yield recorder
+        await asyncio.wait_for(running, 5)
+    finally:
+        recorder.stopping.set()
+        recorder.finish(messages)
+        await asyncio.gather(*consumer.tasks)
+        running.cancel()
+
+
 async def test_a_busy_worker_gathers_free_slots_for_one_fetch(
         js: JetStreamContext, nats_config: NatsConfig) -> None:
-    await ensure_streams(js, nats_config)
-    for n in range(20):
-        await js.publish(subjects.task_subject("default"), f"m{n:02d}".encode())
-    recorder = Recorder(await queue_subscription(js, "default", nats_config))
-    slots = asyncio.Semaphore(8)
-    consumer = QueueConsumer("default", recorder, slots, recorder.handle,  # type: ignore[arg-type]
-                             fetch_timeout=1.0, batch_goal=4, linger=30.0)
-    stopping = asyncio.Event()
-    running = asyncio.create_task(consumer.run(stopping))
-    try:
+    async with consuming(js, nats_config, messages=20, slots=8, linger=30.0) as recorder:
         await _until(lambda: len(recorder.started) == 8, "the first eight")
         assert recorder.fetches == [8]  # idle: every free slot at once, no waiting
         recorder.finish(3)
@@ -71,37 +87,19 @@ async def test_a_busy_worker_gathers_free_slots_for_one_fetch(
         recorder.finish(1)
         await _until(lambda: len(recorder.started) == 12, "the next four")
         assert recorder.fetches == [8, 4]  # ...and fetches four with one request
-        stopping.set()  # a consumer waiting for slots stops at once
+        recorder.stopping.set()  # a consumer waiting for slots stops at once
         recorder.finish(1)
-        await asyncio.wait_for(running, 5)
-    finally:
-        stopping.set()
-        recorder.finish(20)
-        await asyncio.gather(*consumer.tasks)
-        running.cancel()
 
 
 async def test_a_short_linger_fetches_what_is_free(
         js: JetStreamContext, nats_config: NatsConfig) -> None:
     """The wait for more slots is bounded: after it, the free slot alone is fetched for."""
-    await ensure_streams(js, nats_config)
-    for n in range(6):
-        await js.publish(subjects.task_subject("default"), f"m{n}".encode())
-    recorder = Recorder(await queue_subscription(js, "default", nats_config))
-    consumer = QueueConsumer("default", recorder, asyncio.Semaphore(4),  # type: ignore[arg-type]
-                             recorder.handle, fetch_timeout=1.0, batch_goal=4, linger=0.05)
-    stopping = asyncio.Event()
-    running = asyncio.create_task(consumer.run(stopping))
-    try:
+    async with consuming(js, nats_config, messages=6, slots=4, linger=0.05) as recorder:
         await _until(lambda: len(recorder.started) == 4, "the first four")
         recorder.finish(1)
         await _until(lambda: len(recorder.started) == 5, "the fifth, after the linger")
         assert recorder.fetches[:2] == [4, 1]
-    finally:
-        stopping.set()
-        recorder.finish(6)
-        await asyncio.gather(*consumer.tasks)
-        await asyncio.wait_for(running, 5)
+        recorder.stopping.set()
 
 
 def test_the_batch_goal_is_a_quarter_of_the_slots() -> None:

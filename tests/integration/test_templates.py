@@ -41,17 +41,22 @@ os.register_at_fork(after_in_child=lambda: open({marker!r}, "a").write(f"{{os.ge
 """
 
 
-@pytest.fixture
-def template(tmp_path: pathlib.Path) -> Iterator[tuple[Template, pathlib.Path, pathlib.Path]]:
-    pids = tmp_path / "pids"
-    dag_file = tmp_path / "tpl.py"
-    dag_file.write_text(DAG_IMPORTS + DAG_FILE.format(pids=pids))
+def _start(dag_file: pathlib.Path) -> tuple[ProcessLauncher, Template]:
     launcher = ProcessLauncher()
     launcher.warm()
     key = TemplateKey.of(str(dag_file))
     assert key is not None
     started = start_template(launcher._ctx, key, threading.Lock())
     assert started is not None
+    return launcher, started
+
+
+@pytest.fixture
+def template(tmp_path: pathlib.Path) -> Iterator[tuple[Template, pathlib.Path, pathlib.Path]]:
+    pids = tmp_path / "pids"
+    dag_file = tmp_path / "tpl.py"
+    dag_file.write_text(DAG_IMPORTS + DAG_FILE.format(pids=pids))
+    launcher, started = _start(dag_file)
     yield started, dag_file, pids
     started.retire()
     launcher.close()
@@ -150,12 +155,7 @@ async def test_a_dag_files_own_fork_handlers_run_in_its_children(
     marker = tmp_path / "hooks"
     dag_file.write_text(HOOKED_DAG.format(marker=str(marker)) + DAG_IMPORTS
                         + DAG_FILE.format(pids=tmp_path / "pids"))
-    launcher = ProcessLauncher()
-    launcher.warm()
-    key = TemplateKey.of(str(dag_file))
-    assert key is not None
-    tpl = start_template(launcher._ctx, key, threading.Lock())
-    assert tpl is not None
+    launcher, tpl = _start(dag_file)
     try:
         pid, _pidfd, channel, fds = await _fork(tpl, dag_file, "quick")
         assert _done_frame(channel)["state"] == "success"
