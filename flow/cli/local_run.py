@@ -32,6 +32,7 @@ from flow.log import (
 )
 from flow.sdk.dag import DAG
 from flow.sdk.loader import list_dag_files, load_dags_from_file
+from flow.sdk.mapped import MAX_MAP_LENGTH
 
 Key = tuple[str, int]  # (task_id, map_index)
 
@@ -115,9 +116,11 @@ def find_dag(dag_id: str, folder: pathlib.Path) -> DAG:
 class LocalRun:
     """One DAG run in this process."""
 
-    def __init__(self, dag: DAG, conf: dict[str, Any], logical_date: datetime | None) -> None:
+    def __init__(self, dag: DAG, conf: dict[str, Any], logical_date: datetime | None,
+                 *, max_map_length: int = MAX_MAP_LENGTH) -> None:
         self.dag = dag
         self.conf = conf
+        self.max_map_length = max_map_length  # [core] max_map_length, as the platform's
         self.logical_date = logical_date or datetime.now(UTC)
         self.run_id = f"manual__{self.logical_date.isoformat()}"
         self.comms = LocalComms()
@@ -130,7 +133,8 @@ class LocalRun:
                 "max_tries": self.dag.get_task(task_id).retries + 1,
                 "fileloc": self.dag.fileloc, "logical_date": date, "conf": self.conf,
                 "data_interval_start": date, "data_interval_end": date,
-                "run_type": "manual", "hostname": "localhost"}
+                "run_type": "manual", "hostname": "localhost",
+                "max_map_length": self.max_map_length}
 
     def run_task(self, task_id: str, map_index: int = -1) -> str:
         """Execute one task instance here; its final state."""
@@ -192,6 +196,11 @@ class LocalRun:
             value = reply.get("value")
             lengths.append(len(value) if isinstance(value, list | dict) else 0)
         count = math.prod(lengths)
+        if count > self.max_map_length:  # as the scheduler: the mapped task cannot run
+            self.states[(task.task_id, -1)] = "upstream_failed"
+            _say(f"{task.task_id}: upstream_failed (it maps over {count} elements; at most "
+                 f"{self.max_map_length} are allowed, FLOW_CORE__MAX_MAP_LENGTH)")
+            return
         if count == 0:
             self.states[(task.task_id, -1)] = "skipped"
             _say(f"{task.task_id}: skipped (nothing to map over)")
@@ -279,6 +288,12 @@ def _conf(text: str | None) -> dict[str, Any]:
     return parse_conf(text) or {}
 
 
+def _configured_max_map_length() -> int:
+    from flow.config import load_config
+
+    return load_config().core.max_map_length
+
+
 async def test_dag(args: Any) -> int:
     """`flowcli dags test DAG_ID`: exit 0 when the run succeeds, 1 when it fails."""
     from flow.sdk.param import ParamValidationError, resolve_params, serialize_params
@@ -290,7 +305,8 @@ async def test_dag(args: Any) -> int:
     except ParamValidationError as exc:
         raise InvalidArgumentError(f"DAG '{dag.dag_id}' refused the conf: {exc}",
                                    field="conf") from None
-    run = LocalRun(dag, conf, parse_date(args.logical_date))
+    run = LocalRun(dag, conf, parse_date(args.logical_date),
+                   max_map_length=_configured_max_map_length())
     final = run.run()
     from flow.cli.output import emit, render_data, render_table
 
@@ -312,7 +328,8 @@ async def test_task(args: Any) -> int:
         raise NotFoundError(f"DAG '{dag.dag_id}' has no task '{args.task_id}'"
                             f"{did_you_mean(args.task_id, dag.task_dict)}.",
                             reason="TASK_NOT_FOUND")
-    run = LocalRun(dag, _conf(args.conf), parse_date(args.logical_date))
+    run = LocalRun(dag, _conf(args.conf), parse_date(args.logical_date),
+                   max_map_length=_configured_max_map_length())
     state = run.run_task(args.task_id, args.map_index)
     from flow.cli.output import emit, render_data
 

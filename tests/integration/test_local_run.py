@@ -73,3 +73,20 @@ def test_tasks_test_and_bad_input(tmp_path: pathlib.Path) -> None:
     refused = _flowcli("dags", "test", "example_templating", "--dags-folder",
                        str(EXAMPLE_DAGS), "--conf", '{"days": "many"}', cwd=tmp_path)
     assert refused.returncode == 2 and "refused the conf" in refused.stderr
+
+
+def test_dags_test_takes_max_map_length_from_the_configuration(tmp_path: pathlib.Path) -> None:
+    """FLOW_CORE__MAX_MAP_LENGTH bounds a local run's mappings as the platform's: the same
+    states as tests/e2e/test_mapping reaches through the services."""
+    from tests.e2e.test_mapping import SHORT_MAPS_DAG
+
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "short_maps.py").write_text(SHORT_MAPS_DAG)
+    done = _flowcli("dags", "test", "short_maps", "--dags-folder", str(tmp_path / "dags"),
+                    "-o", "json", env={"FLOW_CORE__MAX_MAP_LENGTH": "3"}, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    states = {t["task_id"]: t["state"] for t in json.loads(done.stdout)["task_instances"]}
+    assert states == {"five": "failed", "show": "upstream_failed",
+                      "over_literal": "upstream_failed"}
+    assert "unmappable return value length: 5 > 3" in done.stderr
+    assert "it maps over 4 elements; at most 3 are allowed" in done.stderr
