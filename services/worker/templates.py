@@ -129,6 +129,7 @@ class Template:
     _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _answers: _Inbox | None = None
     _reports: _Inbox | None = None
+    _retiring: asyncio.Task[None] | None = None  # a retire message waiting for its turn
 
     def _attach(self) -> asyncio.AbstractEventLoop:
         """On the loop, once: read both sockets there from now on."""
@@ -158,23 +159,24 @@ class Template:
                 raise OSError("the template has stopped")
             loop = self._loop or self._attach()
         answer: asyncio.Future[tuple[int, int, int]] = loop.create_future()
-        async with self._send_lock:
-            if not self.alive:
-                raise OSError("the template has stopped")
-            self.pending.append(answer)
-            try:
-                await _send(loop, self.requests, encode_message(payload), fds)
-            except OSError:
-                self.alive = False  # a message cut short leaves the stream unusable
-                with contextlib.suppress(ValueError):
-                    self.pending.remove(answer)
-                raise
         try:
-            async with asyncio.timeout(FORK_TIMEOUT_SECONDS):
+            async with asyncio.timeout(FORK_TIMEOUT_SECONDS):  # the send too: it may wait
+                async with self._send_lock:
+                    if not self.alive:
+                        raise OSError("the template has stopped")
+                    self.pending.append(answer)
+                    try:
+                        await _send(loop, self.requests, encode_message(payload), fds)
+                    except OSError:
+                        self.alive = False  # a message cut short leaves the stream unusable
+                        with contextlib.suppress(ValueError):
+                            self.pending.remove(answer)
+                        raise
                 return await answer
         except TimeoutError:
             # Too slow to trust: stop using it; a late child is then killed on arrival.
             self.alive = False
+            answer.cancel()
             raise OSError("the template did not answer in time") from None
 
     def _read_answers(self) -> None:
@@ -270,19 +272,24 @@ class Template:
     def _send_retire(self) -> None:
         if self.requests.fileno() < 0:
             return
+        data = encode_message({"retire": True})
+        sent = 0
         if not self._send_lock.locked():  # no message half sent: it can go at once
             with contextlib.suppress(OSError):
-                self.requests.send(encode_message({"retire": True}))
-                self.requests.shutdown(socket.SHUT_WR)
+                sent = self.requests.send(data)
+            if sent == len(data):
+                with contextlib.suppress(OSError):
+                    self.requests.shutdown(socket.SHUT_WR)
                 return
-        asyncio.get_running_loop().create_task(self._send_retire_later())
+        self._retiring = asyncio.get_running_loop().create_task(
+            self._send_retire_later(data[sent:]))
 
-    async def _send_retire_later(self) -> None:
+    async def _send_retire_later(self, data: bytes) -> None:
         assert self._loop is not None
         async with self._send_lock:
             if self.requests.fileno() >= 0:
                 with contextlib.suppress(OSError):
-                    await _send(self._loop, self.requests, encode_message({"retire": True}), [])
+                    await _send(self._loop, self.requests, data, [])
                     self.requests.shutdown(socket.SHUT_WR)
 
 
@@ -306,11 +313,12 @@ async def _writable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> Non
         if not ready.done():
             ready.set_result(None)
 
-    loop.add_writer(sock.fileno(), on_writable)
+    fd = sock.fileno()
+    loop.add_writer(fd, on_writable)
     try:
         await ready
     finally:
-        loop.remove_writer(sock.fileno())
+        loop.remove_writer(fd)
 
 
 def _join_later(process: Any) -> None:

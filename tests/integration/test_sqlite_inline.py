@@ -47,7 +47,7 @@ async def test_a_held_lock_is_waited_out_while_the_loop_runs_on(
         writer = asyncio.create_task(insert())
         await asyncio.sleep(0.3)
         assert not writer.done()  # waiting for the lock...
-        assert ticks >= 10  # ...while the loop went on serving others
+        assert ticks >= 5  # ...while the loop went on serving others
         other.execute("COMMIT")
         other.close()
         await asyncio.wait_for(writer, 10)
