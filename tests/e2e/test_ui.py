@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from flow.platform import Platform
+from flow.v1 import common_pb2
 from tests.e2e.api import Api, eventually
 from tests.e2e.browser import browser, create_user, screenshots, sign_in  # noqa: F401
 from tests.fixtures.platform import PlatformFactory
@@ -175,6 +177,30 @@ def test_trigger_from_params_form_and_watch_grid_and_graph_live(
         if tab == "runs":
             expect(page.locator("#run-table")).to_contain_text('"code": "fine"')
         _shot(page, screenshots, f"06-{tab}")
+
+
+def test_live_changes_outlast_a_slow_read_of_the_run(
+        ui_platform: Platform, admin_page: Any, api: Api) -> None:
+    """An open graph reads a new run's task instances while its tasks change: the changes
+    that arrive during the read are newer than its answer, which must not hide them (the
+    answer is held back here, as a slow network would)."""
+    expect = _expect()
+    graph = admin_page
+    graph.goto("/#/dags/ui_params/graph")
+    graph.wait_for_selector("#graph g.node")
+    graph.evaluate("window.__noReload = 1")
+
+    def answer_late(route: Any) -> None:
+        response = route.fetch()  # the states as they are now...
+        time.sleep(1.5)  # ...arrive after the changes that follow them
+        route.fulfill(response=response)
+
+    graph.route("**/taskInstances*", answer_late)
+    run = api.trigger("ui_params", {"lines": 1})
+    for task_id in ("start", "grp.one", "grp.two", "square", "slow"):
+        node = graph.locator(f'#graph g.node[data-task="{task_id}"]')
+        expect(node).to_have_attribute("data-state", "success", timeout=WAIT_MS)
+    assert api.wait_for_run("ui_params", run.run_id).state == common_pb2.DAG_RUN_STATE_SUCCESS
 
 
 def test_log_follows_a_running_task_and_downloads(admin_page: Any, api: Api,

@@ -32,6 +32,7 @@ export class DagModel {
     this.runLimit = runLimit;
     this.runs = []; // newest first
     this.tis = new Map(); // run_id -> Map(task_id -> Map(map_index -> ti))
+    this.reading = new Map(); // run_id -> Set of reads in flight, each counting changes meanwhile
     this.listeners = new Set();
     this.groups = [...new Set(this.taskIds.flatMap(groupsOf))];
   }
@@ -63,16 +64,30 @@ export class DagModel {
       .map((run) => this.loadRun(run.run_id)));
   }
 
+  /** Read a run's task instances. A change that arrives while they are read may be newer
+   * than what the read returns (its answer must not overwrite it): then read them again. */
   async loadRun(runId) {
-    const items = await getAll(path`/dags/${this.dag.dag_id}/dagRuns/${runId}/taskInstances`,
-      "task_instances");
-    const byTask = new Map();
-    for (const ti of items) {
-      const key = ti.key;
-      if (!byTask.has(key.task_id)) byTask.set(key.task_id, new Map());
-      byTask.get(key.task_id).set(key.map_index, ti);
+    for (;;) {
+      const read = {changes: 0};
+      if (!this.reading.has(runId)) this.reading.set(runId, new Set());
+      this.reading.get(runId).add(read);
+      let items;
+      try {
+        items = await getAll(path`/dags/${this.dag.dag_id}/dagRuns/${runId}/taskInstances`,
+          "task_instances");
+      } finally {
+        this.reading.get(runId).delete(read);
+        if (!this.reading.get(runId).size) this.reading.delete(runId);
+      }
+      const byTask = new Map();
+      for (const ti of items) {
+        const key = ti.key;
+        if (!byTask.has(key.task_id)) byTask.set(key.task_id, new Map());
+        byTask.get(key.task_id).set(key.map_index, ti);
+      }
+      this.tis.set(runId, byTask);
+      if (!read.changes) return;
     }
-    this.tis.set(runId, byTask);
   }
 
   /** States of a task's instances in a run: [] when it has none yet. */
@@ -145,6 +160,8 @@ export class DagModel {
       try {
         run = (await get(path`/dags/${this.dag.dag_id}/dagRuns/${change.run_id}`)).dag_run;
       } catch { return; }
+      // Changes that arrive while the new run is fetched find it missing too; the read of its
+      // task instances below starts after they arrived, so it holds them already.
       if (this.runs.some((r) => r.run_id === run.run_id)) return;
       this.runs.unshift(run);
       if (this.runs.length > this.runLimit) this.tis.delete(this.runs.pop().run_id);
@@ -165,6 +182,7 @@ export class DagModel {
       ti.state = change.task_instance_state;
       ti.key.try_number = key.try_number;
       byIndex.set(mapIndex, ti);
+      for (const read of this.reading.get(run.run_id) || []) read.changes += 1;
     }
     this.emit({run_id: run.run_id, task_id: key && key.task_id});
   }
