@@ -133,12 +133,13 @@ class ProcessLauncher:
     async def start(self, payload: dict[str, Any]) -> TaskProcess:
         """Start one task process: forked from the DAG file's template when one is ready
         (on the event loop), else from the forkserver (in a thread: it blocks for a few ms).
-        While the file's template starts, the attempt waits for it (see `_template_for`)."""
+        While the file's template starts, the attempt waits for it (see
+        `_wait_for_template`)."""
         loop = asyncio.get_running_loop()
         path = str(payload.get("fileloc", ""))
         template = self._ready_template(path)
         if template is None and self._may_use_template(path):
-            await loop.run_in_executor(self.executor, self._template_for, path)
+            await loop.run_in_executor(self.executor, self._wait_for_template, path)
             template = self._ready_template(path)
         if template is not None:
             with contextlib.suppress(OSError):
@@ -183,44 +184,40 @@ class ProcessLauncher:
         # a DAG submitted as data has no file to keep a template of
         return self._use_templates and bool(path) and not is_spec_fileloc(path)
 
+    def _current(self, path: str, key: TemplateKey | None) -> Template | None:
+        """The started template of `path` if it is of `key` and alive (under
+        `_templates_lock`)."""
+        current = self._templates.get(path)
+        return current if current is not None and current.key == key and current.alive \
+            else None
+
     def _ready_template(self, path: str) -> Template | None:
         """The started template of `path` as the file is now, if there is one (no wait)."""
         if not self._may_use_template(path):
             return None
         key = TemplateKey.of(path)
         with self._templates_lock:
-            current = self._templates.get(path)
-        return current if current is not None and current.key == key and current.alive \
-            else None
+            return self._current(path, key)
 
-    def _template_for(self, path: str) -> Template | None:
-        """The ready template of `path` as it is now, starting one if there is none and
-        waiting (a few seconds at most) while it starts: starting an attempt through the
-        forkserver meanwhile would import the file again in each of them, which costs more
-        CPU than the template's start takes time. None: the attempt goes through the
-        forkserver (no file, the file does not import in a template, or it is slow).
+    def _wait_for_template(self, path: str) -> None:
+        """Start a template for `path` as it is now if there is none, and wait (a few
+        seconds at most) while it starts: starting an attempt through the forkserver
+        meanwhile would import the file again in each of them, which costs more CPU than the
+        template's start takes time. The attempt then goes through the forkserver if there is
+        still none (no file, the file does not import in a template, or it is slow).
         Blocking: call it through a thread."""
-        if not self._may_use_template(path):
-            return None
         key = TemplateKey.of(path)
         if key is None:
-            return None
+            return
         with self._templates_lock:
-            current = self._templates.get(path)
-            if current is not None and current.key == key and current.alive:
-                return current
-            if key in self._failed:
-                return None
+            if self._current(path, key) is not None or key in self._failed:
+                return
             started = self._starting.get(key)
             if started is None:
                 started = self._starting[key] = threading.Event()
                 threading.Thread(target=self._start_template, args=(key,), daemon=True,
                                  name="template-start").start()
         started.wait(TEMPLATE_WAIT_SECONDS)
-        with self._templates_lock:
-            current = self._templates.get(path)
-            return current if current is not None and current.key == key \
-                and current.alive else None
 
     def _start_template(self, key: TemplateKey) -> None:
         try:

@@ -16,13 +16,13 @@ import random
 import select
 import signal
 import socket
-import struct
 import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-HEADER = struct.Struct(">I")
+from services.worker.protocol import HEADER  # the task process's frames' length prefix
+
 MAX_MESSAGE = 16 * 1024 * 1024
 
 

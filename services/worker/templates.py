@@ -33,8 +33,8 @@ from typing import Any
 
 import structlog
 
+from services.worker.protocol import HEADER
 from services.worker.template_process import (
-    HEADER,
     MAX_MESSAGE,
     encode_message,
     recv_message,
@@ -247,9 +247,7 @@ class Template:
             self.alive = False
             loop = self._loop
             if loop is None:  # never used: its sockets are still blocking, and ours alone
-                with contextlib.suppress(OSError):
-                    send_message(self.requests, {"retire": True})
-                    self.requests.shutdown(socket.SHUT_WR)
+                self._send_retire_blocking()
                 self.requests.close()
                 self.events.close()
                 _join_later(self.process)
@@ -264,10 +262,13 @@ class Template:
         try:
             loop.call_soon_threadsafe(self._send_retire)
         except RuntimeError:  # its loop is closed: nothing else uses the socket now
-            with contextlib.suppress(OSError):
-                self.requests.setblocking(True)
-                send_message(self.requests, {"retire": True})
-                self.requests.shutdown(socket.SHUT_WR)
+            self._send_retire_blocking()
+
+    def _send_retire_blocking(self) -> None:
+        with contextlib.suppress(OSError):
+            self.requests.setblocking(True)
+            send_message(self.requests, {"retire": True})
+            self.requests.shutdown(socket.SHUT_WR)
 
     def _send_retire(self) -> None:
         if self.requests.fileno() < 0:
