@@ -102,6 +102,27 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def outlive_parent() -> None:
+    """Undo `die_with_parent`."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, 0, 0, 0, 0)
+
+
+def leave_forkserver() -> None:
+    """Close this process's copy of the forkserver's "alive" pipe: multiprocessing hands the
+    worker's end to every process the forkserver starts, and while any of them holds it the
+    forkserver never sees its worker exit, so neither it nor what dies with it (see
+    `die_with_parent`) would end with the worker."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(fd, int):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+
+
 def flush_stdio() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
@@ -111,6 +132,7 @@ def flush_stdio() -> None:
 def child_main(output_conn: Connection, control_conn: Connection,
                payload: dict[str, Any]) -> None:
     """Entry point of a task process started from the forkserver (no template)."""
+    leave_forkserver()
     enter_task_process(output_conn.fileno())
     output_conn.close()
     control = socket.socket(fileno=os.dup(control_conn.fileno()))

@@ -90,6 +90,11 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
     from flow.sdk.loader import load_dags_from_file
     from services.worker import task_process, task_runner  # imported once, for every child
 
+    # While the DAG file imports (it may hang), the template dies with the worker's forkserver,
+    # which exits with the worker. Once it serves, it watches the worker's socket instead: it
+    # must outlive the worker long enough to kill its attempts' process groups.
+    task_process.leave_forkserver()
+    task_process.die_with_parent()
     # Before the DAG file's top-level code runs: no platform credentials in the environment.
     task_process.prepare_template()
     hooks = _watch_fork_hooks()
@@ -100,6 +105,7 @@ def template_main(requests_conn: Connection, events_conn: Connection, path: str)
     except BaseException as exc:  # reported; the attempts then import the file themselves
         send_message(requests, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
         os._exit(0)
+    task_process.outlive_parent()
     task_process.flush_stdio()  # what the file printed must not reach every child's log
     with contextlib.suppress(Exception):  # an optimisation only, as the warm-up above
         task_runner.warm_up_dags(dags.values())

@@ -7,6 +7,8 @@ import asyncio
 import os
 import pathlib
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +20,8 @@ from services.worker.process_pool import ProcessLauncher
 from services.worker.protocol import FrameChannel
 from services.worker.templates import Template, TemplateKey, start_template
 from tests.processes import alive
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
 
@@ -165,3 +169,48 @@ async def test_a_dag_files_own_fork_handlers_run_in_its_children(
     finally:
         tpl.retire()
         launcher.close()
+
+
+HANGING_DAG = """
+import os, time
+open({marker!r}, "w").write(str(os.getpid()))
+time.sleep(600)
+"""
+WORKER_SCRIPT = """
+import asyncio, sys
+from services.worker.process_pool import ProcessLauncher
+
+async def main():
+    launcher = ProcessLauncher()
+    launcher.warm()
+    await launcher.start({{"dag_id": "d", "task_id": "t", "run_id": "r", "map_index": -1,
+                          "try_number": 1, "fileloc": {path!r}}})
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_a_template_whose_import_hangs_goes_with_its_worker(tmp_path: pathlib.Path) -> None:
+    """A worker killed while a template still imports its DAG file leaves no template behind
+    (the template dies with the worker's forkserver)."""
+    marker = tmp_path / "template.pid"
+    dag_file = tmp_path / "hangs.py"
+    dag_file.write_text(HANGING_DAG.format(marker=str(marker)))
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER_SCRIPT.format(path=str(dag_file)))
+    worker = subprocess.Popen([sys.executable, str(script)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while not (marker.exists() and marker.read_text()):
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        template = int(marker.read_text())
+        assert alive(template)
+    finally:
+        worker.kill()
+        worker.wait()
+    deadline = time.monotonic() + 20
+    while alive(template):
+        assert time.monotonic() < deadline, "the template outlived its worker"
+        time.sleep(0.05)
