@@ -24,6 +24,7 @@ from typing import Any
 from services.worker.protocol import HEADER  # the task process's frames' length prefix
 
 MAX_MESSAGE = 16 * 1024 * 1024
+MAX_BATCH = 16  # fork requests read at once (the worker pipelines them)
 
 
 def encode_message(message: dict[str, Any]) -> bytes:
@@ -193,49 +194,79 @@ def _serve(requests: socket.socket, events: socket.socket, wake_r: int,
             return
         if not (accepting and requests.fileno() in readable):
             continue
-        try:
-            message = recv_message(requests, max_fds=2)
-        except (OSError, ValueError):
-            message = None
-        if message is None:  # the worker is gone without retiring us
+        batch: list[tuple[dict[str, Any], list[int]]] = []
+        gone = False
+        while len(batch) < MAX_BATCH:
+            try:
+                message = recv_message(requests, max_fds=2)
+            except (OSError, ValueError):
+                message = None
+            if message is None:  # the worker is gone without retiring us
+                gone = True
+                break
+            payload, fds = message
+            if payload.get("retire"):  # stop forking; running attempts finish
+                accepting = False
+                break
+            batch.append((payload, fds))
+            if not select.select([requests], [], [], 0)[0]:
+                break
+        if gone:  # none of them runs
+            for _, fds in batch:
+                for fd in fds:
+                    os.close(fd)
             _kill_all(children)
             return
-        payload, fds = message
-        if payload.get("retire"):  # stop forking; running attempts finish
-            accepting = False
-            continue
+        if batch:
+            seq = _fork_batch(requests, events, wake_r, dags, batch, seq, children, fork)
+
+
+def _fork_batch(requests: socket.socket, events: socket.socket, wake_r: int,
+                dags: dict[str, Any], batch: list[tuple[dict[str, Any], list[int]]], seq: int,
+                children: dict[int, int], fork: Callable[[], int]) -> int:
+    """Fork the children of the requests that arrived together back to back, then answer
+    each with its pid and a pidfd. Between forks the template touches next to nothing, so
+    its own copy-on-write faults come once per batch, not once per attempt. A failure is
+    answered as an error (the worker then starts the attempt another way), never a crash.
+    Returns the last seq used."""
+    forked: list[tuple[int, int, OSError | None]] = []
+    for index, (payload, fds) in enumerate(batch):
         seq += 1
-        _fork_one(requests, events, wake_r, dags, payload, fds, seq, children, fork)
-
-
-def _fork_one(requests: socket.socket, events: socket.socket, wake_r: int,
-              dags: dict[str, Any], payload: dict[str, Any], fds: list[int], seq: int,
-              children: dict[int, int], fork: Callable[[], int]) -> None:
-    """Fork the attempt's child and answer with its pid and a pidfd; a failure is answered
-    as an error (the worker then starts the attempt another way), never a crash."""
-    pid = 0
-    try:
-        pid = fork()
+        try:
+            pid = fork()
+        except OSError as exc:
+            forked.append((0, seq, exc))
+            continue
         if pid == 0:
+            for _, others in batch[:index] + batch[index + 1:]:
+                for fd in others:
+                    os.close(fd)
             requests.close()
             events.close()
             os.close(wake_r)
             _child(payload, fds, dags)
         children[pid] = seq
-        pidfd = os.pidfd_open(pid)
+        forked.append((pid, seq, None))
+    for (pid, child_seq, error), (_, fds) in zip(forked, batch, strict=True):
         try:
-            send_message(requests, {"pid": pid, "seq": seq}, [pidfd])
+            if error is not None:
+                raise error
+            pidfd = os.pidfd_open(pid)
+            try:
+                send_message(requests, {"pid": pid, "seq": child_seq}, [pidfd])
+            finally:
+                os.close(pidfd)
+        except OSError as exc:
+            if pid > 0:  # forked, but the worker cannot be told: it must not run
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                send_message(requests, {"error": f"{type(exc).__name__}: {exc}",
+                                        "seq": child_seq})
         finally:
-            os.close(pidfd)
-    except OSError as exc:
-        if pid > 0:  # forked, but the worker cannot be told: it must not run
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            send_message(requests, {"error": f"{type(exc).__name__}: {exc}", "seq": seq})
-    finally:
-        for fd in fds:
-            os.close(fd)
+            for fd in fds:
+                os.close(fd)
+    return seq
 
 
 def _kill_all(children: dict[int, int]) -> None:

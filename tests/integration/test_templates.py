@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import pathlib
+import signal
 import socket
 import subprocess
 import sys
@@ -106,6 +107,23 @@ async def test_pipelined_forks_finish_even_when_retired_meanwhile(
             os.close(fd)
     with pytest.raises(OSError):
         await _fork(tpl, dag_file, "quick")  # retired: no more forks
+
+
+async def test_forks_requested_together_share_no_attempt_ends(
+        template: tuple[Template, pathlib.Path, pathlib.Path]) -> None:
+    """Requests that arrive together are forked back to back: each child holds only its own
+    attempt's pipe and socket, so a quick attempt's channel ends while a slow attempt
+    forked beside it still runs."""
+    tpl, dag_file, _pids = template
+    slow, quick = await asyncio.gather(_fork(tpl, dag_file, "slow"),
+                                       _fork(tpl, dag_file, "quick"))
+    frame = await asyncio.wait_for(asyncio.to_thread(_done_frame, quick[2]), 20)
+    assert frame["state"] == "success"
+    assert alive(slow[0])
+    os.killpg(slow[0], signal.SIGKILL)
+    for *_, fds in (slow, quick):
+        for fd in fds:
+            os.close(fd)
 
 
 async def test_a_vanished_worker_takes_its_attempts_with_it(
